@@ -1,0 +1,166 @@
+"""Wiring: ``create_app`` builds every long-lived object once and passes it down (no
+module-level state); ``run_app`` runs them until SIGTERM/SIGINT and stops within 5 s."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from bot.calendar import WorkCalendar
+from bot.cards import CardDispatcher
+from bot.clock import Clock, OffsetClock, SystemClock
+from bot.config import Config, OrgDirectory, Secrets
+from bot.dingtalk import DingTalkClient, DingTalkCredentials
+from bot.inbound import InboundPipeline
+from bot.outbox import Outbox
+from bot.redact import register_secret
+from bot.router import Router
+from bot.scheduler import Scheduler
+from bot.services import Services
+from bot.stream import StreamSupervisor
+from handlers.routes import CARD_ACTIONS, COMMANDS, JOBS
+from messages.render import Messages
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_BUDGET_S = 4.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    data_dir: Path
+    # Sandbox mode: business time follows the sandbox clock at this URL.
+    follow_clock_url: str | None = None
+    scan_interval_s: float = 15.0
+    watchdog_s: float = 90.0
+
+
+@dataclass
+class App:
+    services: Services
+    client: DingTalkClient
+    outbox: Outbox
+    inbound: InboundPipeline
+    cards: CardDispatcher
+    scheduler: Scheduler
+    stream: StreamSupervisor
+    options: RunOptions
+    clock: Clock
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> App:
+    """Open storage (refusing a locked or corrupt data folder) and build everything."""
+    clock: Clock = OffsetClock() if options.follow_clock_url else SystemClock()
+    calendar = WorkCalendar(config.calendar_overrides, day_end=config.rules.office_day_end)
+    messages = Messages()
+    router = Router(COMMANDS, CARD_ACTIONS, has_description=messages.has_command_text)
+    db = await Database.open(options.data_dir)
+    client = DingTalkClient(
+        DingTalkCredentials(
+            app_key=secrets.app_key,
+            app_secret=secrets.app_secret,
+            robot_code=secrets.robot_code,
+            agent_id=secrets.agent_id,
+            corp_id=config.dingtalk.corp_id,
+        ),
+        clock=clock,
+        api_base=config.dingtalk.api_base,
+        oapi_base=config.dingtalk.oapi_base,
+        secret_sink=register_secret,  # tokens and tickets are masked in every log line
+    )
+    services = Services(
+        config=config,
+        directory=OrgDirectory(config),
+        calendar=calendar,
+        clock=clock,
+        messages=messages,
+        db=db,
+        router=router,
+    )
+    outbox = Outbox(db, client, clock)
+    inbound = InboundPipeline(services, outbox)
+    cards = CardDispatcher(services, outbox)
+    scheduler = Scheduler(
+        services,
+        outbox,
+        JOBS,
+        scan_interval_s=options.scan_interval_s,
+        housekeeping=outbox.archive_sent,
+    )
+    stream = StreamSupervisor(
+        client,
+        app_key=secrets.app_key,
+        app_secret=secrets.app_secret,
+        on_message=inbound.accept,
+        on_card=cards.handle,
+        watchdog_s=options.watchdog_s,
+    )
+    return App(services, client, outbox, inbound, cards, scheduler, stream, options, clock)
+
+
+async def _follow_clock(clock: OffsetClock, url: str, http: httpx.AsyncClient) -> None:
+    """Sandbox mode: adopt the sandbox's (movable) time twice a second."""
+    while True:
+        with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
+            answer = await http.get(url, timeout=2.0)
+            clock.follow(datetime.fromisoformat(answer.json()["now"]))
+        await asyncio.sleep(0.5)
+
+
+async def run_app(app: App) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    http = httpx.AsyncClient()
+    try:
+        if app.options.follow_clock_url and isinstance(app.clock, OffsetClock):
+            answer = await http.get(app.options.follow_clock_url, timeout=5.0)
+            app.clock.follow(datetime.fromisoformat(answer.json()["now"]))
+            app.tasks.append(
+                asyncio.create_task(_follow_clock(app.clock, app.options.follow_clock_url, http))
+            )
+        resumed = await app.inbound.resume_pending()
+        if resumed:
+            log.info("resuming %d messages left unfinished", resumed)
+        app.tasks.append(asyncio.create_task(app.outbox.run(), name="outbox"))
+        app.scheduler.start()
+        app.tasks.append(asyncio.create_task(app.stream.run(), name="stream"))
+        log.info("govbot running")
+        await stop.wait()
+    finally:
+        log.info("govbot stopping")
+        await _shutdown(app)
+        await http.aclose()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+async def _shutdown(app: App) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(SHUTDOWN_BUDGET_S):
+            for task in app.tasks:
+                task.cancel()
+            await asyncio.gather(*app.tasks, return_exceptions=True)
+            await app.stream.stop()
+            await app.scheduler.shutdown()
+            await app.inbound.drain()
+            await app.outbox.drain(budget_s=1.0)
+    await app.client.aclose()
+    await app.services.db.close()
+
+
+def with_endpoint(config: Config, endpoint: str | None) -> Config:
+    """Point both DingTalk hosts at one base URL (the sandbox)."""
+    if not endpoint:
+        return config
+    return replace(config, dingtalk=replace(config.dingtalk, api_base=endpoint, oapi_base=endpoint))

@@ -1,0 +1,248 @@
+"""Typed configuration objects and the fixed vocabularies (role keys, unit kinds).
+
+The loader (:mod:`bot.config`) turns the TOML file into these objects; everything else
+in the bot reads only these. All of them are immutable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+
+# Person roles, in the order used when listing a person's roles (rules-map, first table).
+ROLE_ORDER: tuple[str, ...] = (
+    "county_head",
+    "executive_deputy",
+    "deputy_head",
+    "party_member",
+    "office_director",
+    "office_deputy",
+    "admin_section",
+    "office_clerk",
+    "unit_head",
+)
+ROLE_KEYS: frozenset[str] = frozenset(ROLE_ORDER)
+
+# Display names of the roles (shown to people; the wording of the work rules).
+ROLE_NAMES: Mapping[str, str] = {
+    "county_head": "县长",
+    "executive_deputy": "常务副县长",
+    "deputy_head": "副县长",
+    "party_member": "县政府党组成员",
+    "office_director": "办公室主任",
+    "office_deputy": "办公室副主任",
+    "admin_section": "行政股",
+    "office_clerk": "办公室相关人员",
+    "unit_head": "主要负责人",
+}
+
+# Roles held by members of the county government (they sit in a ``leadership`` unit).
+LEADER_ROLES: frozenset[str] = frozenset(
+    {"county_head", "executive_deputy", "deputy_head", "party_member"}
+)
+# Leaders who have 分管 areas and are "the leader in charge" of units.
+IN_CHARGE_ROLES: frozenset[str] = frozenset({"executive_deputy", "deputy_head", "party_member"})
+# Roles of the government office's own staff.
+OFFICE_ROLES: frozenset[str] = frozenset(
+    {"office_director", "office_deputy", "admin_section", "office_clerk"}
+)
+# Roles that must be held by exactly one person.
+SOLE_ROLES: tuple[str, ...] = ("county_head", "executive_deputy", "office_director")
+
+UNIT_KIND_ORDER: tuple[str, ...] = (
+    "leadership",
+    "office",
+    "party_office",
+    "department",
+    "town",
+    "dev_zone",
+    "enterprise",
+    "coal_mine",
+    "internal",
+    "affiliated",
+    "coordination",
+)
+UNIT_KINDS: frozenset[str] = frozenset(UNIT_KIND_ORDER)
+UNIT_KIND_NAMES: Mapping[str, str] = {
+    "leadership": "县政府领导",
+    "office": "县政府办公室",
+    "party_office": "县委办公室",
+    "department": "政府部门",
+    "town": "乡镇",
+    "dev_zone": "开发区",
+    "enterprise": "县属企业",
+    "coal_mine": "煤矿",
+    "internal": "内设机构",
+    "affiliated": "直属事业单位",
+    "coordination": "议事协调机构",
+}
+# Unit kinds whose responsible person (主要负责人) must be named (第一百零一条 and 请示).
+HEADED_KINDS: frozenset[str] = frozenset(
+    {"department", "town", "dev_zone", "enterprise", "coal_mine"}
+)
+# Unit kinds that belong to a parent unit and act through it (第七十一条).
+CHILD_KINDS: frozenset[str] = frozenset({"internal", "affiliated"})
+
+UNIT_ROLE_ORDER: tuple[str, ...] = (
+    "gov_office",
+    "party_office",
+    "legal_bureau",
+    "finance_bureau",
+    "audit_bureau",
+    "emergency_bureau",
+)
+UNIT_ROLE_KEYS: frozenset[str] = frozenset(UNIT_ROLE_ORDER)
+UNIT_ROLE_NAMES: Mapping[str, str] = {
+    "gov_office": "县政府办公室",
+    "party_office": "县委办公室",
+    "legal_bureau": "司法局",
+    "finance_bureau": "财政局",
+    "audit_bureau": "审计局",
+    "emergency_bureau": "应急管理局",
+}
+# Unit roles that exactly one unit must carry.
+REQUIRED_UNIT_ROLES: tuple[str, ...] = (
+    "gov_office",
+    "party_office",
+    "legal_bureau",
+    "finance_bureau",
+    "audit_bureau",
+)
+
+# Document-number prefixes that must be configured (发文字号).
+REQUIRED_DOC_PREFIXES: Mapping[str, str] = {
+    "county_gov": "县政府文件",
+    "gov_office": "县政府办公室文件",
+}
+
+DEFAULT_API_BASE = "https://api.dingtalk.com"
+DEFAULT_OAPI_BASE = "https://oapi.dingtalk.com"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    user_id: str
+    union_id: str
+    name: str
+    unit_id: str
+    title: str
+    roles: frozenset[str]
+    in_charge_of: tuple[str, ...]
+    secretarial: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    unit_id: str
+    name: str
+    kind: str
+    head_id: str | None
+    parent_id: str | None
+    roles: frozenset[str]
+    county_managed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    conversation_id: str
+    name: str
+    member_ids: tuple[str, ...]
+    purpose: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleParams:
+    """Numbers from the work rules; all can be changed in ``[rules]``."""
+
+    cosign_working_days: int = 2  # 第七十条: 会签 reply limit
+    feedback_working_days: int = 10  # 第八十五条: supervision feedback when no deadline given
+    comprehensive_max_chars: int = 2000  # 第六十九条
+    single_topic_max_chars: int = 1000  # 第六十九条
+    agenda_deadline_working_days: int = 5  # items in this many working days before the meeting
+    agenda_distribution_working_days: int = 1  # agenda sent this many working days before
+    max_report_minutes: int = 10  # 第五十六条
+    max_meeting_minutes: int = 60  # 第六十四条
+    max_speaking_units: int = 4  # 第六十五条
+    max_speaking_minutes: int = 5  # 第六十五条
+    distribution_remind_working_days: int = 1
+    distribution_escalate_working_days: int = 2
+    office_day_end: time = time(18, 0)
+    daily_digest_time: time = time(8, 30)
+
+
+@dataclass(frozen=True, slots=True)
+class YearCalendar:
+    """Holiday overrides for one year.
+
+    ``holidays`` are days off that would otherwise be working days; ``workdays`` are
+    adjusted working days (调休上班, usually a Saturday or Sunday). With ``complete`` the
+    table is the whole truth for the year: every other Monday–Friday is a working day
+    and chinese_calendar is not consulted.
+    """
+
+    year: int
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class County:
+    name: str
+    short_name: str
+    doc_prefixes: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class DingTalkSettings:
+    api_base: str
+    oapi_base: str
+    corp_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    app_key: str
+    app_secret: str = field(repr=False)
+    robot_code: str
+    agent_id: int
+
+
+@dataclass(frozen=True)
+class Config:
+    county: County
+    people: Mapping[str, Person]
+    units: Mapping[str, Unit]
+    groups: Mapping[str, Group]
+    ab_pairs: tuple[tuple[str, str], ...]
+    rules: RuleParams
+    calendar_overrides: Mapping[int, YearCalendar]
+    cards: Mapping[str, str]
+    dingtalk: DingTalkSettings
+    source: Path
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    location: str  # e.g. "第 42 行 [[people]] #3 (zhangsan).roles"
+    message: str  # what is wrong and how to fix it, in Chinese
+
+    def __str__(self) -> str:
+        return f"{self.location}：{self.message}" if self.location else self.message
+
+
+class ConfigError(Exception):
+    """The configuration (or the environment) has problems; all of them are listed."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        head = f"配置有 {len(self.problems)} 处问题："
+        return "\n".join([head, *(f"- {p}" for p in self.problems)])
+
+    def __str__(self) -> str:
+        return self._text()

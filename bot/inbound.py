@@ -1,0 +1,153 @@
+"""Chat messages from the stream: persist first, ACK, then handle in the background.
+
+DingTalk delivers at least once. A message is stored under its msgId before the ACK, so
+a redelivery (also after a restart) is recognised and changes nothing; a message whose
+handling was interrupted by a crash is resumed at start-up. Replies are staged in the
+outbox in the same storage call that marks the message handled, and the outbox keys are
+derived from the msgId, so a resumed message never produces a second reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import to_epoch_ms
+from bot.errors import UserFacingError
+from bot.incoming import MAX_COMMAND_CHARS, IncomingMessage, message_key, parse_incoming
+from bot.outgoing import Outgoing, text_to
+from bot.router import CommandContext
+
+if TYPE_CHECKING:
+    from bot.outbox import Outbox
+    from bot.services import Services
+    from storage.session import Session
+
+log = logging.getLogger(__name__)
+
+INBOUND = "inbound"
+
+
+class InboundPipeline:
+    def __init__(self, services: Services, outbox: Outbox, *, max_concurrency: int = 32) -> None:
+        self._services = services
+        self._outbox = outbox
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def accept(self, data: dict[str, Any], frame_message_id: str | None = None) -> bool:
+        """Store a new message; False when it was seen before (a redelivery)."""
+        key = message_key(data, frame_message_id)
+        now_ms = to_epoch_ms(self._services.clock.now())
+
+        def record(session: Session) -> bool:
+            inbound = session.collection(INBOUND)
+            if inbound.get(key) is not None:
+                return False
+            inbound.insert({"id": key, "status": "pending", "data": data, "received_ms": now_ms})
+            return True
+
+        fresh = await self._services.db.run(record)
+        if fresh:
+            self._spawn(key, data)
+        else:
+            log.info("duplicate chatbot message %s ignored", key)
+        return fresh
+
+    async def resume_pending(self) -> int:
+        """Handle messages stored but not finished before the last stop."""
+
+        def pending(session: Session) -> list[dict[str, Any]]:
+            return session.collection(INBOUND).find(lambda d: d.get("status") == "pending")
+
+        rows = await self._services.db.run(pending)
+        for row in sorted(rows, key=lambda r: r.get("received_ms", 0)):
+            self._spawn(str(row["id"]), row["data"])
+        return len(rows)
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, key: str, data: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._handle(key, data), name=f"inbound:{key}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, key: str, data: dict[str, Any]) -> None:
+        async with self._slots:
+            message = parse_incoming(data, key)
+            try:
+                outgoing = await self._respond(message)
+            except Exception:
+                log.exception("handling message %s failed", key)
+                outgoing = self._generic_error(message)
+            now_ms = to_epoch_ms(self._services.clock.now())
+
+            def finish(session: Session) -> None:
+                self._outbox.stage(session, outgoing)
+                session.collection(INBOUND).update(key, {"status": "done", "done_ms": now_ms})
+
+            await self._services.db.run(finish)
+            self._outbox.wake()
+
+    async def _respond(self, message: IncomingMessage) -> list[Outgoing]:
+        services = self._services
+        if not message.sender_id:
+            log.warning("message %s has no sender; not routed", message.msg_id)
+            return self._reply_anonymous(message, "no_sender")
+        sender = services.directory.person(message.sender_id)
+        if sender is None:
+            return [self._reply(message, "unknown_user", county_name=services.config.county.name)]
+        if message.msgtype not in ("text", "richText"):
+            return [
+                self._reply(
+                    message,
+                    "unsupported_message",
+                    kind=message.msgtype,
+                    file_name=message.file.name if message.file else "",
+                    recognition=message.recognition or "",
+                )
+            ]
+        text = (message.text or "").strip()
+        if not text:
+            return [self._reply(message, "empty_message")]
+        if len(text) > MAX_COMMAND_CHARS:
+            return [self._reply(message, "too_long", length=len(text), limit=MAX_COMMAND_CHARS)]
+        matched = services.router.match(text)
+        if matched is None:
+            suggestions = [
+                {"word": c.word, "summary": services.messages.command_text(c.id).summary}
+                for c in services.router.suggest(text, sender, services.directory)
+            ]
+            ctx = CommandContext(message=message, sender=sender, args="", services=services)
+            return [ctx.markdown("unknown_command", text=text, suggestions=suggestions)]
+        command, args = matched
+        ctx = CommandContext(message=message, sender=sender, args=args, services=services)
+        try:
+            return await command.handler(ctx)
+        except UserFacingError as refusal:
+            return [ctx.text(refusal.template, **refusal.context)]
+
+    def _reply(self, message: IncomingMessage, template: str, **context: Any) -> Outgoing:
+        text = self._services.messages.text(template, **context)
+        return text_to(
+            f"reply:{message.msg_id}:1",
+            user_id=None if message.is_group else message.sender_id,
+            conversation_id=message.conversation_id if message.is_group else None,
+            text=text,
+        )
+
+    def _reply_anonymous(self, message: IncomingMessage, template: str) -> list[Outgoing]:
+        # Without a sender we can only answer in a group conversation.
+        if message.is_group and message.conversation_id:
+            return [self._reply(message, template)]
+        return []
+
+    def _generic_error(self, message: IncomingMessage) -> list[Outgoing]:
+        if not message.sender_id and not message.is_group:
+            return []
+        reply = self._reply(message, "error_generic")
+        # A distinct key: a partial reply staged before the failure must not mask this one.
+        return [Outgoing(f"error:{message.msg_id}", reply.kind, reply.payload)]

@@ -1,0 +1,162 @@
+"""Time-driven work. Deadlines and reminders are rows in storage; one APScheduler in
+Asia/Shanghai only scans them, so a restart or a late wake-up loses nothing, and the
+idempotency keys of what a reminder sends make sure nothing is sent twice.
+
+Business time comes from the injected clock (the sandbox can move it); APScheduler only
+provides the heartbeat, with explicit misfire handling (a late heartbeat still runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import TZ, to_epoch_ms
+from bot.outgoing import Outgoing
+
+if TYPE_CHECKING:
+    from bot.outbox import Outbox
+    from bot.services import Services
+    from storage.session import Session
+
+log = logging.getLogger(__name__)
+
+REMINDERS = "reminders"
+
+
+@dataclass(frozen=True)
+class DailyJob:
+    """Runs once a day at ``at`` (Beijing time), on working days only if asked."""
+
+    id: str
+    at: time
+    run: Callable[[Services, date], Awaitable[list[Outgoing]]]
+    working_days_only: bool = True
+
+
+def schedule_reminder(session: Session, key: str, due: datetime, items: Sequence[Outgoing]) -> None:
+    """Store a reminder (inside the same storage call as the state it belongs to)."""
+    reminders = session.collection(REMINDERS)
+    if reminders.get(key) is not None:
+        return
+    reminders.insert(
+        {
+            "id": key,
+            "due_ms": to_epoch_ms(due),
+            "status": "pending",
+            "items": [item.to_doc() for item in items],
+        }
+    )
+
+
+def cancel_reminders(session: Session, prefix: str) -> int:
+    reminders = session.collection(REMINDERS)
+    hits = reminders.find(lambda d: d["status"] == "pending" and str(d["id"]).startswith(prefix))
+    for doc in hits:
+        reminders.update(doc["id"], {"status": "cancelled"})
+    return len(hits)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        services: Services,
+        outbox: Outbox,
+        jobs: Sequence[DailyJob],
+        *,
+        scan_interval_s: float = 15.0,
+        housekeeping: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
+        self._services = services
+        self._outbox = outbox
+        self._jobs = list(jobs)
+        self._scan_interval_s = scan_interval_s
+        self._housekeeping = housekeeping
+        self._lock = asyncio.Lock()
+        self._aps: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        aps = AsyncIOScheduler(
+            timezone=TZ,
+            # A heartbeat that runs late (busy loop, suspended host) must still run.
+            job_defaults={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
+        )
+        aps.add_job(
+            self.scan,
+            "interval",
+            seconds=self._scan_interval_s,
+            id="due-scan",
+            next_run_time=datetime.now(TZ),
+        )
+        if self._housekeeping is not None:
+            aps.add_job(self._housekeeping, "interval", hours=1, id="housekeeping")
+        aps.add_listener(self._on_problem, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+        aps.start()
+        self._aps = aps
+
+    async def shutdown(self) -> None:
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+        async with self._lock:  # let a running scan finish its storage work
+            pass
+
+    def _on_problem(self, event: JobExecutionEvent) -> None:
+        if event.exception is not None:
+            log.error("scheduled job %s failed: %r", event.job_id, event.exception)
+        else:
+            log.warning("scheduled job %s missed its run time", event.job_id)
+
+    async def scan(self) -> None:
+        async with self._lock:
+            now = self._services.clock.now()
+            fired = await self._fire_due_reminders(now)
+            for job in self._jobs:
+                await self._maybe_run_daily(job, now)
+            if fired:
+                self._outbox.wake()
+
+    async def _fire_due_reminders(self, now: datetime) -> int:
+        now_ms = to_epoch_ms(now)
+
+        def fire(session: Session) -> int:
+            reminders = session.collection(REMINDERS)
+            due = reminders.find(lambda d: d["status"] == "pending" and d["due_ms"] <= now_ms)
+            for doc in sorted(due, key=lambda d: d["due_ms"]):
+                items = [Outgoing.from_doc(i) for i in doc["items"]]
+                self._outbox.stage(session, items)
+                reminders.update(doc["id"], {"status": "fired", "fired_ms": now_ms})
+                reminders.archive(doc["id"], now.year)
+            return len(due)
+
+        return await self._services.db.run(fire)
+
+    async def _maybe_run_daily(self, job: DailyJob, now: datetime) -> None:
+        today = now.date()
+        marker = f"daily:{job.id}"
+        if now.timetz().replace(tzinfo=None) < job.at:
+            return
+        last = await self._services.db.run(lambda s: s.meta_get(marker))
+        if last == today.isoformat():
+            return
+        if job.working_days_only and not self._services.calendar.is_workday(today):
+            return
+        try:
+            items = await job.run(self._services, today)
+        except Exception:
+            log.exception("daily job %s failed", job.id)
+            return
+
+        def record(session: Session) -> None:
+            self._outbox.stage(session, items)
+            session.meta_set(marker, today.isoformat())
+
+        await self._services.db.run(record)
+        self._outbox.wake()

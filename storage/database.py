@@ -1,0 +1,161 @@
+"""The database: one data directory, one lock, one writer thread.
+
+All file work runs on a single dedicated thread (a one-worker executor). That keeps
+blocking I/O off the asyncio event loop and serialises every operation, so a function
+passed to ``run`` sees and changes the data with no other caller in between: it is our
+transaction and compare-and-set. Its changes are committed when it returns and thrown
+away if it raises (see ``storage.workspace``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from storage.errors import StorageError
+from storage.files import ensure_dir
+from storage.lock import DirLock
+from storage.schema import check_schema
+from storage.session import Session
+from storage.validate import validate_root
+from storage.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _open_workspace(root: Path, full_log_check: bool) -> Workspace:
+    ensure_dir(root)
+    lock = DirLock.acquire(root)
+    try:
+        check_schema(root)
+        report = validate_root(root, full_logs=full_log_check)
+    except BaseException:
+        lock.release()
+        raise
+    log.info("opened %s: %d data files, %d logs checked", root, report.json_files, report.log_files)
+    return Workspace(root, lock)
+
+
+def _close_if_opened(future: concurrent.futures.Future[Workspace]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().close()
+
+
+class Database:
+    def __init__(
+        self,
+        root: Path,
+        executor: concurrent.futures.ThreadPoolExecutor,
+        workspace: Workspace,
+        writer: threading.Thread,
+    ) -> None:
+        self.root = root
+        self._executor = executor
+        self._ws = workspace
+        self._writer = writer
+        self._closed = False
+
+    @staticmethod
+    def _start(root: Path) -> tuple[concurrent.futures.ThreadPoolExecutor, threading.Thread]:
+        ready = concurrent.futures.Future[threading.Thread]()
+        executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1,
+            thread_name_prefix="storage-writer",
+            initializer=lambda: ready.set_result(threading.current_thread()),
+        )
+        return executor, executor.submit(ready.result).result()
+
+    @classmethod
+    async def open(cls, root: Path, *, full_log_check: bool = False) -> Database:
+        """Lock, check the schema and every file, then serve; all on the writer thread.
+
+        Every JSON file is parsed; logs get their last line checked, or every line with
+        ``full_log_check`` (slower, grows with history: see ``storage.validate``).
+        """
+        root = Path(root)
+        executor, writer = await asyncio.to_thread(cls._start, root)
+        future = executor.submit(_open_workspace, root, full_log_check)
+        try:
+            workspace = await asyncio.wrap_future(future)
+        except BaseException:
+            future.add_done_callback(_close_if_opened)  # e.g. cancelled while opening
+            executor.shutdown(wait=False)
+            raise
+        return cls(root, executor, workspace, writer)
+
+    @classmethod
+    def open_sync(cls, root: Path, *, full_log_check: bool = False) -> Database:
+        root = Path(root)
+        executor, writer = cls._start(root)
+        try:
+            workspace = executor.submit(_open_workspace, root, full_log_check).result()
+        except BaseException:
+            executor.shutdown(wait=True)
+            raise
+        return cls(root, executor, workspace, writer)
+
+    # -- running work --
+
+    def _execute(self, fn: Callable[[Session], T]) -> T:
+        self._ws.begin()
+        session = Session(self._ws)
+        success = False
+        try:
+            result = fn(session)
+            if inspect.isawaitable(result):
+                if inspect.iscoroutine(result):
+                    result.close()
+                raise TypeError("Database.run() takes a plain function, not a coroutine")
+            success = True
+        finally:
+            session.close()
+            self._ws.end(success)
+        return result
+
+    def _submit(self, fn: Callable[[Session], T]) -> concurrent.futures.Future[T]:
+        if self._closed:
+            raise StorageError("the database is closed")
+        return self._executor.submit(self._execute, fn)
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn`` on the writer thread; its changes are saved before this returns.
+
+        If the awaiting task is cancelled after ``fn`` has started, ``fn`` still runs to
+        the end and commits; the caller just does not learn the result.
+        """
+        return await asyncio.wrap_future(self._submit(fn))
+
+    def run_sync(self, fn: Callable[[Session], T]) -> T:
+        """The same, blocking: for CLI commands, threads and benchmarks (not the loop)."""
+        if threading.current_thread() is self._writer:
+            raise StorageError("Database.run_sync() called from inside a run (deadlock)")
+        return self._submit(fn).result()
+
+    # -- closing --
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        future = self._executor.submit(self._ws.close)
+        self._closed = True
+        await asyncio.wrap_future(future)
+        await asyncio.to_thread(self._executor.shutdown, wait=True)
+
+    def close_sync(self) -> None:
+        if self._closed:
+            return
+        future = self._executor.submit(self._ws.close)
+        self._closed = True
+        future.result()
+        self._executor.shutdown(wait=True)
+
+    def __repr__(self) -> str:
+        return f"Database({str(self.root)!r})"

@@ -1,0 +1,181 @@
+"""At-least-once delivery, faults and restarts: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from bot.config import OrgDirectory
+from tests.harness import BotProcess, Control, SandboxThread, item_text
+
+
+def _clerk(sandbox: SandboxThread) -> str:
+    return OrgDirectory(sandbox.config).holders("office_clerk")[0].user_id
+
+
+def _settle(seconds: float = 1.5) -> None:
+    # Gives a wrongly duplicated reply time to show up before counting.
+    time.sleep(seconds)
+
+
+def test_duplicated_frame_is_handled_once(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    user = _clerk(sandbox)
+    control.faults(duplicate_next=1)
+    control.send(user, "我是谁")
+    control.wait_for(user, lambda i: len(i) >= 1)
+    _settle()
+    assert len(control.bot_items(user)) == 1
+    assert "duplicate chatbot message" in bot.log_text()
+
+
+def test_stream_dropped_and_resumed_loses_nothing(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    user = _clerk(sandbox)
+    before = control.get("/sandbox/stream/status")
+    control.faults(drop_stream=True)
+    control.send(user, "帮助")
+    control.send(user, "我是谁")
+    items = control.wait_for(user, lambda i: len(i) >= 2)
+    _settle()
+    items = control.bot_items(user)
+    assert len(items) == 2
+    assert "使用说明" in item_text(items[0])
+    assert "钉钉账号" in item_text(items[1])
+    after = control.get("/sandbox/stream/status")
+    assert after["connections_total"] > before["connections_total"]
+
+
+def test_server_error_then_success_delivers_exactly_once(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    user = _clerk(sandbox)
+    control.faults(fail_next=1, status=500)
+    control.send(user, "我是谁")
+    control.wait_for(user, lambda i: len(i) >= 1)
+    _settle()
+    assert len(control.bot_items(user)) == 1
+    sends = [c for c in control.calls() if c["path"].endswith("/oToMessages/batchSend")]
+    assert [c["status"] for c in sends] == [500, 200]
+
+
+def test_rate_limited_then_success_delivers_exactly_once(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    user = _clerk(sandbox)
+    control.faults(fail_next=2, status=429)
+    control.send(user, "帮助")
+    control.wait_for(user, lambda i: len(i) >= 1)
+    _settle()
+    assert len(control.bot_items(user)) == 1
+
+
+def test_expired_token_is_refreshed(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    user = _clerk(sandbox)
+    control.send(user, "帮助")
+    control.wait_for(user, lambda i: len(i) >= 1)
+    control.faults(expire_tokens=True)
+    control.send(user, "我是谁")
+    control.wait_for(user, lambda i: len(i) >= 2)
+    _settle()
+    assert len(control.bot_items(user)) == 2
+
+
+def test_killed_before_replying_then_restarted_replies_once(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    user = _clerk(sandbox)
+    # Every send fails, so the reply stays stored but unsent ...
+    control.faults(fail_next=1000, status=500)
+    control.send(user, "我是谁")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if any(c["path"].endswith("/batchSend") for c in control.calls()):
+            break
+        time.sleep(0.1)
+    bot.kill()  # ... and the bot dies with SIGKILL.
+    control.faults(fail_next=0)
+    bot.start()
+    control.wait_connected(connections=1)
+    items = control.wait_for(user, lambda i: len(i) >= 1)
+    _settle(3)
+    items = control.bot_items(user)
+    assert len(items) == 1
+    assert "钉钉账号" in item_text(items[0])
+
+
+def test_unacked_message_is_redelivered_after_a_crash_and_answered_once(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    user = _clerk(sandbox)
+    bot.kill()
+    control.send(user, "我是谁")  # queued by the gateway while the bot is down
+    bot.start()
+    control.wait_for(user, lambda i: len(i) >= 1)
+    _settle(4)  # longer than the sandbox's ACK timeout: any redelivery would show
+    assert len(control.bot_items(user)) == 1
+
+
+def test_sigterm_stops_the_bot_cleanly(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    user = _clerk(sandbox)
+    control.send(user, "帮助")
+    control.wait_for(user, lambda i: len(i) >= 1)
+    code = bot.terminate(timeout=5)
+    assert code == 0
+    assert "govbot stopping" in bot.log_text()
+
+
+def test_corrupt_database_is_refused_at_start(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    user = _clerk(sandbox)
+    control.send(user, "帮助")
+    control.wait_for(user, lambda i: len(i) >= 1)
+    assert bot.terminate() == 0
+    victims = sorted(p for p in bot.data_dir.rglob("*.json") if p.name != "schema.json")
+    assert victims, "the bot stored nothing"
+    victim = victims[0]
+    victim.write_text('{"_default": {"1": {"broken": ', encoding="utf-8")
+    proc = bot.start()
+    code = proc.wait(timeout=20)
+    assert code == 3
+    log = bot.log_text()
+    assert "损坏" in log and victim.name in log
+    assert victim.read_text(encoding="utf-8") == '{"_default": {"1": {"broken": '
+
+
+def test_second_bot_on_same_data_refuses_to_start(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    first = bot.proc
+    second = BotProcess(bot.sandbox_url, bot.config_path, bot.data_dir, bot.log_dir)
+    second.starts = 10
+    proc = second.start()
+    assert proc.wait(timeout=20) == 3
+    assert first is not None and first.poll() is None
+
+
+def test_check_config_reports_problems(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.harness import PY, ROOT, python_env
+
+    bad = Path(str(tmp_path)) / "bad.toml"
+    bad.write_text('[county]\nname = 1\n[dingtalk]\napp_secret = "x"\n', encoding="utf-8")
+    result = subprocess.run(
+        [PY, "-m", "bot", "check-config", str(bad)],
+        capture_output=True,
+        cwd=ROOT,
+        env=python_env(),
+        check=False,
+    )
+    assert result.returncode == 2
+    err = result.stderr.decode()
+    assert "处问题" in err
+    assert "app_secret" in err
