@@ -18,7 +18,7 @@ from sandbox.records import Session
 from sandbox.state import SandboxState, state_of
 
 SESSION_TTL_MS = 90 * 60 * 1000
-USER_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+USER_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MEDIA_MSGTYPES = {"picture", "audio", "video", "file"}
 ALL_MSGTYPES = {"text", "richText", *MEDIA_MSGTYPES}
 

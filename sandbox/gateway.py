@@ -94,6 +94,7 @@ class StreamHub:
         self.frames: dict[str, Frame] = {}
         self.log: deque[dict[str, Any]] = deque(maxlen=5000)
         self.frames_sent = 0
+        self.connections_total = 0
         self.acked = 0
         self._seq = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -145,6 +146,7 @@ class StreamHub:
             opened_at=self.state.clock.now_ms(),
         )
         self.connections[conn.id] = conn
+        self.connections_total += 1
         self._record("open", conn.id, subscriptions=subscriptions)
         self.state.bus.publish({"type": "stream", "event": "open", "connectionId": conn.id})
         self._spawn(self._ping_loop(conn), conn.tasks)
@@ -327,7 +329,9 @@ class StreamHub:
 
     def status(self) -> dict[str, Any]:
         return {
-            "connections": [
+            "connections": len(self.connections),
+            "connections_total": self.connections_total,
+            "connection_details": [
                 {
                     "id": c.id,
                     "openedAt": c.opened_at,

@@ -17,7 +17,13 @@ from pathlib import Path
 from bot.config import Config, OrgDirectory, load_config
 from messages.render import Messages
 from sandbox.app import RunningSandbox, start_sandbox
-from sandbox.demo import DEMO_AGENT_ID, DEMO_APP_KEY, DEMO_APP_SECRET, demo_config_path
+from sandbox.demo import (
+    CORP_ONLY_USERS,
+    DEMO_AGENT_ID,
+    DEMO_APP_KEY,
+    DEMO_APP_SECRET,
+    demo_config_path,
+)
 from sandbox.seed import SandboxSeed, SeedGroup, SeedUser
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,8 @@ def seed_from_config(config: Config, **overrides: object) -> SandboxSeed:
                 title=person.title,
             )
         )
+    for user_id, name, unit_name in CORP_ONLY_USERS:
+        users.append(SeedUser(user_id, f"union-{user_id}", name, unit_name, roles=[]))
     groups = [
         SeedGroup(g.conversation_id, g.name, list(g.member_ids)) for g in config.groups.values()
     ]

@@ -11,7 +11,7 @@ from aiohttp import BodyPartReader, web
 
 from sandbox.errors import ControlError, OapiError, oapi_ok
 from sandbox.files import StoredFile
-from sandbox.state import state_of
+from sandbox.state import UPLOAD_INFO, state_of
 
 MB = 1024 * 1024
 LIMITS: dict[str, tuple[int, set[str]]] = {
@@ -58,7 +58,7 @@ async def upload(request: web.Request) -> web.Response:
     media_id = "@lA" + base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")
     now = state.clock.now_ms()
     state.media[media_id] = StoredFile(media_id, name, content, ctype, media_type, now)
-    request["upload"] = {"fileName": name, "size": len(content), "type": media_type}
+    request[UPLOAD_INFO] = {"fileName": name, "size": len(content), "type": media_type}
     return oapi_ok(type=media_type, media_id=media_id, created_at=now)
 
 

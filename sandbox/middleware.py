@@ -11,7 +11,7 @@ from aiohttp.typedefs import Handler
 
 from sandbox.auth import check_new_api, check_oapi
 from sandbox.errors import ApiError, ControlError, OapiError
-from sandbox.state import MAX_CALLS, SandboxState, state_of
+from sandbox.state import MAX_CALLS, UPLOAD_INFO, SandboxState, state_of
 
 log = logging.getLogger("sandbox.api")
 
@@ -25,8 +25,14 @@ SECRET_FIELDS = {"appSecret", "clientSecret"}
 NO_FAULT = {"/v1.0/oauth2/accessToken", "/gettoken", "/v1.0/gateway/connections/open"}
 
 
+# Paths that are not DingTalk APIs: control API, stream socket, and anything a web
+# console may mount (static files). They are neither authenticated nor recorded.
+CONTROL_PREFIXES = ("/sandbox", "/console", "/static")
+CONTROL_PATHS = {"/", "/connect", "/favicon.ico"}
+
+
 def _is_control(path: str) -> bool:
-    return path == "/" or path.startswith("/sandbox") or path == "/connect"
+    return path in CONTROL_PATHS or path.startswith(CONTROL_PREFIXES)
 
 
 @web.middleware
@@ -104,8 +110,9 @@ def _record(
             parsed = response.text[:2000]
     if isinstance(body, dict):
         body = {k: ("***" if k in SECRET_FIELDS else v) for k, v in body.items()}
-    if isinstance(body, dict) and body.get("multipart") and "upload" in request:
-        body = {**body, **request["upload"]}
+    if isinstance(body, dict) and body.get("multipart") and UPLOAD_INFO in request:
+        info: dict[str, Any] = request[UPLOAD_INFO]
+        body = {**body, **info}
     entry = {
         "id": state.next_seq(),
         "ts": state.clock.now_ms(),

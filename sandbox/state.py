@@ -121,6 +121,8 @@ class SandboxState:
 
 
 STATE: web.AppKey[SandboxState] = web.AppKey("sandbox_state", SandboxState)
+# What a handler wants shown in the call log instead of an unreadable body (uploads).
+UPLOAD_INFO: web.RequestKey[dict[str, Any]] = web.RequestKey("upload_info", dict)
 
 
 def state_of(request: web.Request) -> SandboxState:

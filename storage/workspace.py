@@ -10,8 +10,10 @@ makes them durable in this order:
 
 A failure in steps 1-2 (or in the function itself) undoes everything: temp files are
 deleted, appends are cut back, in-memory copies are dropped and re-read from disk. So a
-run is all-or-nothing except for a crash or an I/O error during the renames of step 3,
-which then leaves some JSON files old and some new (each file itself is always whole).
+run is all-or-nothing except for a crash during steps 2-3: a crash inside an append can
+leave the first lines of that batch (the cut line itself is dropped at the next open),
+and a crash or I/O error during the renames leaves some JSON files old and some new
+(each file itself is always whole, old or new).
 """
 
 from __future__ import annotations

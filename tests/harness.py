@@ -62,10 +62,12 @@ class BotProcess:
         self.log_dir = log_dir
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self._logs: list[Any] = []
 
     def start(self, extra: list[str] | None = None) -> subprocess.Popen[bytes]:
         self.starts += 1
         log = (self.log_dir / f"bot-{self.starts}.log").open("wb")
+        self._logs.append(log)
         cmd = bot_command(self.config_path, self.data_dir, self.sandbox_url)
         cmd += ["--watchdog", "10", *(extra or [])]
         self.proc = subprocess.Popen(
@@ -96,6 +98,8 @@ class BotProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        for log in self._logs:
+            log.close()
 
 
 class Control:

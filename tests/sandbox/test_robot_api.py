@@ -56,10 +56,8 @@ async def test_read_status_follows_inbox_reads(api: Api, client: httpx.AsyncClie
     assert "+" in pqk or "/" in pqk  # callers must URL-encode it
     item = (await api.inbox("lisi"))[0]
     await client.post("/sandbox/users/lisi/read", json={"ids": [item["id"]]})
-    resp = await api.new(
-        "GET",
-        f"/v1.0/robot/oToMessages/readStatus?robotCode={APP_KEY}&processQueryKey={quote(pqk, safe='')}",
-    )
+    path = "/v1.0/robot/oToMessages/readStatus"
+    resp = await api.new("GET", f"{path}?robotCode={APP_KEY}&processQueryKey={quote(pqk, safe='')}")
     infos = {i["userId"]: i["readStatus"] for i in resp.json()["messageReadInfoList"]}
     assert infos == {"zhangsan": "UNREAD", "lisi": "READ"}
     unencoded = await api.new(

@@ -9,6 +9,10 @@ import pytest
 from bot.config import OrgDirectory
 from tests.harness import BotProcess, Control, SandboxThread, item_text
 
+# A quiet working-day morning (before the 09:00 daily job), so that only the calls a test
+# makes happen while it counts them.
+pytestmark = pytest.mark.sandbox_start("2026-11-24T07:00:00+08:00")
+
 
 def _clerk(sandbox: SandboxThread) -> str:
     return OrgDirectory(sandbox.config).holders("office_clerk")[0].user_id

@@ -5,8 +5,14 @@ from __future__ import annotations
 import subprocess
 import time
 
+import pytest
+
 from bot.config import OrgDirectory
 from tests.harness import BotProcess, Control, SandboxThread, item_text
+
+# A quiet working-day morning (before the 09:00 daily job), so that only the calls a test
+# makes happen while it counts them.
+pytestmark = pytest.mark.sandbox_start("2026-11-24T07:00:00+08:00")
 
 
 def _clerk(sandbox: SandboxThread) -> str:
@@ -57,7 +63,11 @@ def test_server_error_then_success_delivers_exactly_once(
     control.wait_for(user, lambda i: len(i) >= 1)
     _settle()
     assert len(control.bot_items(user)) == 1
-    sends = [c for c in control.calls() if c["path"].endswith("/oToMessages/batchSend")]
+    sends = [
+        c
+        for c in control.calls()
+        if c["path"].endswith("/oToMessages/batchSend") and user in str(c["body"])
+    ]
     assert [c["status"] for c in sends] == [500, 200]
 
 
@@ -156,9 +166,13 @@ def test_second_bot_on_same_data_refuses_to_start(
     first = bot.proc
     second = BotProcess(bot.sandbox_url, bot.config_path, bot.data_dir, bot.log_dir)
     second.starts = 10
-    proc = second.start()
-    assert proc.wait(timeout=20) == 3
+    try:
+        proc = second.start()
+        assert proc.wait(timeout=20) == 3
+    finally:
+        second.stop()
     assert first is not None and first.poll() is None
+    assert "占用" in second.log_text() or "运行" in second.log_text()
 
 
 def test_check_config_reports_problems(tmp_path: object) -> None:

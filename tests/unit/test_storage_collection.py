@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +46,7 @@ async def test_insert_get_update_find(db: Database) -> None:
 async def test_returned_documents_are_copies(db: Database) -> None:
     def work(s: Session) -> None:
         docs = s.collection("documents")
-        original = {"title": "甲", "approvals": []}
+        original: dict[str, Any] = {"title": "甲", "approvals": []}
         doc_id = docs.insert(original)
         original["approvals"].append("sneaky")
         fetched = docs.get(doc_id)
@@ -105,9 +107,7 @@ async def test_archive_moves_document_to_its_year(db: Database, tmp_path: Path) 
 
 async def test_insert_many_rejects_duplicates_atomically(db: Database) -> None:
     with pytest.raises(DuplicateIdError):
-        await db.run(
-            lambda s: s.collection("documents").insert_many([{"id": "a"}, {"id": "a"}])
-        )
+        await db.run(lambda s: s.collection("documents").insert_many([{"id": "a"}, {"id": "a"}]))
     assert await db.run(lambda s: s.collection("documents").all_open()) == []
 
 
@@ -128,8 +128,12 @@ async def test_file_on_disk_matches_memory_after_partial_encodes(
         return s.collection("documents").insert_many([{"n": i, "t": "文"} for i in range(20)])
 
     ids = await db.run(work)
+
+    def change(s: Session, doc_id: str, n: int) -> None:
+        s.collection("documents").update(doc_id, {"n": n})
+
     for i, doc_id in enumerate(ids[:5]):
-        await db.run(lambda s, d=doc_id, i=i: s.collection("documents").update(d, {"n": -i}))
+        await db.run(partial(change, doc_id=doc_id, n=-i))
     await db.run(lambda s: s.collection("documents").archive(ids[6], 2024))
     await db.run(lambda s: s.collection("documents").insert({"id": "late"}))
     memory = await db.run(lambda s: {d["id"]: d for d in s.collection("documents").all_open()})
@@ -138,9 +142,12 @@ async def test_file_on_disk_matches_memory_after_partial_encodes(
 
 
 async def test_names_are_checked(db: Database) -> None:
+    def use(s: Session, name: str) -> None:
+        s.collection(name)
+
     for bad in ("../x", "Documents", "logs", "", "a/b"):
         with pytest.raises(ValueError):
-            await db.run(lambda s, bad=bad: s.collection(bad))
+            await db.run(partial(use, name=bad))
     with pytest.raises(ValueError):
         await db.run(lambda s: s.table("outbox", "../../etc"))
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -36,10 +37,10 @@ async def test_hammer_from_tasks_and_threads(db: Database, tmp_path: Path) -> No
     loop = asyncio.get_running_loop()
 
     async def task(t: int) -> list[str]:
-        return [await db.run(lambda s, n=n: record(s, f"task{t}", n)) for n in range(PER_TASK)]
+        return [await db.run(partial(record, who=f"task{t}", n=n)) for n in range(PER_TASK)]
 
     def thread(t: int) -> list[str]:
-        return [db.run_sync(lambda s, n=n: record(s, f"thread{t}", n)) for n in range(PER_THREAD)]
+        return [db.run_sync(partial(record, who=f"thread{t}", n=n)) for n in range(PER_THREAD)]
 
     thread_jobs = [loop.run_in_executor(None, thread, t) for t in range(THREADS)]
     results = await asyncio.gather(*(task(t) for t in range(TASKS)), *thread_jobs)
@@ -158,7 +159,7 @@ async def test_coroutine_function_is_refused(db: Database) -> None:
         return None
 
     with pytest.raises(TypeError):
-        await db.run(wrong)  # type: ignore[arg-type]
+        _ = await db.run(wrong)
 
 
 async def test_nested_run_sync_is_refused(db: Database) -> None:
