@@ -70,7 +70,9 @@ async def one_round(http: httpx.AsyncClient, users: list[str], text: str) -> dic
                 pending.discard(user)
         await asyncio.sleep(0.02)
     await asyncio.sleep(2.0)  # any duplicate would have arrived by now
-    duplicates = sum(max(0, len(await _replies(http, u)) - before[u] - 1) for u in users)
+    duplicates = 0
+    for user in users:
+        duplicates += max(0, len(await _replies(http, user)) - before[user] - 1)
     return {"latencies": latencies, "lost": len(pending), "duplicates": duplicates}
 
 

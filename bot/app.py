@@ -18,6 +18,7 @@ from bot.cards import CardDispatcher
 from bot.clock import Clock, OffsetClock, SystemClock
 from bot.config import Config, OrgDirectory, Secrets
 from bot.dingtalk import DingTalkClient, DingTalkCredentials
+from bot.housekeeping import archive_finished
 from bot.inbound import InboundPipeline
 from bot.outbox import Outbox
 from bot.redact import register_secret
@@ -94,7 +95,7 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         outbox,
         JOBS,
         scan_interval_s=options.scan_interval_s,
-        housekeeping=outbox.archive_sent,
+        housekeeping=lambda: archive_finished(db, clock),
     )
     stream = StreamSupervisor(
         client,

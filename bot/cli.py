@@ -34,6 +34,8 @@ def _setup_logging(secrets: Sequence[str] = ()) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     install_redaction(secrets)
+    # One line per heartbeat would drown the log; problems are still logged (WARNING+).
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

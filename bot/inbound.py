@@ -87,7 +87,10 @@ class InboundPipeline:
 
             def finish(session: Session) -> None:
                 self._outbox.stage(session, outgoing)
-                session.collection(INBOUND).update(key, {"status": "done", "done_ms": now_ms})
+                # The payload is not needed once handled; the row stays for dedupe.
+                session.collection(INBOUND).update(
+                    key, {"status": "done", "done_ms": now_ms, "data": None}
+                )
 
             await self._services.db.run(finish)
             self._outbox.wake()

@@ -11,7 +11,6 @@ import contextlib
 import logging
 import random
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, to_epoch_ms
@@ -33,7 +32,6 @@ OUTBOX = "outbox"
 # Backoff between attempts of one message (the client already retried quickly inside).
 _BACKOFF_S = (2, 5, 15, 60, 180, 600, 1800)
 MAX_ATTEMPTS = len(_BACKOFF_S) + 1
-KEEP_SENT = timedelta(days=3)
 
 
 class Outbox:
@@ -208,19 +206,3 @@ class Outbox:
             task_id = await client.send_work_notification(p["user_ids"], p["msg"])
             return {"task_id": task_id}
         raise ValueError(f"unknown outgoing kind {item.kind}")
-
-    # -- housekeeping --
-
-    async def archive_sent(self) -> int:
-        """Move sent messages older than a few days out of the hot partition."""
-        cutoff = to_epoch_ms(self._clock.now() - KEEP_SENT)
-        year = self._clock.now().year
-
-        def archive(session: Session) -> int:
-            outbox = session.collection(OUTBOX)
-            old = outbox.find(lambda d: d.get("status") == "sent" and d["created_ms"] < cutoff)
-            for doc in old:
-                outbox.archive(doc["id"], year)
-            return len(old)
-
-        return await self._db.run(archive)

@@ -21,6 +21,14 @@ class SandboxClock:
     def now(self) -> datetime:
         return datetime.now(TZ) + self._offset
 
+    @property
+    def offset(self) -> timedelta:
+        return self._offset
+
+    def restore(self, offset: timedelta) -> None:
+        """Resume a saved sandbox time (never behind the current one)."""
+        self._offset = max(self._offset, offset)
+
     def now_ms(self) -> int:
         return int(self.now().timestamp() * 1000)
 

@@ -24,11 +24,13 @@ from sandbox.demo import (
     DEMO_APP_SECRET,
     demo_config_path,
 )
+from sandbox.persistence import autosave, load_state
 from sandbox.seed import SandboxSeed, SeedGroup, SeedUser
 
 log = logging.getLogger(__name__)
 
 BOT_STOP_BUDGET_S = 5.0
+SNAPSHOT_FILE = "sandbox-world.pickle"
 
 
 def card_definitions(config: Config) -> dict[str, dict[str, object]]:
@@ -111,11 +113,16 @@ def bot_command(config_path: Path, data_dir: Path, sandbox_url: str) -> list[str
 class _Running:
     sandbox: RunningSandbox
     bot: asyncio.subprocess.Process
+    saver: asyncio.Task[None]
 
 
 async def _start(port: int, data_dir: Path, config_path: Path) -> _Running:
     config = load_config(config_path)
     sandbox = await start_sandbox(seed_from_config(config), port=port)
+    snapshot = data_dir / SNAPSHOT_FILE
+    if load_state(sandbox.state, snapshot):
+        log.info("sandbox world restored from %s", snapshot)
+    saver = asyncio.create_task(autosave(sandbox.state, snapshot))
     bot = await asyncio.create_subprocess_exec(
         *bot_command(config_path, data_dir / "bot", sandbox.url), env=bot_environment()
     )
@@ -141,7 +148,7 @@ async def _start(port: int, data_dir: Path, config_path: Path) -> _Running:
         + "\n"
     )
     sys.stdout.flush()
-    return _Running(sandbox, bot)
+    return _Running(sandbox, bot, saver)
 
 
 async def _stop_bot(bot: asyncio.subprocess.Process) -> None:
@@ -172,6 +179,9 @@ async def _serve(port: int, data_dir: Path, config_path: Path) -> int:
     with contextlib.suppress(asyncio.CancelledError):
         await stop_wait
     await _stop_bot(running.bot)
+    running.saver.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running.saver
     await running.sandbox.stop()
     return code
 

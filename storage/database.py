@@ -13,10 +13,11 @@ import asyncio
 import concurrent.futures
 import inspect
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from storage.errors import StorageError
 from storage.files import ensure_dir
@@ -29,6 +30,9 @@ from storage.workspace import Workspace
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Jobs committed together at most (bounds the latency of the first job of a batch).
+MAX_BATCH = 64
 
 
 def _open_workspace(root: Path, full_log_check: bool) -> Workspace:
@@ -62,6 +66,9 @@ class Database:
         self._ws = workspace
         self._writer = writer
         self._closed = False
+        self._queue: queue.SimpleQueue[
+            tuple[Callable[[Session], Any], concurrent.futures.Future[Any]]
+        ] = queue.SimpleQueue()
 
     @staticmethod
     def _start(root: Path) -> tuple[concurrent.futures.ThreadPoolExecutor, threading.Thread]:
@@ -106,24 +113,80 @@ class Database:
 
     def _execute(self, fn: Callable[[Session], T]) -> T:
         self._ws.begin()
-        session = Session(self._ws)
         success = False
+        try:
+            result = self._call(fn)
+            success = True
+        finally:
+            self._ws.end(success)
+        return result
+
+    def _call(self, fn: Callable[[Session], T]) -> T:
+        session = Session(self._ws)
         try:
             result = fn(session)
             if inspect.isawaitable(result):
                 if inspect.iscoroutine(result):
                     result.close()
                 raise TypeError("Database.run() takes a plain function, not a coroutine")
-            success = True
+            return result
         finally:
             session.close()
-            self._ws.end(success)
-        return result
+
+    def _drain(self) -> None:
+        """Group commit: run every job waiting now in one transaction, commit once.
+
+        Under load (many officials at once) most of a write's cost is writing and
+        fsyncing files, so jobs that queued up meanwhile share one commit. Each job still
+        sees the ones before it, and no caller learns its result before the commit. If a
+        job raises, the whole batch is rolled back and re-run one job per transaction, so
+        the failure affects only its own caller.
+        """
+        batch: list[tuple[Callable[[Session], Any], concurrent.futures.Future[Any]]] = []
+        while len(batch) < MAX_BATCH:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job[1].set_running_or_notify_cancel():
+                batch.append(job)
+        if not batch:
+            return
+        if len(batch) == 1:
+            self._settle(*batch[0])
+            return
+        self._ws.begin()
+        results: list[Any] = []
+        try:
+            for fn, _ in batch:
+                results.append(self._call(fn))
+        except BaseException:
+            self._ws.end(False)
+            for fn, future in batch:
+                self._settle(fn, future)
+            return
+        try:
+            self._ws.end(True)
+        except BaseException as error:
+            for _, future in batch:
+                future.set_exception(error)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            future.set_result(result)
+
+    def _settle(self, fn: Callable[[Session], Any], future: concurrent.futures.Future[Any]) -> None:
+        try:
+            future.set_result(self._execute(fn))
+        except BaseException as error:
+            future.set_exception(error)
 
     def _submit(self, fn: Callable[[Session], T]) -> concurrent.futures.Future[T]:
         if self._closed:
             raise StorageError("the database is closed")
-        return self._executor.submit(self._execute, fn)
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put((fn, future))
+        self._executor.submit(self._drain)
+        return future
 
     async def run(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn`` on the writer thread; its changes are saved before this returns.

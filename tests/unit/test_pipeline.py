@@ -229,3 +229,24 @@ async def test_due_reminder_fires_once_even_after_rebuild(tmp_path: Path) -> Non
     assert await _statuses(services) == ["pending"]
     await _run_outbox_until(outbox, lambda: len(fake.sent) == 1)
     await services.db.close()
+
+
+async def test_housekeeping_archives_finished_rows_but_keeps_dedupe(tmp_path: Path) -> None:
+    from bot.housekeeping import archive_finished
+
+    services = await make_services(tmp_path)
+    clock = cast(FixedClock, services.clock)
+    fake = FakeDingTalk()
+    outbox = _outbox(services, fake)
+    inbound = InboundPipeline(services, outbox)
+    user = services.directory.holders("office_clerk")[0].user_id
+    await inbound.accept(_message(user, "我是谁", "old1"))
+    await inbound.drain()
+    await _run_outbox_until(outbox, lambda: len(fake.sent) == 1)
+    await asyncio.sleep(0.05)
+    clock.advance(timedelta(days=4))
+    moved = await archive_finished(services.db, services.clock)
+    assert moved["inbound"] == 1 and moved["outbox"] == 1
+    assert await services.db.run(lambda s: s.collection("inbound").all_open()) == []
+    assert await inbound.accept(_message(user, "我是谁", "old1")) is False  # still a duplicate
+    await services.db.close()
