@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint unit scenario bench clean
+.PHONY: demo test lint unit scenario bench browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
-	$(BIN)/pytest
+# The console's browser tests drive Debian's Chromium (not a Playwright download); a CJK
+# font keeps their screenshots legible.
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	fc-list :lang=zh 2>/dev/null | grep -q . \
+		|| (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei) \
+		|| echo "warning: no Chinese font installed; screenshots will show boxes"
+
+test: lint browser
+	GOVBOT_REQUIRE_BROWSER=1 $(BIN)/pytest
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

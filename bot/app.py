@@ -18,6 +18,7 @@ from bot.cards import CardDispatcher
 from bot.clock import Clock, OffsetClock, SystemClock
 from bot.config import Config, OrgDirectory, Secrets
 from bot.dingtalk import DingTalkClient, DingTalkCredentials
+from bot.domain import wire_domain
 from bot.housekeeping import archive_finished
 from bot.inbound import InboundPipeline
 from bot.outbox import Outbox
@@ -88,6 +89,7 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         router=router,
     )
     outbox = Outbox(db, client, clock)
+    deadline_actions = wire_domain(services, outbox)
     inbound = InboundPipeline(services, outbox)
     cards = CardDispatcher(services, outbox)
     scheduler = Scheduler(
@@ -96,6 +98,7 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         JOBS,
         scan_interval_s=options.scan_interval_s,
         housekeeping=lambda: archive_finished(db, clock),
+        actions=deadline_actions,
     )
     stream = StreamSupervisor(
         client,

@@ -710,30 +710,16 @@ class DingTalkClient:
         """
         if not user_ids and not group_ids:
             raise ValueError("create_and_deliver_card needs user_ids or group_ids")
-        spaces = [f"IM_ROBOT.{u}" for u in user_ids] + [f"IM_GROUP.{g}" for g in group_ids]
         request: Json = {
             "cardTemplateId": template_id,
             "outTrackId": out_track_id,
             "cardData": {"cardParamMap": card_param_map(card_data)},
             "callbackType": "STREAM",
-            "openSpaceId": "dtv1.card//" + ";".join(spaces),
+            **self._open_spaces(user_ids, group_ids, support_forward, at_user_ids),
             "userIdType": 1,
         }
         if private_data:
             request["privateData"] = _private_data(private_data)
-        space_model = {"supportForward": support_forward}
-        if user_ids:
-            request["imRobotOpenSpaceModel"] = dict(space_model)
-            request["imRobotOpenDeliverModel"] = {
-                "spaceType": "IM_ROBOT",
-                "robotCode": self._creds.robot_code,
-            }
-        if group_ids:
-            request["imGroupOpenSpaceModel"] = dict(space_model)
-            group_deliver: Json = {"robotCode": self._creds.robot_code}
-            if at_user_ids:
-                group_deliver["atUserIds"] = dict(at_user_ids)
-            request["imGroupOpenDeliverModel"] = group_deliver
         try:
             body = await self._api(
                 "POST",
@@ -749,6 +735,66 @@ class DingTalkClient:
         result = body.get("result")
         delivered = result.get("deliverResults") if isinstance(result, dict) else None
         return [_deliver_result(item) for item in delivered or [] if isinstance(item, dict)]
+
+    async def deliver_card(
+        self,
+        *,
+        out_track_id: str,
+        user_ids: Sequence[str] = (),
+        group_ids: Sequence[str] = (),
+        support_forward: bool = False,
+    ) -> list[DeliverResult]:
+        """Deliver an existing card (``POST /v1.0/card/instances/deliver``) to more users
+        (robot 1:1) and/or groups: one :class:`DeliverResult` per open space.
+
+        Treated as idempotent, so it is retried after a lost answer: a repeat delivers
+        the same card instance (same ``outTrackId``, same data, updated together), so
+        the worst case is a second copy of one card in a chat, never a diverging one.
+        An unknown card raises :class:`DingTalkRejectedError` ``param.cardNotExist``; an
+        unknown user or group is a result with ``success=False``, not an exception.
+        ``support_forward`` is sent as the space models' ``supportForward``; DingTalk
+        may keep the setting the card was created with.
+        """
+        if not user_ids and not group_ids:
+            raise ValueError("deliver_card needs user_ids or group_ids")
+        request: Json = {
+            "outTrackId": out_track_id,
+            **self._open_spaces(user_ids, group_ids, support_forward, None),
+            "userIdType": 1,
+        }
+        body = await self._api(
+            "POST", "/v1.0/card/instances/deliver", idempotent=True, json_body=request
+        )
+        result = body.get("result")
+        if isinstance(result, dict):  # tolerate the createAndDeliver shape too
+            result = result.get("deliverResults")
+        items = result if isinstance(result, list) else []
+        return [_deliver_result(item) for item in items if isinstance(item, dict)]
+
+    def _open_spaces(
+        self,
+        user_ids: Sequence[str],
+        group_ids: Sequence[str],
+        support_forward: bool,
+        at_user_ids: Mapping[str, str] | None,
+    ) -> Json:
+        """``openSpaceId`` plus the space and deliver models of robot 1:1 and groups."""
+        spaces = [f"IM_ROBOT.{u}" for u in user_ids] + [f"IM_GROUP.{g}" for g in group_ids]
+        fields: Json = {"openSpaceId": "dtv1.card//" + ";".join(spaces)}
+        space_model = {"supportForward": support_forward}
+        if user_ids:
+            fields["imRobotOpenSpaceModel"] = dict(space_model)
+            fields["imRobotOpenDeliverModel"] = {
+                "spaceType": "IM_ROBOT",
+                "robotCode": self._creds.robot_code,
+            }
+        if group_ids:
+            fields["imGroupOpenSpaceModel"] = dict(space_model)
+            group_deliver: Json = {"robotCode": self._creds.robot_code}
+            if at_user_ids:
+                group_deliver["atUserIds"] = dict(at_user_ids)
+            fields["imGroupOpenDeliverModel"] = group_deliver
+        return fields
 
     async def update_card(
         self,

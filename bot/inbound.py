@@ -103,6 +103,15 @@ class InboundPipeline:
         sender = services.directory.person(message.sender_id)
         if sender is None:
             return [self._reply(message, "unknown_user", county_name=services.config.county.name)]
+        if message.msgtype in ("text", "richText", "file"):
+            # An open form (e.g. a half-filled 请示) takes the answer, files included.
+            ctx = CommandContext(message=message, sender=sender, args="", services=services)
+            try:
+                answer = await services.forms.resume(ctx)
+            except UserFacingError as refusal:
+                return [ctx.text(refusal.template, **refusal.context)]
+            if answer is not None:
+                return answer
         if message.msgtype not in ("text", "richText"):
             return [
                 self._reply(

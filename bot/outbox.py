@@ -2,6 +2,10 @@
 DingTalk confirms. Failed sends are retried with backoff; a restart resumes; keys make
 staging idempotent. A send whose outcome is unknown (timeout after the request left) is
 parked as "uncertain" instead of being sent again, so nobody gets a message twice.
+
+To-dos: ``todo_create`` stores ``{"id": sourceId, "task_id", "union_id"}`` in the
+``todos`` collection in the same storage call that marks it sent; ``todo_done`` (same
+target ``todo:<sourceId>``, so it runs after the create) reads the task id from there.
 """
 
 from __future__ import annotations
@@ -10,17 +14,21 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, to_epoch_ms
 from bot.dingtalk import (
+    DeliverResult,
     DingTalkAmbiguousError,
     DingTalkClient,
     DingTalkError,
     DingTalkRejectedError,
 )
 from bot.outgoing import Outgoing
+from storage.errors import ArchivedError
 
 if TYPE_CHECKING:
     from storage.database import Database
@@ -29,9 +37,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
+TODOS = "todos"
 # Backoff between attempts of one message (the client already retried quickly inside).
 _BACKOFF_S = (2, 5, 15, 60, 180, 600, 1800)
 MAX_ATTEMPTS = len(_BACKOFF_S) + 1
+# DingTalk's answer to a second task with the same sourceId ("task exist").
+_TASK_EXISTS = re.compile(r"task\s*(already\s*)?exists?\b", re.IGNORECASE)
+
+
+class _Unsendable(Exception):
+    """This item can never be sent as it stands (no DingTalk call was made)."""
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """What a confirmed send records: the outbox ``result`` and, optionally, more
+    bookkeeping done in the same storage call that marks the row sent."""
+
+    result: dict[str, Any]
+    record: Callable[[Session], None] | None = None
 
 
 class Outbox:
@@ -120,8 +144,14 @@ class Outbox:
     async def _deliver(self, row: dict[str, Any], item: Outgoing) -> None:
         try:
             async with self._slots:
-                changes = await self._attempt(row, item)
-            await self._db.run(lambda s: s.collection(OUTBOX).update(item.key, changes))
+                changes, record = await self._attempt(row, item)
+
+            def commit(session: Session) -> None:
+                if record is not None:
+                    record(session)
+                session.collection(OUTBOX).update(item.key, changes)
+
+            await self._db.run(commit)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -130,17 +160,23 @@ class Outbox:
             self._in_flight.pop(item.key, None)
             self.wake()
 
-    async def _attempt(self, row: dict[str, Any], item: Outgoing) -> dict[str, Any]:
+    async def _attempt(
+        self, row: dict[str, Any], item: Outgoing
+    ) -> tuple[dict[str, Any], Callable[[Session], None] | None]:
+        """The row's changes after one attempt, and any bookkeeping of a confirmed send."""
         now_ms = to_epoch_ms(self._clock.now())
         attempts = int(row.get("attempts", 0)) + 1
         try:
-            result = await self._send(item)
+            sent = await self._send(item)
         except DingTalkAmbiguousError as error:
             log.error("outbox %s: outcome unknown, not resent (%s)", item.key, error.code)
-            return {"status": "uncertain", "attempts": attempts, "error": str(error.code)}
+            return {"status": "uncertain", "attempts": attempts, "error": str(error.code)}, None
         except DingTalkRejectedError as error:
             log.error("outbox %s rejected by DingTalk: %s", item.key, error.code)
-            return {"status": "failed", "attempts": attempts, "error": str(error.code)}
+            return {"status": "failed", "attempts": attempts, "error": str(error.code)}, None
+        except _Unsendable as error:
+            log.error("outbox %s cannot be sent: %s", item.key, error)
+            return {"status": "failed", "attempts": attempts, "error": str(error)}, None
         except DingTalkError as error:
             changes = self._skip_delivered(item, error)
             if attempts >= MAX_ATTEMPTS:
@@ -150,7 +186,7 @@ class Outbox:
                     "attempts": attempts,
                     "error": str(error.code),
                     **changes,
-                }
+                }, None
             backoff = _BACKOFF_S[attempts - 1] * (0.8 + 0.4 * random.random())
             log.warning(
                 "outbox %s attempt %d failed (%s); retry in %.0fs",
@@ -163,8 +199,16 @@ class Outbox:
                 "attempts": attempts,
                 "next_ms": now_ms + int(backoff * 1000),
                 "error": str(error.code),
-            }
-        return {"status": "sent", "attempts": attempts, "sent_ms": now_ms, "result": result}
+            }, None
+        except Exception as error:  # a bad payload or a bug: never loop on it
+            log.exception("outbox %s: unexpected error, marked failed", item.key)
+            return {"status": "failed", "attempts": attempts, "error": type(error).__name__}, None
+        return {
+            "status": "sent",
+            "attempts": attempts,
+            "sent_ms": now_ms,
+            "result": sent.result,
+        }, sent.record
 
     @staticmethod
     def _skip_delivered(item: Outgoing, error: DingTalkError) -> dict[str, Any]:
@@ -175,7 +219,7 @@ class Outbox:
         remaining = [u for u in item.payload["user_ids"] if u not in reached]
         return {"payload": {**item.payload, "user_ids": remaining}}
 
-    async def _send(self, item: Outgoing) -> dict[str, Any]:
+    async def _send(self, item: Outgoing) -> _Sent:
         p = item.payload
         client = self._client
         if item.kind == "oto":
@@ -183,12 +227,12 @@ class Outbox:
             invalid = [u for r in results for u in r.invalid]
             if invalid:
                 log.warning("outbox %s: unknown userIds %s", item.key, invalid)
-            return {"pqk": [r.process_query_key for r in results], "invalid": invalid}
+            return _Sent({"pqk": [r.process_query_key for r in results], "invalid": invalid})
         if item.kind == "group":
             pqk = await client.send_to_group(p["conversation_id"], p["msg_key"], p["msg_param"])
-            return {"pqk": pqk}
+            return _Sent({"pqk": pqk})
         if item.kind == "card":
-            await client.create_and_deliver_card(
+            delivered = await client.create_and_deliver_card(
                 template_id=p["template_id"],
                 out_track_id=p["out_track_id"],
                 card_data=p["card_data"],
@@ -196,13 +240,115 @@ class Outbox:
                 group_ids=p.get("group_ids", []),
                 private_data=p.get("private_data"),
             )
-            return {}
+            return _Sent(self._spaces(item, delivered))
         if item.kind == "card_update":
             await client.update_card(
                 p["out_track_id"], p.get("card_data"), p.get("private_data"), by_key=True
             )
-            return {}
+            return _Sent({})
+        if item.kind == "card_deliver":
+            delivered = await client.deliver_card(
+                out_track_id=p["out_track_id"],
+                user_ids=p.get("user_ids", []),
+                group_ids=p.get("group_ids", []),
+            )
+            return _Sent(self._spaces(item, delivered))
         if item.kind == "work_notice":
             task_id = await client.send_work_notification(p["user_ids"], p["msg"])
-            return {"task_id": task_id}
-        raise ValueError(f"unknown outgoing kind {item.kind}")
+            return _Sent({"task_id": task_id})
+        if item.kind == "todo_create":
+            return await self._create_todo(item)
+        if item.kind == "todo_done":
+            return await self._complete_todo(item)
+        raise _Unsendable(f"unknown outgoing kind {item.kind}")
+
+    @staticmethod
+    def _spaces(item: Outgoing, delivered: Sequence[DeliverResult]) -> dict[str, Any]:
+        """A card delivery's result; spaces DingTalk refused are logged, not retried."""
+        failed = {r.space_id: r.error_msg for r in delivered if not r.success}
+        if failed:
+            log.warning("outbox %s: card not delivered to %s", item.key, failed)
+        return {"failed_spaces": failed} if failed else {}
+
+    async def _create_todo(self, item: Outgoing) -> _Sent:
+        p = item.payload
+        source_id, union_id = str(p["source_id"]), str(p["union_id"])
+        try:
+            task_id: str | None = await self._client.create_todo(
+                union_id=union_id,
+                subject=p["subject"],
+                description=p["description"],
+                due_ms=p.get("due_ms"),
+                executor_union_ids=[union_id],
+                source_id=source_id,
+                detail_url=p["detail_url"],
+                priority=int(p.get("priority", 20)),
+            )
+        except DingTalkRejectedError as error:
+            if not _TASK_EXISTS.search(f"{error.code} {error.message}"):
+                raise
+            # An earlier attempt created it and its answer was lost: the task exists, but
+            # DingTalk does not tell us its id.
+            log.warning(
+                "outbox %s: to-do %s already exists (an earlier attempt's answer was lost);"
+                " its task id is unknown, so it cannot be completed by the bot",
+                item.key,
+                source_id,
+            )
+            task_id = None
+        row = {"id": source_id, "task_id": task_id, "union_id": union_id}
+
+        def record(session: Session) -> None:
+            known = session.collection(TODOS).get(source_id)
+            if task_id is None and known is not None and known.get("task_id"):
+                return  # "task exist" for a task we already know: keep its id
+            _upsert(session, TODOS, row)
+
+        return _Sent({"task_id": task_id}, record)
+
+    async def _complete_todo(self, item: Outgoing) -> _Sent:
+        source_id = str(item.payload["source_id"])
+
+        def lookup(session: Session) -> tuple[dict[str, Any] | None, list[str]]:
+            row = session.collection(TODOS).get(source_id)
+            if row is not None:
+                return row, []
+            creates = session.collection(OUTBOX).find(
+                lambda d: (
+                    d.get("kind") == "todo_create"
+                    and d.get("payload", {}).get("source_id") == source_id
+                )
+            )
+            return None, [str(d.get("status")) for d in creates]
+
+        row, creates = await self._db.run(lookup)
+        if row is None:
+            # The create shares this target and is staged first, so it has run: it failed
+            # or its outcome is unknown (or it was never staged).
+            state = ", ".join(creates) if creates else "never staged"
+            raise _Unsendable(f"to-do {source_id} was not created (create: {state})")
+        task_id, union_id = row.get("task_id"), row.get("union_id")
+        if not task_id or not union_id:
+            raise _Unsendable(
+                f"to-do {source_id} exists but its task id is unknown (the create's answer was"
+                " lost); complete it by hand in DingTalk"
+            )
+        await self._client.complete_todo(union_id=str(union_id), task_id=str(task_id))
+        done = {"id": source_id, "done": True}
+        return _Sent({"task_id": task_id}, lambda s: _upsert(s, TODOS, done))
+
+
+def _upsert(session: Session, name: str, doc: dict[str, Any]) -> None:
+    """Insert ``doc`` or merge it into the open document with the same id.
+
+    An archived document is left alone (it is read-only): the bookkeeping must never
+    stop the outbox row from being marked, or the send would be repeated.
+    """
+    collection = session.collection(name)
+    if collection.get(doc["id"]) is None:
+        collection.insert(doc)
+        return
+    try:
+        collection.update(doc["id"], doc)
+    except ArchivedError:
+        log.warning("%s %s is archived; not updated with %s", name, doc["id"], sorted(doc))

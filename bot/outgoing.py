@@ -6,10 +6,22 @@ no-op, so re-processing a message after a crash never sends its reply twice.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-OutKind = Literal["oto", "group", "card", "card_update", "work_notice"]
+OutKind = Literal[
+    "oto",
+    "group",
+    "card",
+    "card_update",
+    "card_deliver",
+    "work_notice",
+    "todo_create",
+    "todo_done",
+]
+CARD_KINDS = ("card", "card_update", "card_deliver")
+TODO_KINDS = ("todo_create", "todo_done")
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +30,10 @@ class Outgoing:
     kind: OutKind
     # oto: user_ids, msg_key, msg_param; group: conversation_id, msg_key, msg_param;
     # card: template_id, out_track_id, card_data, user_ids, group_ids, private_data;
-    # card_update: out_track_id, card_data, private_data; work_notice: user_ids, msg.
+    # card_update: out_track_id, card_data, private_data;
+    # card_deliver: out_track_id, user_ids, group_ids; work_notice: user_ids, msg;
+    # todo_create: source_id, union_id, subject, description, due_ms, detail_url, priority;
+    # todo_done: source_id.
     payload: dict[str, Any] = field(default_factory=dict)
 
     def to_doc(self) -> dict[str, Any]:
@@ -30,11 +45,18 @@ class Outgoing:
 
     @property
     def target(self) -> str:
-        """Messages to one target keep their order; different targets go in parallel."""
+        """Messages to one target keep their order; different targets go in parallel.
+
+        A card's create, deliveries and updates share ``card:<outTrackId>``; a to-do's
+        create and completion share ``todo:<sourceId>`` (the completion needs the task id
+        the create stored).
+        """
         if self.kind == "group":
             return f"group:{self.payload['conversation_id']}"
-        if self.kind in ("card", "card_update"):
+        if self.kind in CARD_KINDS:
             return f"card:{self.payload['out_track_id']}"
+        if self.kind in TODO_KINDS:
+            return f"todo:{self.payload['source_id']}"
         ids = self.payload.get("user_ids") or []
         return "users:" + ",".join(sorted(ids))
 
@@ -77,3 +99,107 @@ def text_to(
     return Outgoing(
         key, "oto", {"user_ids": [user_id], "msg_key": "sampleText", "msg_param": param}
     )
+
+
+# ---------------------------------------------------------------- cards
+
+
+def card_create(
+    key: str,
+    *,
+    template_id: str,
+    out_track_id: str,
+    card_data: Mapping[str, Any],
+    user_ids: Sequence[str] = (),
+    group_ids: Sequence[str] = (),
+    private_data: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Outgoing:
+    """Create a card and deliver it to users (robot 1:1) and/or groups."""
+    if not user_ids and not group_ids:
+        raise ValueError("card_create needs user_ids or group_ids")
+    payload: dict[str, Any] = {
+        "template_id": template_id,
+        "out_track_id": out_track_id,
+        "card_data": dict(card_data),
+        "user_ids": list(user_ids),
+        "group_ids": list(group_ids),
+    }
+    if private_data:
+        payload["private_data"] = {uid: dict(data) for uid, data in private_data.items()}
+    return Outgoing(key, "card", payload)
+
+
+def card_update(
+    key: str,
+    out_track_id: str,
+    card_data: Mapping[str, Any] | None = None,
+    private_data: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Outgoing:
+    """Update a card's data by key (only the given keys change)."""
+    if card_data is None and not private_data:
+        raise ValueError("card_update needs card_data or private_data")
+    payload: dict[str, Any] = {"out_track_id": out_track_id}
+    if card_data is not None:
+        payload["card_data"] = dict(card_data)
+    if private_data:
+        payload["private_data"] = {uid: dict(data) for uid, data in private_data.items()}
+    return Outgoing(key, "card_update", payload)
+
+
+def card_deliver(
+    key: str,
+    out_track_id: str,
+    user_ids: Sequence[str] = (),
+    group_ids: Sequence[str] = (),
+) -> Outgoing:
+    """Deliver an existing card to more users and/or groups."""
+    if not user_ids and not group_ids:
+        raise ValueError("card_deliver needs user_ids or group_ids")
+    return Outgoing(
+        key,
+        "card_deliver",
+        {"out_track_id": out_track_id, "user_ids": list(user_ids), "group_ids": list(group_ids)},
+    )
+
+
+# ---------------------------------------------------------------- to-dos
+
+
+def todo_create(
+    key: str,
+    *,
+    source_id: str,
+    union_id: str,
+    subject: str,
+    description: str,
+    due_ms: int | None,
+    detail_url: str,
+    priority: int = 20,
+) -> Outgoing:
+    """A DingTalk to-do for one person (``union_id`` is the executor's unionId).
+
+    ``source_id`` is the business id: DingTalk refuses a second task with it, and
+    :func:`todo_done` finds the task by it.
+    """
+    if not source_id or not union_id:
+        raise ValueError("todo_create needs a source_id and the executor's union_id")
+    return Outgoing(
+        key,
+        "todo_create",
+        {
+            "source_id": source_id,
+            "union_id": union_id,
+            "subject": subject,
+            "description": description,
+            "due_ms": due_ms,
+            "detail_url": detail_url,
+            "priority": priority,
+        },
+    )
+
+
+def todo_done(key: str, source_id: str) -> Outgoing:
+    """Mark the to-do created with ``source_id`` done."""
+    if not source_id:
+        raise ValueError("todo_done needs a source_id")
+    return Outgoing(key, "todo_done", {"source_id": source_id})

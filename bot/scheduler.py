@@ -9,8 +9,9 @@ provides the heartbeat, with explicit misfire handling (a late heartbeat still r
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
@@ -41,8 +42,23 @@ class DailyJob:
     working_days_only: bool = True
 
 
-def schedule_reminder(session: Session, key: str, due: datetime, items: Sequence[Outgoing]) -> None:
-    """Store a reminder (inside the same storage call as the state it belongs to)."""
+# A deadline action: runs inside the storage call that fires the reminder.
+DeadlineAction = Callable[["Session", dict[str, Any]], list[Outgoing]]
+
+
+def schedule_reminder(
+    session: Session,
+    key: str,
+    due: datetime,
+    items: Sequence[Outgoing],
+    *,
+    action: dict[str, Any] | None = None,
+) -> None:
+    """Store a reminder (inside the same storage call as the state it belongs to).
+
+    ``items`` are sent when it falls due; ``action`` (``{"type": ...}``) names a
+    registered deadline action (e.g. deemed consent) run in that same storage call.
+    """
     reminders = session.collection(REMINDERS)
     if reminders.get(key) is not None:
         return
@@ -52,6 +68,7 @@ def schedule_reminder(session: Session, key: str, due: datetime, items: Sequence
             "due_ms": to_epoch_ms(due),
             "status": "pending",
             "items": [item.to_doc() for item in items],
+            "action": action,
         }
     )
 
@@ -73,7 +90,9 @@ class Scheduler:
         *,
         scan_interval_s: float = 15.0,
         housekeeping: Callable[[], Awaitable[Any]] | None = None,
+        actions: Mapping[str, DeadlineAction] | None = None,
     ) -> None:
+        self._actions = dict(actions or {})
         self._services = services
         self._outbox = outbox
         self._jobs = list(jobs)
@@ -126,17 +145,37 @@ class Scheduler:
     async def _fire_due_reminders(self, now: datetime) -> int:
         now_ms = to_epoch_ms(now)
 
-        def fire(session: Session) -> int:
-            reminders = session.collection(REMINDERS)
-            due = reminders.find(lambda d: d["status"] == "pending" and d["due_ms"] <= now_ms)
-            for doc in sorted(due, key=lambda d: d["due_ms"]):
-                items = [Outgoing.from_doc(i) for i in doc["items"]]
-                self._outbox.stage(session, items)
-                reminders.update(doc["id"], {"status": "fired", "fired_ms": now_ms})
-                reminders.archive(doc["id"], now.year)
-            return len(due)
+        def due(session: Session) -> list[str]:
+            rows = session.collection(REMINDERS).find(
+                lambda d: d["status"] == "pending" and d["due_ms"] <= now_ms
+            )
+            return [str(d["id"]) for d in sorted(rows, key=lambda d: d["due_ms"])]
 
-        return await self._services.db.run(fire)
+        def fire(session: Session, key: str) -> None:
+            reminders = session.collection(REMINDERS)
+            doc = reminders.get(key)
+            if doc is None or doc["status"] != "pending":
+                return
+            items = [Outgoing.from_doc(i) for i in doc["items"]]
+            action = doc.get("action")
+            if action:
+                items += self._actions[action["type"]](session, action)
+            self._outbox.stage(session, items)
+            reminders.update(key, {"status": "fired", "fired_ms": now_ms})
+            reminders.archive(key, now.year)
+
+        def give_up(session: Session, key: str) -> None:
+            session.collection(REMINDERS).update(key, {"status": "failed", "fired_ms": now_ms})
+
+        keys = await self._services.db.run(due)
+        for key in keys:
+            # One storage call each: a failing action rolls back only itself.
+            try:
+                await self._services.db.run(functools.partial(fire, key=key))
+            except Exception:
+                log.exception("reminder %s failed; marked failed", key)
+                await self._services.db.run(functools.partial(give_up, key=key))
+        return len(keys)
 
     async def _maybe_run_daily(self, job: DailyJob, now: datetime) -> None:
         today = now.date()

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.calendar import WorkCalendar
     from bot.clock import Clock
     from bot.config import Config, OrgDirectory
+    from bot.dialog import Forms
+    from bot.outbox import Outbox
     from bot.router import Router
+    from bot.workflow import Workflow
     from messages.render import Messages
     from storage.database import Database
 
 
-@dataclass(frozen=True)
+@dataclass
 class Services:
     config: Config
     directory: OrgDirectory
@@ -23,3 +26,25 @@ class Services:
     messages: Messages
     db: Database
     router: Router
+    # Built after Services (they need it); set once by create_app.
+    _workflow: Workflow | None = field(default=None, repr=False)
+    _forms: Forms | None = field(default=None, repr=False)
+    _outbox: Outbox | None = field(default=None, repr=False)
+
+    @property
+    def workflow(self) -> Workflow:
+        if self._workflow is None:
+            raise RuntimeError("workflow not wired")
+        return self._workflow
+
+    @property
+    def forms(self) -> Forms:
+        if self._forms is None:
+            raise RuntimeError("forms not wired")
+        return self._forms
+
+    @property
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            raise RuntimeError("outbox not wired")
+        return self._outbox

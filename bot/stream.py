@@ -85,8 +85,12 @@ class StreamSupervisor:
         self._tasks: set[asyncio.Task[None]] = set()
         self.connected = asyncio.Event()
         self.connections = 0
+        # The SDK warns about every server ping and logs whole frames (user text) at
+        # INFO/WARNING; its own logger keeps only errors.
+        sdk_log = logging.getLogger("bot.stream.sdk")
+        sdk_log.setLevel(logging.ERROR)
         sdk = dingtalk_stream.DingTalkStreamClient(
-            dingtalk_stream.Credential(app_key, app_secret), logger=log
+            dingtalk_stream.Credential(app_key, app_secret), logger=sdk_log
         )
         sdk.register_callback_handler(CHATBOT_TOPIC, _ChatbotHandler(on_message))
         sdk.register_callback_handler(CARD_TOPIC, _CardHandler(on_card))

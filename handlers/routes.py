@@ -8,18 +8,37 @@ from __future__ import annotations
 
 from datetime import time
 
+from bot.config import Config
+from bot.dialog import Form
 from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
+from bot.workflow import FlowDef
 from handlers.calendar_notice import calendar_coverage_notice
+from handlers.flow_actions import FlowAct, act_on_flow, list_todos
+from handlers.flow_card import FLOW_ACT
 from handlers.help import show_help
 from handlers.identity import whoami
+from handlers.requests import REPORT_FORM, REQUEST_FORM, request_flows, start_report, start_request
 
 COMMANDS: list[Command] = [
     Command("help", ("帮助", "help", "?", "？", "菜单"), show_help),
     Command("whoami", ("我是谁", "whoami", "我的信息"), whoami),
+    Command("todo", ("待办", "我的待办", "todo"), list_todos),
+    Command("request", ("请示",), start_request),
+    Command("report", ("报告",), start_report),
 ]
 
-CARD_ACTIONS: list[CardAction] = []
+CARD_ACTIONS: list[CardAction] = [
+    CardAction(FLOW_ACT, FlowAct, act_on_flow),
+]
+
+FORMS: list[Form] = [REQUEST_FORM, REPORT_FORM]
+
+
+def flow_definitions(config: Config) -> list[FlowDef]:
+    """Every declared approval chain (validated when built)."""
+    return request_flows(config.rules.cosign_working_days)
+
 
 JOBS: list[DailyJob] = [
     DailyJob("calendar-coverage", time(9, 0), calendar_coverage_notice),

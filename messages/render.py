@@ -36,18 +36,30 @@ class Messages:
         self._markdown_env = _environment(finalize=md_escape)
         self._plain_env = _environment(finalize=_plain)
         self._commands = _load_command_texts()
+        self._labels = _load_toml("flows.toml")
 
-    def text(self, name: str, **context: Any) -> str:
+    def text(self, name: str, /, **context: Any) -> str:
         """Render a plain template (``<name>.txt.j2``)."""
         return self._plain_env.get_template(f"{name}.txt.j2").render(**context).strip()
 
-    def markdown(self, name: str, **context: Any) -> RenderedMarkdown:
+    def markdown(self, name: str, /, **context: Any) -> RenderedMarkdown:
         """Render ``<name>.md.j2``; its ``title`` block is the message title."""
         template = self._markdown_env.get_template(f"{name}.md.j2")
         ctx = template.new_context(context)
         title = "".join(template.blocks["title"](ctx)).strip()
         body = "".join(template.blocks["body"](ctx)).strip()
         return RenderedMarkdown(title=title, text=body)
+
+    def label(self, section: str, key: str) -> str:
+        """A short label from flows.toml, e.g. ``label("decisions", "approve")``."""
+        table: Any = self._labels
+        for part in section.split("."):
+            table = table[part]
+        return str(table[key])
+
+    def fragment(self, name: str, /, **context: Any) -> str:
+        """Markdown text for a card field (``<name>.frag.j2``), values escaped."""
+        return self._markdown_env.get_template(f"{name}.frag.j2").render(**context).strip()
 
     def command_text(self, command_id: str) -> CommandText:
         return self._commands[command_id]
@@ -75,9 +87,13 @@ def _environment(finalize: Callable[[object], object]) -> Environment:
     return env
 
 
+def _load_toml(name: str) -> dict[str, Any]:
+    raw = resources.files("messages").joinpath(name).read_text(encoding="utf-8")
+    return tomllib.loads(raw)
+
+
 def _load_command_texts() -> dict[str, CommandText]:
-    raw = resources.files("messages").joinpath("commands.toml").read_text(encoding="utf-8")
-    table = tomllib.loads(raw)
+    table = _load_toml("commands.toml")
     return {
         key: CommandText(summary=str(value["summary"]), usage=str(value.get("usage", "")))
         for key, value in table.items()

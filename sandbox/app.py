@@ -21,6 +21,7 @@ from sandbox import (
     robot_api,
     todo_api,
 )
+from sandbox.console import setup_console
 from sandbox.gateway import StreamHub
 from sandbox.middleware import sandbox_middleware
 from sandbox.seed import SandboxSeed
@@ -50,6 +51,7 @@ def create_sandbox_app(seed: SandboxSeed) -> web.Application:
         control_cards,
     ):
         module.register(app)
+    setup_console(app)
     app.on_shutdown.append(_on_shutdown)
     return app
 

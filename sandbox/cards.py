@@ -9,7 +9,10 @@ from typing import Any
 
 from sandbox.errors import ApiError
 
-SPACE_RE = re.compile(r"^dtv1\.card//(im_robot|im_group)\.(.+)$", re.IGNORECASE)
+# DingTalk writes the prefix once and joins spaces with ";":
+# dtv1.card//IM_GROUP.cid1;IM_ROBOT.user1 (the type is case-insensitive).
+PREFIX = "dtv1.card//"
+SPACE_RE = re.compile(r"^(im_robot|im_group)\.(.+)$", re.IGNORECASE)
 
 
 @dataclass
@@ -120,7 +123,9 @@ def parse_open_space_id(value: Any) -> list[CardSpace]:
     if not isinstance(value, str) or not value.strip():
         raise ApiError(400, "param.openSpaceIdInvalid", "openSpaceId 不能为空")
     spaces = []
-    for part in value.split(";"):
+    if not value.startswith(PREFIX):
+        raise ApiError(400, "param.openSpaceIdInvalid", f"openSpaceId 格式不正确：{value[:60]}")
+    for part in value.removeprefix(PREFIX).split(";"):
         if not part:
             continue
         match = SPACE_RE.match(part.strip())

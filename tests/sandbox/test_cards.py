@@ -21,7 +21,7 @@ def card_body(out_track_id: str = "card-1", **over: Any) -> dict[str, Any]:
         "cardData": {"cardParamMap": {"title": "请假申请", "status": "待审批"}},
         "privateData": {"lisi": {"cardParamMap": {"canApprove": "true"}}},
         "callbackType": "STREAM",
-        "openSpaceId": "dtv1.card//IM_ROBOT.lisi;dtv1.card//im_group.cidOffice==",
+        "openSpaceId": "dtv1.card//IM_ROBOT.lisi;im_group.cidOffice==",
         "imRobotOpenDeliverModel": {"spaceType": "IM_ROBOT"},
         "imGroupOpenDeliverModel": {"robotCode": APP_KEY},
         "imRobotOpenSpaceModel": {"supportForward": False},

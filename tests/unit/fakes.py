@@ -10,7 +10,13 @@ from typing import Any
 from bot.calendar import WorkCalendar
 from bot.clock import TZ, FixedClock
 from bot.config import OrgDirectory, load_config
-from bot.dingtalk import BatchSendResult, DingTalkError
+from bot.dingtalk import (
+    BatchSendResult,
+    DeliverResult,
+    DingTalkError,
+    DingTalkRejectedError,
+    DingTalkUnavailableError,
+)
 from bot.router import CardAction, Command, Router
 from bot.services import Services
 from handlers.routes import CARD_ACTIONS, COMMANDS
@@ -20,15 +26,29 @@ from storage.database import Database
 
 
 class FakeDingTalk:
-    """Records sends; ``failures`` is a queue of exceptions raised by the next sends."""
+    """Records sends; ``failures`` is a queue of exceptions raised by the next sends.
+
+    Cards and to-dos keep a little state like DingTalk does: ``cards`` (outTrackId →
+    data and the users/groups holding it) and ``todos`` (sourceId → task); a second
+    to-do with one sourceId is refused with "task exist". ``lose_answers`` counts calls
+    that take effect but whose answer is then lost (raised as a retryable error).
+    """
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
         self.failures: list[Exception] = []
+        self.cards: dict[str, dict[str, Any]] = {}
+        self.todos: dict[str, dict[str, Any]] = {}
+        self.lose_answers = 0
 
     def _maybe_fail(self) -> None:
         if self.failures:
             raise self.failures.pop(0)
+
+    def _answer_lost(self) -> None:
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            raise DingTalkUnavailableError(None, "ReadTimeout", "answer lost")
 
     async def send_to_users(
         self, user_ids: Sequence[str], msg_key: str, msg_param: Mapping[str, str]
@@ -66,6 +86,152 @@ class FakeDingTalk:
         )
         return f"pqk{len(self.sent)}"
 
+    async def create_and_deliver_card(
+        self,
+        *,
+        template_id: str,
+        out_track_id: str,
+        card_data: Mapping[str, object],
+        user_ids: Sequence[str] = (),
+        group_ids: Sequence[str] = (),
+        private_data: Mapping[str, Mapping[str, object]] | None = None,
+        support_forward: bool = False,
+        at_user_ids: Mapping[str, str] | None = None,
+    ) -> list[DeliverResult]:
+        self._maybe_fail()
+        self.sent.append(
+            {
+                "kind": "card",
+                "out_track_id": out_track_id,
+                "template_id": template_id,
+                "user_ids": list(user_ids),
+                "group_ids": list(group_ids),
+            }
+        )
+        if out_track_id in self.cards:
+            return []  # param.cardAlreadyExist counts as success
+        self.cards[out_track_id] = {
+            "template_id": template_id,
+            "data": dict(card_data),
+            "private": {u: dict(d) for u, d in (private_data or {}).items()},
+            "users": list(user_ids),
+            "groups": list(group_ids),
+        }
+        self._answer_lost()
+        return self._delivered(user_ids, group_ids)
+
+    async def deliver_card(
+        self,
+        *,
+        out_track_id: str,
+        user_ids: Sequence[str] = (),
+        group_ids: Sequence[str] = (),
+        support_forward: bool = False,
+    ) -> list[DeliverResult]:
+        self._maybe_fail()
+        self.sent.append(
+            {
+                "kind": "card_deliver",
+                "out_track_id": out_track_id,
+                "user_ids": list(user_ids),
+                "group_ids": list(group_ids),
+            }
+        )
+        card = self._card(out_track_id)
+        card["users"] += [u for u in user_ids if u not in card["users"]]
+        card["groups"] += [g for g in group_ids if g not in card["groups"]]
+        self._answer_lost()
+        return self._delivered(user_ids, group_ids)
+
+    async def update_card(
+        self,
+        out_track_id: str,
+        card_data: Mapping[str, object] | None = None,
+        private_data: Mapping[str, Mapping[str, object]] | None = None,
+        *,
+        by_key: bool = True,
+    ) -> None:
+        self._maybe_fail()
+        self.sent.append(
+            {"kind": "card_update", "out_track_id": out_track_id, "card_data": card_data}
+        )
+        card = self._card(out_track_id)
+        if card_data is not None:
+            card["data"] = {**card["data"], **card_data} if by_key else dict(card_data)
+        for user, data in (private_data or {}).items():
+            card["private"][user] = {**card["private"].get(user, {}), **data}
+        self._answer_lost()
+
+    def _card(self, out_track_id: str) -> dict[str, Any]:
+        card = self.cards.get(out_track_id)
+        if card is None:
+            raise DingTalkRejectedError(400, "param.cardNotExist", "卡片不存在", "req")
+        return card
+
+    @staticmethod
+    def _delivered(user_ids: Sequence[str], group_ids: Sequence[str]) -> list[DeliverResult]:
+        """Users whose id starts with "ghost" are unknown to DingTalk."""
+        users = [
+            DeliverResult("IM_ROBOT", u, True, f"carrier-{u}", "")
+            if not u.startswith("ghost")
+            else DeliverResult("IM_ROBOT", u, False, "", "param.userIdNotExist")
+            for u in user_ids
+        ]
+        return users + [DeliverResult("IM_GROUP", g, True, f"carrier-{g}", "") for g in group_ids]
+
+    async def send_work_notification(
+        self, user_ids: Sequence[str], msg: Mapping[str, object]
+    ) -> int:
+        self._maybe_fail()
+        self.sent.append({"kind": "work_notice", "user_ids": list(user_ids), "msg": dict(msg)})
+        return len(self.sent)
+
+    async def create_todo(
+        self,
+        *,
+        union_id: str,
+        subject: str,
+        description: str,
+        due_ms: int | None,
+        executor_union_ids: Sequence[str],
+        source_id: str,
+        detail_url: str,
+        priority: int = 20,
+    ) -> str:
+        self._maybe_fail()
+        self.sent.append(
+            {
+                "kind": "todo_create",
+                "union_id": union_id,
+                "source_id": source_id,
+                "subject": subject,
+                "executor_union_ids": list(executor_union_ids),
+                "due_ms": due_ms,
+                "priority": priority,
+            }
+        )
+        if source_id in self.todos:
+            raise DingTalkRejectedError(400, "todo.taskCreate.paramError", "task exist", "req")
+        task_id = f"task{len(self.todos) + 1}"
+        self.todos[source_id] = {
+            "id": task_id,
+            "owner": union_id,
+            "subject": subject,
+            "done": False,
+        }
+        self._answer_lost()
+        return task_id
+
+    async def complete_todo(self, *, union_id: str, task_id: str) -> None:
+        self._maybe_fail()
+        self.sent.append({"kind": "todo_done", "union_id": union_id, "task_id": task_id})
+        for task in self.todos.values():
+            if task["id"] == task_id and task["owner"] == union_id:
+                task["done"] = True
+                self._answer_lost()
+                return
+        raise DingTalkRejectedError(400, "todo.task.notExist", "task not exist", "req")
+
 
 def server_error() -> DingTalkError:
     return DingTalkError(500, "system.busy", "busy", "req")
@@ -79,7 +245,7 @@ async def make_services(
 ) -> Services:
     config = load_config(demo_config_path())
     messages = Messages()
-    return Services(
+    services = Services(
         config=config,
         directory=OrgDirectory(config),
         calendar=WorkCalendar(config.calendar_overrides),
@@ -92,3 +258,4 @@ async def make_services(
             has_description=lambda _id: True,
         ),
     )
+    return services

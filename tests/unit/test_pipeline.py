@@ -12,6 +12,7 @@ from typing import Any, cast
 from bot.cards import CardDispatcher
 from bot.clock import FixedClock
 from bot.dingtalk import DingTalkAmbiguousError, DingTalkClient
+from bot.domain import wire_domain
 from bot.inbound import InboundPipeline
 from bot.outbox import Outbox
 from bot.outgoing import Outgoing, text_to
@@ -34,7 +35,9 @@ def _message(user: str, text: str, msg_id: str = "msg1") -> dict[str, Any]:
 
 
 def _outbox(services: Services, fake: FakeDingTalk) -> Outbox:
-    return Outbox(services.db, cast(DingTalkClient, fake), services.clock)
+    outbox = Outbox(services.db, cast(DingTalkClient, fake), services.clock)
+    wire_domain(services, outbox)
+    return outbox
 
 
 async def _run_outbox_until(outbox: Outbox, done: Any, limit: float = 5.0) -> None:

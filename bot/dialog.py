@@ -1,0 +1,241 @@
+"""Multi-step forms in chat: a command starts a form; the bot asks field by field (or
+takes every field at once as ``字段：值`` lines), shows a summary, and submits on
+``确认``. ``取消`` ends it at any point. The state is stored per user, so a restart in the
+middle of a dialog loses nothing. Field names, prompts and aliases live in
+messages/forms.toml.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import to_epoch_ms
+from bot.errors import UserFacingError
+from bot.outgoing import Outgoing
+
+if TYPE_CHECKING:
+    from bot.router import CommandContext
+    from storage.session import Session
+
+DIALOGS = "dialogs"
+CANCEL_WORDS = {"取消", "退出", "cancel"}
+CONFIRM_WORDS = {"确认", "确定", "提交", "是"}
+# A form left alone this long is forgotten (the user is told when he comes back).
+DIALOG_TTL = timedelta(hours=12)
+_LINE = re.compile(r"^\s*([^：:\n]{1,12})\s*[：:]\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class FormField:
+    key: str
+    parse: Callable[[Any, CommandContext, Mapping[str, Any]], Any]
+    optional: bool = False
+    accepts_file: bool = False
+    # Ask this field only when the values so far call for it.
+    applies: Callable[[Mapping[str, Any]], bool] = lambda values: True
+
+
+Submit = Callable[["CommandContext", dict[str, Any]], Awaitable[list[Outgoing]]]
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str  # section in messages/forms.toml
+    fields: tuple[FormField, ...]
+    submit: Submit
+    summary: Callable[[CommandContext, Mapping[str, Any]], list[tuple[str, str]]]
+    # Checks across fields before the summary (e.g. length against the kind).
+    check: Callable[[CommandContext, Mapping[str, Any]], None] = lambda ctx, values: None
+
+
+class Forms:
+    def __init__(self, forms: Sequence[Form], texts: Mapping[str, Any]) -> None:
+        self._forms = {f.id: f for f in forms}
+        self._texts = texts
+        for form in forms:
+            for f in form.fields:
+                if f.key not in texts.get(form.id, {}):
+                    raise ValueError(f"forms.toml has no [{form.id}.{f.key}]")
+
+    # -- texts ---------------------------------------------------------------------
+
+    def _text(self, form: Form, key: str) -> Mapping[str, Any]:
+        return self._texts[form.id][key]  # type: ignore[no-any-return]
+
+    def label(self, form: Form, key: str) -> str:
+        return str(self._text(form, key)["label"])
+
+    def _by_label(self, form: Form) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for f in form.fields:
+            text = self._text(form, f.key)
+            for name in [text["label"], *text.get("aliases", [])]:
+                names[str(name)] = f.key
+        return names
+
+    # -- starting ------------------------------------------------------------------
+
+    async def begin(self, ctx: CommandContext, form_id: str) -> list[Outgoing]:
+        form = self._forms[form_id]
+        values: dict[str, Any] = {}
+        if ctx.args.strip():
+            values = self._parse_lines(ctx, form, ctx.args)
+            missing = [f for f in self._pending(form, values) if not f.optional]
+            if missing:
+                names = "、".join(self.label(form, f.key) for f in missing)
+                await self._save(ctx, form, values, confirming=False)
+                return [ctx.text("form_missing", names=names), *self._ask_next(ctx, form, values)]
+            return await self._to_summary(ctx, form, values)
+        await self._save(ctx, form, values, confirming=False)
+        return [
+            ctx.text("form_started", form=self._texts[form.id]["_name"]),
+            *self._ask_next(ctx, form, values),
+        ]
+
+    # -- continuing ----------------------------------------------------------------
+
+    async def resume(self, ctx: CommandContext) -> list[Outgoing] | None:
+        """Answer a message that belongs to an open form; None if there is none."""
+        state = await ctx.services.db.run(lambda s: s.collection(DIALOGS).get(ctx.sender.user_id))
+        if state is None or state.get("closed"):
+            return None
+        form = self._forms.get(state["form"])
+        now_ms = to_epoch_ms(ctx.services.clock.now())
+        if form is None or now_ms - state["updated_ms"] > DIALOG_TTL.total_seconds() * 1000:
+            await self._close(ctx)
+            return None
+        text = (ctx.message.text or "").strip()
+        matched = ctx.services.router.match(text)
+        if matched is not None and not matched[1] and text not in CONFIRM_WORDS:
+            return None  # a command word (帮助, 待办 …) is answered; the form stays open
+        if text in CANCEL_WORDS:
+            await self._close(ctx)
+            return [ctx.text("form_cancelled", form=self._texts[form.id]["_name"])]
+        values = dict(state["values"])
+        if state["confirming"]:
+            if text in CONFIRM_WORDS:
+                return await self._submit(ctx, form, values)
+            return [ctx.text("form_confirm_hint")]
+        pending = self._pending(form, values)
+        field = pending[0]
+        try:
+            if ctx.message.file is not None:
+                if not field.accepts_file:
+                    raise UserFacingError("form_no_file_here", field=self.label(form, field.key))
+                answer: Any = {
+                    "name": ctx.message.file.name,
+                    "download_code": ctx.message.file.download_code,
+                }
+            elif ctx.message.msgtype not in ("text", "richText"):
+                raise UserFacingError("form_text_please", field=self.label(form, field.key))
+            elif field.optional and text in ("无", "没有", "跳过", "否"):
+                answer = None
+            else:
+                answer = text
+            if answer is not None:
+                values[field.key] = field.parse(answer, ctx, values)
+            else:
+                values[field.key] = None
+        except UserFacingError as problem:
+            return [ctx.text(problem.template, **problem.context), self._prompt(ctx, form, field)]
+        if self._pending(form, values):
+            await self._save(ctx, form, values, confirming=False)
+            return self._ask_next(ctx, form, values)
+        return await self._to_summary(ctx, form, values)
+
+    # -- internals -----------------------------------------------------------------
+
+    def _pending(self, form: Form, values: Mapping[str, Any]) -> list[FormField]:
+        return [f for f in form.fields if f.key not in values and f.applies(values)]
+
+    def _prompt(self, ctx: CommandContext, form: Form, field: FormField) -> Outgoing:
+        text = self._text(form, field.key)
+        return ctx.text(
+            "form_prompt",
+            prompt=text["prompt"],
+            optional=field.optional,
+            accepts_file=field.accepts_file,
+        )
+
+    def _ask_next(
+        self, ctx: CommandContext, form: Form, values: Mapping[str, Any]
+    ) -> list[Outgoing]:
+        pending = self._pending(form, values)
+        return [self._prompt(ctx, form, pending[0])] if pending else []
+
+    def _parse_lines(self, ctx: CommandContext, form: Form, raw: str) -> dict[str, Any]:
+        names = self._by_label(form)
+        collected: dict[str, list[str]] = {}
+        current: str | None = None
+        for line in raw.splitlines():
+            found = _LINE.match(line)
+            if found and found.group(1).strip() in names:
+                current = names[found.group(1).strip()]
+                collected[current] = [found.group(2)]
+            elif current is not None:
+                collected[current].append(line)
+            elif line.strip():
+                raise UserFacingError(
+                    "form_bad_line",
+                    line=line.strip()[:30],
+                    names="、".join(self.label(form, f.key) for f in form.fields),
+                )
+        values: dict[str, Any] = {}
+        for f in form.fields:
+            if f.key in collected:
+                answer = "\n".join(collected[f.key]).strip()
+                values[f.key] = (
+                    None if (f.optional and answer in ("", "无")) else f.parse(answer, ctx, values)
+                )
+        return values
+
+    async def _to_summary(
+        self, ctx: CommandContext, form: Form, values: dict[str, Any]
+    ) -> list[Outgoing]:
+        form.check(ctx, values)
+        await self._save(ctx, form, values, confirming=True)
+        rows = form.summary(ctx, values)
+        return [ctx.markdown("form_summary", form=self._texts[form.id]["_name"], rows=rows)]
+
+    async def _submit(
+        self, ctx: CommandContext, form: Form, values: dict[str, Any]
+    ) -> list[Outgoing]:
+        form.check(ctx, values)  # the rules may have changed since the summary
+        return await form.submit(ctx, values)
+
+    async def _save(
+        self, ctx: CommandContext, form: Form, values: dict[str, Any], *, confirming: bool
+    ) -> None:
+        user = ctx.sender.user_id
+        now_ms = to_epoch_ms(ctx.services.clock.now())
+        doc = {
+            "id": user,
+            "form": form.id,
+            "values": values,
+            "confirming": confirming,
+            "updated_ms": now_ms,
+            "closed": False,
+        }
+
+        def save(session: Session) -> None:
+            dialogs = session.collection(DIALOGS)
+            if dialogs.get(user) is None:
+                dialogs.insert(doc)
+            else:
+                dialogs.update(user, doc)
+
+        await ctx.services.db.run(save)
+
+    async def _close(self, ctx: CommandContext) -> None:
+        await ctx.services.db.run(lambda s: close_dialog(s, ctx.sender.user_id))
+
+
+def close_dialog(session: Session, user_id: str) -> None:
+    """Ends a user's form (inside the storage call that submits it)."""
+    dialogs = session.collection(DIALOGS)
+    if dialogs.get(user_id) is not None:
+        dialogs.update(user_id, {"closed": True, "values": {}})

@@ -1,0 +1,622 @@
+"""The generic approval engine every flow uses (requests, outgoing documents, leave,
+agenda items, supervision).
+
+A flow is *declared* as an ordered chain of :class:`Step`\\ s (validated at import): who is
+assigned, which decisions they may take, whether the step is a parallel co-signing
+(会签) with a working-day deadline and deemed consent, and where each decision leads. A
+running flow is one stored record; every change happens inside one storage call
+(``Database.run``), which is our compare-and-set: an assignment that is no longer open
+cannot be acted on twice, whoever clicks and however often.
+
+Everything the engine wants to tell people (card updates, messages, to-dos, reminders)
+is staged in the outbox/reminder tables in that same storage call, so nobody is told
+about a change that was not stored. The audit trail is an append-only log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from bot.cards import CARDS
+from bot.clock import TZ, from_epoch_ms, to_epoch_ms
+from bot.errors import NotAuthorized, UserFacingError
+from bot.outgoing import Outgoing
+from bot.scheduler import cancel_reminders, schedule_reminder
+
+if TYPE_CHECKING:
+    from bot.config import OrgDirectory
+    from bot.services import Services
+    from storage.session import Session
+
+FLOWS = "flows"
+AUDIT = "audit"
+
+# Where a decision leads when the flow does not say otherwise.
+NEXT = "@next"  # the next applicable step, or completion after the last
+END_APPROVED = "@approved"
+END_REJECTED = "@rejected"
+END_RETURNED = "@returned"
+END_ACKNOWLEDGED = "@acknowledged"
+ENDS = {END_APPROVED, END_REJECTED, END_RETURNED, END_ACKNOWLEDGED}
+
+Mode = Literal["single", "any", "all"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button on the step's card."""
+
+    decision: str  # key; its label lives in messages/flows.toml [decisions]
+    goto: str = NEXT  # a step id or one of the END_* outcomes
+    opinion_required: bool = False
+    style: Literal["primary", "danger", "normal"] = "normal"
+
+
+Assign = Callable[["FlowView", "OrgDirectory"], list[str]]
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    assign: Assign
+    choices: tuple[Choice, ...]
+    # single: one assignee; any: the first of several acts for all; all: 会签, each answers.
+    mode: Mode = "single"
+    deadline_working_days: int | None = None
+    # For "all" steps: the decision recorded for whoever has not answered at the deadline.
+    deemed: str | None = None
+    applies: Callable[[FlowView], bool] = lambda flow: True
+
+    def choice(self, decision: str) -> Choice | None:
+        return next((c for c in self.choices if c.decision == decision), None)
+
+
+@dataclass(frozen=True)
+class FlowDef:
+    kind: str  # e.g. "request"; its labels live in messages/flows.toml
+    steps: tuple[Step, ...]
+    card: str = "approval"  # key of the card template in config [cards]
+
+    def __post_init__(self) -> None:
+        ids = [s.id for s in self.steps]
+        if len(ids) != len(set(ids)) or not ids:
+            raise ValueError(f"flow {self.kind}: step ids must be unique and non-empty")
+        for step in self.steps:
+            if not step.choices:
+                raise ValueError(f"flow {self.kind}.{step.id}: no choices")
+            for choice in step.choices:
+                if choice.goto not in ENDS and choice.goto != NEXT and choice.goto not in ids:
+                    raise ValueError(f"flow {self.kind}.{step.id}: unknown goto {choice.goto}")
+            if step.mode == "all":
+                if step.deemed is not None and step.choice(step.deemed) is None:
+                    raise ValueError(f"flow {self.kind}.{step.id}: deemed is not a choice")
+                if any(c.goto != NEXT for c in step.choices):
+                    raise ValueError(f"flow {self.kind}.{step.id}: 会签 answers cannot branch")
+            if step.deemed is not None and step.deadline_working_days is None:
+                raise ValueError(f"flow {self.kind}.{step.id}: deemed consent needs a deadline")
+
+    def step(self, step_id: str) -> Step:
+        return next(s for s in self.steps if s.id == step_id)
+
+    def following(self, step_id: str) -> list[Step]:
+        ids = [s.id for s in self.steps]
+        return list(self.steps[ids.index(step_id) + 1 :])
+
+
+class Delegation(Protocol):
+    """Who really gets a step: the leave issue fills this in (AB roles, stand-ins)."""
+
+    def resolve(self, user_id: str, at: datetime) -> tuple[str, str | None]:
+        """Returns (assignee, acting_for) — acting_for is set when a stand-in acts."""
+        ...
+
+
+class NoDelegation:
+    def resolve(self, user_id: str, at: datetime) -> tuple[str, str | None]:
+        return user_id, None
+
+
+@dataclass(frozen=True)
+class FlowView:
+    """Read-only view of a stored flow, handed to assignment and condition functions."""
+
+    doc: Mapping[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.doc["id"])
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        return self.doc["data"]  # type: ignore[no-any-return]
+
+    @property
+    def submitter(self) -> str:
+        return str(self.doc["submitter"])
+
+    @property
+    def unit_id(self) -> str:
+        return str(self.doc["unit_id"])
+
+
+@dataclass
+class Changes:
+    """What one engine call produced, staged by the caller's storage call."""
+
+    outgoing: list[Outgoing] = field(default_factory=list)
+    card_data: dict[str, Any] = field(default_factory=dict)
+    private: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class CardView(Protocol):
+    """Renders a flow to the card's public data and one user's private data."""
+
+    def public(self, flow: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def private(self, flow: Mapping[str, Any], user_id: str) -> dict[str, Any]: ...
+
+
+Notify = Callable[[Mapping[str, Any], str, list[str]], list[Outgoing]]
+
+
+class Workflow:
+    def __init__(
+        self,
+        services: Services,
+        flows: Sequence[FlowDef],
+        cards: CardView,
+        *,
+        delegation: Delegation | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        self._services = services
+        self._flows = {f.kind: f for f in flows}
+        if len(self._flows) != len(flows):
+            raise ValueError("flow kinds must be unique")
+        self._cards = cards
+        self.delegation: Delegation = delegation or NoDelegation()
+        self._notify = notify
+
+    def flow_def(self, kind: str) -> FlowDef:
+        return self._flows[kind]
+
+    # -- starting --------------------------------------------------------------------
+
+    def start(
+        self,
+        session: Session,
+        *,
+        flow_id: str,
+        kind: str,
+        submitter: str,
+        unit_id: str,
+        title: str,
+        data: Mapping[str, Any],
+    ) -> tuple[dict[str, Any], Changes]:
+        flows = session.collection(FLOWS)
+        existing = flows.get(flow_id)
+        if existing is not None:  # a replayed submission
+            return existing, Changes()
+        now = self._services.clock.now()
+        doc: dict[str, Any] = {
+            "id": flow_id,
+            "kind": kind,
+            "state": "active",
+            "step": None,
+            "title": title,
+            "submitter": submitter,
+            "unit_id": unit_id,
+            "data": dict(data),
+            "assignments": [],
+            "trail": [],
+            "card_id": card_id(flow_id),
+            "created_ms": to_epoch_ms(now),
+            "updated_ms": to_epoch_ms(now),
+            "outcome": None,
+        }
+        changes = Changes()
+        self._trail(doc, now, submitter, None, "submit", "")
+        self._audit(session, doc, now, submitter, None, "submit", "")
+        self._advance(session, doc, None, now, changes)
+        flows.insert(doc)
+        # The card dispatcher only answers clicks on cards it knows.
+        session.collection(CARDS).insert({"id": doc["card_id"], "flow": flow_id})
+        self._stage_card_create(doc, changes)
+        return doc, changes
+
+    # -- acting ------------------------------------------------------------------------
+
+    def act(
+        self,
+        session: Session,
+        *,
+        flow_id: str,
+        assignment_id: str,
+        user_id: str,
+        decision: str,
+        opinion: str,
+    ) -> tuple[dict[str, Any], Changes]:
+        flows = session.collection(FLOWS)
+        doc = flows.get(flow_id)
+        if doc is None:
+            raise UserFacingError("card_expired")
+        assignment = _find(doc, assignment_id)
+        if assignment is None or doc["state"] != "active" or assignment["status"] != "open":
+            raise UserFacingError("flow_already_handled")
+        if assignment["user"] != user_id:
+            person = self._services.directory.person(assignment["user"])
+            raise NotAuthorized("card_not_yours", assignee_name=person.name if person else "")
+        flow_def = self._flows[doc["kind"]]
+        step = flow_def.step(assignment["step"])
+        choice = step.choice(decision)
+        if choice is None:
+            raise UserFacingError("flow_bad_decision")
+        opinion = " ".join(opinion.split())[:1000]
+        if choice.opinion_required and not opinion:
+            raise UserFacingError("flow_opinion_required", article=_opinion_article(doc))
+        now = self._services.clock.now()
+        changes = Changes()
+        self._close(session, doc, assignment, decision, opinion, now, "done", changes)
+        self._after_answer(session, doc, step, choice, now, changes)
+        doc["updated_ms"] = to_epoch_ms(now)
+        self._stage_card_refresh(doc, changes, actor=user_id)
+        flows.update(flow_id, doc)
+        return doc, changes
+
+    def expire(
+        self, session: Session, flow_id: str, step_id: str, round_no: int
+    ) -> tuple[dict[str, Any] | None, Changes]:
+        """The deadline of a step passed: silent 会签 assignees are deemed to agree."""
+        flows = session.collection(FLOWS)
+        doc = flows.get(flow_id)
+        changes = Changes()
+        if doc is None or doc["state"] != "active" or doc["step"] != step_id:
+            return doc, changes
+        step = self._flows[doc["kind"]].step(step_id)
+        if step.deemed is None:
+            return doc, changes
+        now = self._services.clock.now()
+        silent = [
+            a
+            for a in doc["assignments"]
+            if a["step"] == step_id and a["round"] == round_no and a["status"] == "open"
+        ]
+        if not silent:
+            return doc, changes
+        for assignment in silent:
+            self._close(session, doc, assignment, step.deemed, "", now, "deemed", changes)
+        choice = step.choice(step.deemed)
+        assert choice is not None
+        self._after_answer(session, doc, step, choice, now, changes)
+        doc["updated_ms"] = to_epoch_ms(now)
+        self._stage_card_refresh(doc, changes, actor=None)
+        flows.update(flow_id, doc)
+        return doc, changes
+
+    def remind(self, session: Session, flow_id: str, step_id: str, round_no: int) -> Changes:
+        """The morning of a deadline: remind whoever still has not answered."""
+        doc = session.collection(FLOWS).get(flow_id)
+        changes = Changes()
+        if doc is None or doc["state"] != "active" or doc["step"] != step_id:
+            return changes
+        silent = [
+            a["user"]
+            for a in doc["assignments"]
+            if a["step"] == step_id and a["round"] == round_no and a["status"] == "open"
+        ]
+        if silent and self._notify is not None:
+            changes.outgoing += self._notify(doc, "reminder", silent)
+        return changes
+
+    def withdraw(
+        self, session: Session, flow_id: str, user_id: str
+    ) -> tuple[dict[str, Any], Changes]:
+        flows = session.collection(FLOWS)
+        doc = flows.get(flow_id)
+        if doc is None or doc["submitter"] != user_id:
+            raise UserFacingError("flow_not_found")
+        if doc["state"] != "active":
+            raise UserFacingError("flow_already_handled")
+        now = self._services.clock.now()
+        changes = Changes()
+        for assignment in doc["assignments"]:
+            if assignment["status"] == "open":
+                self._close(session, doc, assignment, None, "", now, "withdrawn", changes)
+        self._finish(session, doc, "withdrawn", now, changes)
+        self._trail(doc, now, user_id, None, "withdraw", "")
+        self._audit(session, doc, now, user_id, None, "withdraw", "")
+        self._stage_card_refresh(doc, changes, actor=None)
+        flows.update(flow_id, doc)
+        return doc, changes
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _after_answer(
+        self,
+        session: Session,
+        doc: dict[str, Any],
+        step: Step,
+        choice: Choice,
+        now: datetime,
+        changes: Changes,
+    ) -> None:
+        round_no = doc["round"]
+        if step.mode == "any":
+            for other in doc["assignments"]:
+                if (
+                    other["step"] == step.id
+                    and other["round"] == round_no
+                    and other["status"] == "open"
+                ):
+                    self._close(session, doc, other, None, "", now, "superseded", changes)
+        if step.mode == "all" and any(
+            a["step"] == step.id and a["round"] == round_no and a["status"] == "open"
+            for a in doc["assignments"]
+        ):
+            return  # still waiting for other departments
+        cancel_reminders(session, f"flow:{doc['id']}:{step.id}:{round_no}:")
+        if choice.goto in ENDS:
+            self._finish(session, doc, choice.goto, now, changes)
+        elif choice.goto == NEXT:
+            self._advance(session, doc, step.id, now, changes)
+        else:
+            self._open_step(session, doc, self._flows[doc["kind"]].step(choice.goto), now, changes)
+
+    def _advance(
+        self,
+        session: Session,
+        doc: dict[str, Any],
+        after: str | None,
+        now: datetime,
+        changes: Changes,
+    ) -> None:
+        flow_def = self._flows[doc["kind"]]
+        candidates = list(flow_def.steps) if after is None else flow_def.following(after)
+        for step in candidates:
+            if step.applies(FlowView(doc)):
+                self._open_step(session, doc, step, now, changes)
+                return
+        self._finish(session, doc, END_APPROVED, now, changes)
+
+    def _open_step(
+        self, session: Session, doc: dict[str, Any], step: Step, now: datetime, changes: Changes
+    ) -> None:
+        doc["step"] = step.id
+        doc["round"] = int(doc.get("round", 0)) + 1
+        round_no = doc["round"]
+        people = list(dict.fromkeys(step.assign(FlowView(doc), self._services.directory)))
+        if not people:
+            raise UserFacingError("flow_no_assignee", step=step.id)
+        deadline = None
+        provisional = False
+        if step.deadline_working_days is not None:
+            due = self._services.calendar.deadline(now, step.deadline_working_days)
+            deadline, provisional = due.at, due.provisional
+        for original in people:
+            user, acting_for = self.delegation.resolve(original, now)
+            assignment = {
+                "id": f"a{len(doc['assignments']) + 1}",
+                "step": step.id,
+                "round": round_no,
+                "user": user,
+                "acting_for": acting_for,
+                "status": "open",
+                "decision": None,
+                "opinion": "",
+                "opened_ms": to_epoch_ms(now),
+                "at_ms": None,
+                "deadline_ms": to_epoch_ms(deadline) if deadline else None,
+                "provisional": provisional,
+            }
+            doc["assignments"].append(assignment)
+            if self._notify is not None:
+                changes.outgoing += self._notify(doc, "assigned", [user])
+        if deadline is not None:
+            self._schedule_deadline(session, doc, step, round_no, deadline)
+
+    def _schedule_deadline(
+        self, session: Session, doc: dict[str, Any], step: Step, round_no: int, deadline: datetime
+    ) -> None:
+        prefix = f"flow:{doc['id']}:{step.id}:{round_no}:"
+        # A reminder on the morning of the last day, to whoever has not answered by then.
+        morning = deadline.astimezone(TZ).replace(hour=9, minute=0, second=0, microsecond=0)
+        if morning < deadline:
+            schedule_reminder(
+                session,
+                prefix + "remind",
+                morning,
+                [],
+                action={
+                    "type": "flow.remind",
+                    "flow": doc["id"],
+                    "step": step.id,
+                    "round": round_no,
+                },
+            )
+        if step.deemed is not None:
+            schedule_reminder(
+                session,
+                prefix + "expire",
+                deadline + timedelta(seconds=1),
+                [],
+                action={
+                    "type": "flow.expire",
+                    "flow": doc["id"],
+                    "step": step.id,
+                    "round": round_no,
+                },
+            )
+
+    def _close(
+        self,
+        session: Session,
+        doc: dict[str, Any],
+        assignment: dict[str, Any],
+        decision: str | None,
+        opinion: str,
+        now: datetime,
+        status: str,
+        changes: Changes,
+    ) -> None:
+        assignment.update(status=status, decision=decision, opinion=opinion, at_ms=to_epoch_ms(now))
+        if status in ("done", "deemed"):
+            action = f"{assignment['step']}:{decision}"
+            self._trail(
+                doc,
+                now,
+                assignment["user"],
+                assignment["acting_for"],
+                action,
+                opinion,
+                deemed=status == "deemed",
+            )
+            self._audit(
+                session, doc, now, assignment["user"], assignment["acting_for"], action, opinion
+            )
+
+    def _finish(
+        self, session: Session, doc: dict[str, Any], outcome: str, now: datetime, changes: Changes
+    ) -> None:
+        doc["state"] = "closed" if outcome != "withdrawn" else "withdrawn"
+        doc["outcome"] = outcome
+        doc["step"] = None
+        doc["closed_ms"] = to_epoch_ms(now)
+        cancel_reminders(session, f"flow:{doc['id']}:")
+        if self._notify is not None:
+            watchers = list(dict.fromkeys([doc["submitter"], *doc["data"].get("watchers", [])]))
+            changes.outgoing += self._notify(doc, "finished", watchers)
+
+    @staticmethod
+    def _trail(
+        doc: dict[str, Any],
+        now: datetime,
+        user: str,
+        acting_for: str | None,
+        action: str,
+        opinion: str,
+        *,
+        deemed: bool = False,
+    ) -> None:
+        doc["trail"].append(
+            {
+                "at_ms": to_epoch_ms(now),
+                "user": user,
+                "acting_for": acting_for,
+                "action": action,
+                "opinion": opinion,
+                "deemed": deemed,
+            }
+        )
+
+    def _audit(
+        self,
+        session: Session,
+        doc: dict[str, Any],
+        now: datetime,
+        user: str,
+        acting_for: str | None,
+        action: str,
+        opinion: str,
+    ) -> None:
+        person = self._services.directory.person(user)
+        record = {
+            "at": now.isoformat(),
+            "flow": doc["id"],
+            "kind": doc["kind"],
+            "title": doc["title"],
+            "user": user,
+            "name": person.name if person else user,
+            "roles": sorted(person.roles) if person else [],
+            "acting_for": acting_for,
+            "action": action,
+            "opinion": opinion,
+        }
+        session.log(AUDIT).append([record], now.year)
+
+    # -- cards -------------------------------------------------------------------------
+
+    def holders(self, doc: Mapping[str, Any]) -> list[str]:
+        """Everyone who holds the flow's card: the submitter and every assignee so far."""
+        people = [doc["submitter"], *doc["data"].get("watchers", [])]
+        people += [a["user"] for a in doc["assignments"]]
+        return list(dict.fromkeys(people))
+
+    def _template_id(self, doc: Mapping[str, Any]) -> str:
+        key = self._flows[doc["kind"]].card
+        return self._services.config.cards[key]
+
+    def _stage_card_create(self, doc: dict[str, Any], changes: Changes) -> None:
+        holders = self.holders(doc)
+        private = {u: self._cards.private(doc, u) for u in holders}
+        changes.outgoing.append(
+            Outgoing(
+                f"{doc['card_id']}:create",
+                "card",
+                {
+                    "template_id": self._template_id(doc),
+                    "out_track_id": doc["card_id"],
+                    "card_data": self._cards.public(doc),
+                    "user_ids": holders,
+                    "group_ids": [],
+                    "private_data": private,
+                },
+            )
+        )
+        doc["delivered"] = holders
+
+    def _stage_card_refresh(self, doc: dict[str, Any], changes: Changes, actor: str | None) -> None:
+        """New assignees get the card; everyone's view is brought up to date."""
+        delivered = list(doc.get("delivered", []))
+        newcomers = [u for u in self.holders(doc) if u not in delivered]
+        version = len(doc["trail"])
+        if newcomers:
+            changes.outgoing.append(
+                Outgoing(
+                    f"{doc['card_id']}:deliver:{version}",
+                    "card_deliver",
+                    {"out_track_id": doc["card_id"], "user_ids": newcomers, "group_ids": []},
+                )
+            )
+            doc["delivered"] = delivered + newcomers
+        public = self._cards.public(doc)
+        private = {u: self._cards.private(doc, u) for u in self.holders(doc)}
+        changes.card_data = public
+        if actor is not None:
+            changes.private = {actor: private[actor]}
+        others = {u: p for u, p in private.items() if u != actor}
+        changes.outgoing.append(
+            Outgoing(
+                f"{doc['card_id']}:update:{version}",
+                "card_update",
+                {"out_track_id": doc["card_id"], "card_data": public, "private_data": others},
+            )
+        )
+
+
+def card_id(flow_id: str) -> str:
+    return "gb" + hashlib.sha256(flow_id.encode()).hexdigest()[:30]
+
+
+def _find(doc: Mapping[str, Any], assignment_id: str) -> dict[str, Any] | None:
+    return next((a for a in doc["assignments"] if a["id"] == assignment_id), None)
+
+
+def _opinion_article(doc: Mapping[str, Any]) -> str:
+    return "第七十一条" if doc["kind"] in ("request", "report") else "第七十五条"
+
+
+def open_assignments(doc: Mapping[str, Any], user_id: str | None = None) -> list[dict[str, Any]]:
+    return [
+        a
+        for a in doc["assignments"]
+        if a["status"] == "open" and (user_id is None or a["user"] == user_id)
+    ]
+
+
+def deadline_of(assignment: Mapping[str, Any]) -> datetime | None:
+    ms = assignment.get("deadline_ms")
+    return from_epoch_ms(int(ms)) if ms else None

@@ -1,0 +1,105 @@
+"""Clicks on a flow's card (同意, 签发, 会签 …) and the 待办 list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import from_epoch_ms
+from bot.outgoing import Outgoing
+from bot.router import CardContext, CardPayload, CardResult, CommandContext
+from bot.workflow import FLOWS, Changes
+
+if TYPE_CHECKING:
+    from bot.scheduler import DeadlineAction
+    from bot.services import Services
+    from storage.session import Session
+
+
+@dataclass(frozen=True)
+class FlowAct(CardPayload):
+    flow: str
+    assignment: str
+    decision: str
+    opinion: str | None = None
+
+
+async def act_on_flow(ctx: CardContext, payload: FlowAct) -> CardResult:
+    """Authorization and the transition happen in one storage call, from the stored flow."""
+    services = ctx.services
+
+    def act(session: Session) -> Changes:
+        _, changes = services.workflow.act(
+            session,
+            flow_id=payload.flow,
+            assignment_id=payload.assignment,
+            user_id=ctx.user_id,
+            decision=payload.decision,
+            opinion=payload.opinion or "",
+        )
+        services.outbox.stage(session, changes.outgoing)
+        return changes
+
+    changes = await services.db.run(act)
+    return CardResult(
+        card_data=changes.card_data, private_data=changes.private.get(ctx.user_id, {})
+    )
+
+
+def deadline_actions(services: Services) -> dict[str, DeadlineAction]:
+    """The scheduler's deadline actions for flows: the last-day reminder and, for 会签
+    steps, deemed consent at the deadline."""
+
+    def expire(session: Session, action: dict[str, Any]) -> list[Outgoing]:
+        _, changes = services.workflow.expire(
+            session, str(action["flow"]), str(action["step"]), int(action["round"])
+        )
+        return changes.outgoing
+
+    def remind(session: Session, action: dict[str, Any]) -> list[Outgoing]:
+        changes = services.workflow.remind(
+            session, str(action["flow"]), str(action["step"]), int(action["round"])
+        )
+        return changes.outgoing
+
+    return {"flow.expire": expire, "flow.remind": remind}
+
+
+async def list_todos(ctx: CommandContext) -> list[Outgoing]:
+    services = ctx.services
+    user = ctx.sender.user_id
+    now = services.clock.now()
+
+    def mine(session: Session) -> list[dict[str, Any]]:
+        return session.collection(FLOWS).find(
+            lambda d: (
+                d["state"] == "active"
+                and any(a["user"] == user and a["status"] == "open" for a in d["assignments"])
+            )
+        )
+
+    flows = sorted(await services.db.run(mine), key=lambda d: d["created_ms"])
+    items = []
+    for flow in flows:
+        assignment = next(
+            a for a in flow["assignments"] if a["user"] == user and a["status"] == "open"
+        )
+        deadline = from_epoch_ms(assignment["deadline_ms"]) if assignment["deadline_ms"] else None
+        state = ""
+        if deadline is not None:
+            if deadline < now:
+                state = "overdue"
+            elif (deadline - now).total_seconds() < 24 * 3600:
+                state = "soon"
+        items.append(
+            {
+                "number": flow["id"],
+                "kind": services.messages.label("kinds", flow["kind"]),
+                "title": flow["title"],
+                "step": services.messages.label(f"steps.{flow['kind']}", assignment["step"]),
+                "deadline": f"{deadline:%Y-%m-%d %H:%M}" if deadline else "",
+                "provisional": bool(assignment.get("provisional")),
+                "state": state,
+            }
+        )
+    return [ctx.markdown("todo_list", items=items, name=ctx.sender.name)]

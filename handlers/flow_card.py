@@ -1,0 +1,149 @@
+"""How a flow looks on its approval card (messages/cards/approval.json): public data
+for everyone who holds the card, private data (buttons) for the current assignees."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import from_epoch_ms
+from bot.workflow import Workflow, open_assignments
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+FLOW_ACT = "flow.act"
+SUMMARY_LIMIT = 600
+
+
+def _date_time(ms: int) -> str:
+    moment = from_epoch_ms(ms)
+    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+class ApprovalCardView:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._workflow: Workflow | None = None
+
+    def bind(self, workflow: Workflow) -> None:
+        self._workflow = workflow
+
+    @property
+    def workflow(self) -> Workflow:
+        assert self._workflow is not None, "bind() the workflow first"
+        return self._workflow
+
+    def _name(self, user_id: str | None) -> str:
+        if not user_id:
+            return ""
+        person = self._services.directory.person(user_id)
+        return person.name if person else user_id
+
+    def status(self, flow: Mapping[str, Any]) -> tuple[str, str]:
+        labels = self._services.messages
+        if flow["state"] == "active":
+            step = labels.label(f"steps.{flow['kind']}", flow["step"])
+            return labels.text("flow_status_waiting", step=step), "blue"
+        outcome = flow["outcome"] if flow["state"] != "withdrawn" else "withdrawn"
+        color = {
+            "@approved": "green",
+            "@acknowledged": "green",
+            "@rejected": "red",
+            "@returned": "red",
+        }.get(outcome, "gray")
+        return labels.label("outcomes", outcome), color
+
+    def trail_lines(self, flow: Mapping[str, Any]) -> list[dict[str, str]]:
+        labels = self._services.messages
+        lines = []
+        for entry in flow["trail"]:
+            action = entry["action"]
+            decision = action.split(":")[-1]
+            if entry.get("deemed"):
+                what = labels.label("deemed", decision)
+            else:
+                what = labels.label("done", decision)
+            lines.append(
+                {
+                    "when": _date_time(entry["at_ms"]),
+                    "who": self._name(entry["user"]),
+                    "for": self._name(entry.get("acting_for")),
+                    "what": what,
+                    "opinion": entry.get("opinion", ""),
+                }
+            )
+        return lines
+
+    def public(self, flow: Mapping[str, Any]) -> dict[str, Any]:
+        messages = self._services.messages
+        directory = self._services.directory
+        data = flow["data"]
+        unit = directory.unit(flow["unit_id"])
+        status, color = self.status(flow)
+        kind = messages.label("kinds", flow["kind"])
+        fields = [
+            {"label": "编号", "value": flow["id"]},
+            {"label": "来文单位", "value": unit.name if unit else flow["unit_id"]},
+            {"label": "提交人", "value": self._name(flow["submitter"])},
+        ]
+        fields += [{"label": k, "value": v} for k, v in data.get("card_fields", [])]
+        deadline = ""
+        open_now = open_assignments(flow)
+        dated = [a for a in open_now if a.get("deadline_ms")]
+        if dated:
+            first = min(dated, key=lambda a: a["deadline_ms"])
+            deadline = messages.text(
+                "flow_deadline",
+                when=_date_time(first["deadline_ms"]),
+                provisional=bool(first.get("provisional")),
+            )
+        body = str(data.get("summary") or data.get("body") or "")
+        if len(body) > SUMMARY_LIMIT:
+            body = body[: SUMMARY_LIMIT - 1] + "…"
+        result = ""
+        if flow["state"] != "active" and flow["trail"]:
+            last = self.trail_lines(flow)[-1]
+            result = messages.text("flow_result", status=status, line=last)
+        return {
+            "title": f"{kind}：{flow['title']}",
+            "status": status,
+            "status_color": color,
+            "summary": messages.fragment(
+                "flow_summary", body=body, attachment=data.get("attachment_name", "")
+            ),
+            "fields": fields,
+            "deadline": deadline,
+            "trail": messages.fragment("flow_trail", lines=self.trail_lines(flow)),
+            "result": result,
+        }
+
+    def private(self, flow: Mapping[str, Any], user_id: str) -> dict[str, Any]:
+        messages = self._services.messages
+        mine = open_assignments(flow, user_id) if flow["state"] == "active" else []
+        if not mine:
+            return {"can_act": False, "actions": [], "opinion_required": False, "note": ""}
+        assignment = mine[0]
+        step = self.workflow.flow_def(flow["kind"]).step(assignment["step"])
+        actions = [
+            {
+                "actionId": FLOW_ACT,
+                "text": messages.label("decisions", choice.decision),
+                "style": choice.style,
+                "params": {
+                    "flow": flow["id"],
+                    "assignment": assignment["id"],
+                    "decision": choice.decision,
+                },
+            }
+            for choice in step.choices
+        ]
+        note = ""
+        if assignment.get("acting_for"):
+            note = messages.text("flow_acting_for", name=self._name(assignment["acting_for"]))
+        return {
+            "can_act": True,
+            "actions": actions,
+            "opinion_required": any(c.opinion_required for c in step.choices),
+            "note": note,
+        }

@@ -1,0 +1,166 @@
+"""请示 and 报告 along the rules' chain, driven like officials would through the sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import OrgDirectory
+from tests.harness import BotProcess, Control, SandboxThread, item_text
+from tests.scenario.flows import (
+    actions,
+    card_of,
+    head_of,
+    head_with_role,
+    press,
+    staff_of,
+    wait_card,
+)
+
+pytestmark = pytest.mark.sandbox_start("2026-11-24T07:00:00+08:00")
+
+EDU = "jyj"
+
+
+def _submit(control: Control, user: str, text: str) -> None:
+    control.send(user, text)
+    control.wait_for(user, lambda i: any("请核对" in item_text(x) for x in i))
+    control.send(user, "确认")
+    control.wait_for(user, lambda i: any("已提交" in item_text(x) for x in i))
+
+
+REQUEST = """请示
+标题：关于县第一中学教学楼维修资金的请示
+类别：专题性
+正文：县第一中学教学楼建于1998年，屋面漏水，需维修。
+涉及部门：县财政局
+财政资金：是"""
+
+
+def test_request_travels_the_whole_chain(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk = staff_of(directory, EDU)
+    head = head_of(directory, EDU)
+    finance = head_with_role(directory, "finance_bureau")
+    audit = head_with_role(directory, "audit_bureau")
+    leader = directory.leader_in_charge(EDU)
+    assert leader is not None
+    _submit(control, clerk, REQUEST)
+
+    # 1. the unit head signs it off (第六十九条); the submitter sees the same card
+    card = wait_card(control, head, lambda c: bool(actions(c)), "维修资金")
+    assert [a["text"] for a in actions(card)] == ["签发", "退回修改"]
+    assert actions(card_of(control, clerk, "维修资金")) == []
+    press(control, head, card, "签发")
+    wait_card(control, clerk, lambda c: "会签" in c["cardData"]["status"], "维修资金")
+
+    # 2. 会签 by the finance bureau, with its 2-working-day deadline on the card
+    card = wait_card(control, finance, lambda c: bool(actions(c)), "维修资金")
+    assert "前" in card["cardData"]["deadline"]
+    press(control, finance, card, "无不同意见")
+
+    # 3. the office reviews; any clerk may act
+    office_clerk = directory.holders("office_clerk")[0].user_id
+    card = wait_card(control, office_clerk, lambda c: bool(actions(c)), "维修资金")
+    press(control, office_clerk, card, "审核通过")
+
+    # 4. fiscal money: finance and audit sign (第七十条)
+    for person in (finance, audit):
+        card = wait_card(control, person, lambda c: bool(actions(c)), "维修资金")
+        press(control, person, card, "无不同意见")
+
+    # 5. the leader in charge decides; an opinion is mandatory (第七十一条)
+    card = wait_card(control, leader.user_id, lambda c: bool(actions(c)), "维修资金")
+    refused = press(control, leader.user_id, card, "同意", opinion="")
+    assert refused["acked"]
+    control.wait_for(leader.user_id, lambda i: any("第七十一条" in item_text(x) for x in i))
+    press(control, leader.user_id, card, "同意", opinion="同意，请财政局按程序拨付。")
+
+    final = wait_card(control, clerk, lambda c: c["cardData"]["status"] == "已同意", "维修资金")
+    trail = final["cardData"]["trail"]
+    for name in (leader.name, "签发", "审核通过", "同意，请财政局按程序拨付"):
+        assert name in trail
+    assert "同意，请财政局按程序拨付" in final["cardData"]["result"]
+    # the unit head holds the same card and sees the outcome too
+    wait_card(control, head, lambda c: c["cardData"]["status"] == "已同意", "维修资金")
+
+
+def test_wrong_person_click_changes_nothing(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk = staff_of(directory, EDU)
+    head = head_of(directory, EDU)
+    _submit(control, clerk, REQUEST)
+    card = wait_card(control, head, lambda c: bool(actions(c)), "维修资金")
+    button = actions(card)[0]
+    intruder = directory.holders("office_clerk")[0].user_id
+    control.post(
+        f"/sandbox/cards/{card['outTrackId']}/forward",
+        {"from": head, "to": intruder, "force": True},
+    )
+    result = control.post(
+        f"/sandbox/cards/{card['outTrackId']}/click",
+        {"userId": intruder, "actionId": button["actionId"], "params": button["params"]},
+    )
+    assert result["acked"]
+    control.wait_for(intruder, lambda i: any("无权操作" in item_text(x) for x in i))
+    assert "签发" in card_of(control, head, "维修资金")["cardData"]["status"]
+    assert actions(card_of(control, head, "维修资金"))
+
+
+def test_single_topic_request_over_1000_characters_is_refused(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk = staff_of(directory, EDU)
+    body = "字" * 1001
+    control.send(clerk, f"请示\n标题：关于某事项的请示\n类别：专题性\n正文：{body}\n财政资金：否")
+    reply = control.wait_for(clerk, lambda i: any("第六十九条" in item_text(x) for x in i))
+    assert any("1001" in item_text(x) and "1000" in item_text(x) for x in reply)
+    assert not any("请核对" in item_text(x) for x in reply)
+
+
+def test_internal_unit_is_sent_to_its_parent(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    unit = next(
+        u
+        for u in sandbox.config.units.values()
+        if u.kind in ("internal", "affiliated") and u.parent_id not in (None, "xzfb")
+    )
+    member = directory.members(unit.unit_id)[0].user_id
+    control.send(member, "请示")
+    reply = control.wait_for(member, lambda i: len(i) >= 1)
+    assert "第六十九条" in item_text(reply[0])
+
+
+def test_step_by_step_dialog_with_cancel(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk = staff_of(directory, EDU)
+    control.send(clerk, "请示")
+    control.wait_for(clerk, lambda i: any("标题" in item_text(x) for x in i))
+    control.send(clerk, "关于某事项的请示")
+    control.wait_for(clerk, lambda i: any("综合性" in item_text(x) for x in i))
+    control.send(clerk, "取消")
+    control.wait_for(clerk, lambda i: any("已取消" in item_text(x) for x in i))
+    control.send(clerk, "待办")
+    control.wait_for(clerk, lambda i: any("没有需要您办理" in item_text(x) for x in i))
+
+
+def test_many_recipients_and_personal_recipient_are_refused(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk = staff_of(directory, EDU)
+    base = "请示\n标题：关于某事项的请示\n类别：专题性\n正文：内容\n财政资金：否\n主送："
+    control.send(clerk, base + "县人民政府、县委")
+    control.wait_for(clerk, lambda i: any("多头主送" in item_text(x) for x in i))
+    control.send(clerk, base + "市人民政府")
+    control.wait_for(clerk, lambda i: any("越级" in item_text(x) for x in i))
+    control.send(clerk, base + "王县长")
+    control.wait_for(clerk, lambda i: any("领导个人" in item_text(x) for x in i))
