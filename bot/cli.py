@@ -1,18 +1,23 @@
-"""``govbot`` command line: run, sandbox, check-config."""
+"""``govbot`` command line: run, sandbox, check-config, site build, export."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from bot.config import ConfigError, check_config, load_config, load_secrets
 from bot.redact import install_redaction
 from messages.render import Messages
+from storage.database import Database
 from storage.errors import StorageError
 
 EXIT_CONFIG = 2
@@ -88,6 +93,167 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return run_sandbox(port=args.port, data_dir=Path(args.data), config_path=args.config)
 
 
+def default_site_dir(data: Path) -> Path:
+    """``<data>-site`` next to the data directory.
+
+    Not inside it: the storage layer checks every ``.json`` file in the data directory
+    at start-up as a TinyDB file, and the site's ``feed.json`` is not one.
+    """
+    data = Path(data).absolute()
+    return data.with_name(f"{data.name}-site")
+
+
+def cmd_site_build(args: argparse.Namespace) -> int:
+    from bot.site import SiteError, rebuild_site_from_storage
+    from storage.database import Database
+
+    messages = Messages()
+    try:
+        config = load_config(Path(args.config))
+    except ConfigError as error:
+        _say(
+            messages.text("cli_config_problems", path=str(args.config), problems=error.problems),
+            error=True,
+        )
+        return EXIT_CONFIG
+    data = Path(args.data)
+    out = Path(args.out) if args.out else default_site_dir(data)
+    if not data.is_dir():
+        _say(messages.text("cli_site_storage_refused", missing=True, data=str(data)), error=True)
+        return EXIT_STORAGE
+    try:
+        db = Database.open_sync(data)
+    except StorageError as error:
+        _say(
+            messages.text("cli_site_storage_refused", missing=False, detail=str(error)),
+            error=True,
+        )
+        return EXIT_STORAGE
+    try:
+        report = rebuild_site_from_storage(db, out, county=config.county.name)
+    except SiteError as error:
+        _say(
+            messages.text(
+                "cli_site_refused", reason=error.reason, path=str(error.path), data=str(data)
+            ),
+            error=True,
+        )
+        return EXIT_CONFIG
+    finally:
+        db.close_sync()
+    _say(
+        messages.text(
+            "cli_site_built",
+            out=str(report.out_dir),
+            published=len(report.published),
+            attachments=report.attachments,
+            withheld=report.withheld,
+            problems=report.problems,
+        )
+    )
+    return 0
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _parse_day(text: str) -> date | None:
+    """A strict YYYY-MM-DD date (a Beijing date), or None."""
+    if not _DATE_RE.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _export_audit(db: Database, start: date, end: date, fmt: str, out: TextIO) -> int:
+    from bot.export import export_audit
+
+    return export_audit(db, start, end, fmt, out)
+
+
+# What `govbot export <what>` can export: name -> writer(db, start, end, format, out).
+_EXPORTS: dict[str, Callable[[Database, date, date, str, TextIO], int]] = {
+    "audit": _export_audit,
+}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    messages = Messages()
+    days: list[date] = []
+    for option, value in (("--from", args.start), ("--to", args.end)):
+        day = _parse_day(value)
+        if day is None:
+            _say(
+                messages.text("cli_export_bad_args", reason="bad_date", option=option, value=value),
+                error=True,
+            )
+            return EXIT_CONFIG
+        days.append(day)
+    start, end = days
+    if start > end:
+        _say(
+            messages.text("cli_export_bad_args", reason="from_after_to", start=start, end=end),
+            error=True,
+        )
+        return EXIT_CONFIG
+    data = Path(args.data)
+    if not data.is_dir():
+        _say(messages.text("cli_export_storage_refused", missing=True, data=str(data)), error=True)
+        return EXIT_STORAGE
+    try:
+        db = Database.open_sync(data)
+    except StorageError as error:
+        _say(
+            messages.text("cli_export_storage_refused", missing=False, detail=str(error)),
+            error=True,
+        )
+        return EXIT_STORAGE
+    export = _EXPORTS[args.what]
+    try:
+        if args.out:
+            out_path = Path(args.out)
+            tmp = out_path.with_name(f".{out_path.name}.tmp")
+            try:
+                with open(tmp, "w", encoding="utf-8", newline="") as f:
+                    count = export(db, start, end, args.format, f)
+                tmp.replace(out_path)
+            except OSError as error:
+                tmp.unlink(missing_ok=True)
+                _say(
+                    messages.text(
+                        "cli_export_bad_args",
+                        reason="out_unwritable",
+                        path=str(out_path),
+                        detail=error.strerror or str(error),
+                    ),
+                    error=True,
+                )
+                return EXIT_CONFIG
+        else:
+            stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+            try:
+                count = export(db, start, end, args.format, stdout)
+            finally:
+                stdout.flush()
+                stdout.detach()
+    finally:
+        db.close_sync()
+    _say(
+        messages.text(
+            "cli_export_done",
+            what=args.what,
+            count=count,
+            start=start,
+            end=end,
+            path=args.out or "",
+        ),
+        error=True,  # stdout may carry the export itself
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="govbot", description="County government DingTalk bot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +276,25 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--data", default="sandbox-data")
     sandbox.add_argument("--config", default=None, help="organisation (default: the demo)")
     sandbox.set_defaults(func=cmd_sandbox)
+
+    site = sub.add_parser("site", help="the public government website (第七十八条)")
+    site_sub = site.add_subparsers(dest="site_command", required=True)
+    site_build = site_sub.add_parser(
+        "build", help="render published documents to a static site (needs the data lock)"
+    )
+    site_build.add_argument("--config", default=str(DEFAULT_CONFIG))
+    site_build.add_argument("--data", default=str(DEFAULT_DATA))
+    site_build.add_argument("--out", help="output folder (default: <data>-site, beside <data>)")
+    site_build.set_defaults(func=cmd_site_build)
+
+    export = sub.add_parser("export", help="export records as CSV or JSON (needs the data lock)")
+    export.add_argument("what", choices=sorted(_EXPORTS))
+    export.add_argument("--data", default=str(DEFAULT_DATA))
+    export.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--out", help="output file (default: standard output)")
+    export.set_defaults(func=cmd_export)
     return parser
 
 

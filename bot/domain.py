@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from bot.dialog import Forms
 from bot.scheduler import DeadlineAction
 from bot.workflow import Delegation, Workflow
+from handlers.distribution import distribution_actions
 from handlers.flow_actions import deadline_actions
 from handlers.flow_card import ApprovalCardView
 from handlers.flow_notices import FlowNotices
@@ -27,7 +28,7 @@ def wire_domain(
     cards = ApprovalCardView(services)
     workflow = Workflow(
         services,
-        flow_definitions(services.config),
+        flow_definitions(services),
         cards,
         delegation=delegation,
         notify=FlowNotices(services).notify,
@@ -39,4 +40,4 @@ def wire_domain(
     services._workflow = workflow
     services._forms = Forms(FORMS, texts)
     services._outbox = outbox
-    return deadline_actions(services)
+    return {**deadline_actions(services), **distribution_actions(services)}

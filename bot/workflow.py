@@ -44,6 +44,7 @@ END_ACKNOWLEDGED = "@acknowledged"
 ENDS = {END_APPROVED, END_REJECTED, END_RETURNED, END_ACKNOWLEDGED}
 
 Mode = Literal["single", "any", "all"]
+OnFinish = Callable[["Session", dict[str, Any], str, datetime], list[Outgoing]]
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ class FlowDef:
     kind: str  # e.g. "request"; its labels live in messages/flows.toml
     steps: tuple[Step, ...]
     card: str = "approval"  # key of the card template in config [cards]
+    # Runs inside the storage call that closes the flow (e.g. numbering and distributing
+    # an issued document); what it returns is sent after that call is stored.
+    on_finish: OnFinish | None = None
 
     def __post_init__(self) -> None:
         ids = [s.id for s in self.steps]
@@ -222,10 +226,10 @@ class Workflow:
         self._trail(doc, now, submitter, None, "submit", "")
         self._audit(session, doc, now, submitter, None, "submit", "")
         self._advance(session, doc, None, now, changes)
+        self._stage_card_create(doc, changes)
         flows.insert(doc)
         # The card dispatcher only answers clicks on cards it knows.
         session.collection(CARDS).insert({"id": doc["card_id"], "flow": flow_id})
-        self._stage_card_create(doc, changes)
         return doc, changes
 
     # -- acting ------------------------------------------------------------------------
@@ -486,6 +490,9 @@ class Workflow:
         doc["step"] = None
         doc["closed_ms"] = to_epoch_ms(now)
         cancel_reminders(session, f"flow:{doc['id']}:")
+        hook = self._flows[doc["kind"]].on_finish
+        if hook is not None:
+            changes.outgoing += hook(session, doc, outcome, now)
         if self._notify is not None:
             watchers = list(dict.fromkeys([doc["submitter"], *doc["data"].get("watchers", [])]))
             changes.outgoing += self._notify(doc, "finished", watchers)

@@ -62,6 +62,8 @@ class ApprovalCardView:
             decision = action.split(":")[-1]
             if entry.get("deemed"):
                 what = labels.label("deemed", decision)
+            elif labels.has_label(f"done_by_kind.{flow['kind']}", decision):
+                what = labels.label(f"done_by_kind.{flow['kind']}", decision)
             else:
                 what = labels.label("done", decision)
             lines.append(

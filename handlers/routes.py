@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import time
 
-from bot.config import Config
 from bot.dialog import Form
 from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
+from bot.services import Services
 from bot.workflow import FlowDef
 from handlers.calendar_notice import calendar_coverage_notice
+from handlers.distribution import SIGN, SignFor, sign_for
+from handlers.documents import OUTGOING_FORM, may_draft, outgoing_flow, start_outgoing
 from handlers.flow_actions import FlowAct, act_on_flow, list_todos
 from handlers.flow_card import FLOW_ACT
 from handlers.help import show_help
@@ -26,18 +28,20 @@ COMMANDS: list[Command] = [
     Command("todo", ("待办", "我的待办", "todo"), list_todos),
     Command("request", ("请示",), start_request),
     Command("report", ("报告",), start_report),
+    Command("outgoing", ("发文", "发文卡"), start_outgoing, audience=may_draft),
 ]
 
 CARD_ACTIONS: list[CardAction] = [
     CardAction(FLOW_ACT, FlowAct, act_on_flow),
+    CardAction(SIGN, SignFor, sign_for),
 ]
 
-FORMS: list[Form] = [REQUEST_FORM, REPORT_FORM]
+FORMS: list[Form] = [REQUEST_FORM, REPORT_FORM, OUTGOING_FORM]
 
 
-def flow_definitions(config: Config) -> list[FlowDef]:
+def flow_definitions(services: Services) -> list[FlowDef]:
     """Every declared approval chain (validated when built)."""
-    return request_flows(config.rules.cosign_working_days)
+    return [*request_flows(services.config.rules.cosign_working_days), outgoing_flow(services)]
 
 
 JOBS: list[DailyJob] = [

@@ -57,6 +57,12 @@ class Messages:
             table = table[part]
         return str(table[key])
 
+    def has_label(self, section: str, key: str) -> bool:
+        table: Any = self._labels
+        for part in section.split("."):
+            table = table.get(part, {}) if isinstance(table, dict) else {}
+        return isinstance(table, dict) and key in table
+
     def fragment(self, name: str, /, **context: Any) -> str:
         """Markdown text for a card field (``<name>.frag.j2``), values escaped."""
         return self._markdown_env.get_template(f"{name}.frag.j2").render(**context).strip()

@@ -164,3 +164,24 @@ def test_many_recipients_and_personal_recipient_are_refused(
     control.wait_for(clerk, lambda i: any("越级" in item_text(x) for x in i))
     control.send(clerk, base + "王县长")
     control.wait_for(clerk, lambda i: any("领导个人" in item_text(x) for x in i))
+
+
+def test_each_person_holds_the_flow_card_once(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk, head = staff_of(directory, EDU), head_of(directory, EDU)
+    _submit(control, clerk, REQUEST)
+    press(control, head, wait_card(control, head, lambda c: bool(actions(c)), "维修资金"), "签发")
+    finance = head_with_role(directory, "finance_bureau")
+    press(
+        control,
+        finance,
+        wait_card(control, finance, lambda c: bool(actions(c)), "维修资金"),
+        "无不同意见",
+    )
+    office_clerk = directory.holders("office_clerk")[0].user_id
+    wait_card(control, office_clerk, lambda c: bool(actions(c)), "维修资金")
+    for user in (clerk, head, finance, office_clerk):
+        held = [c for c in control.bot_items(user) if c.get("kind") == "card"]
+        assert len(held) == 1, user

@@ -1,0 +1,273 @@
+"""Distribution of issued documents through DingTalk (第七十八条).
+
+Every recipient unit's responsible person gets the document on a card with a 签收 button
+(the government office's group gets the same card to read); the issuing office holds a
+live card "已签收 n/N" listing who is missing. Recipients who have not signed are
+reminded after one working day; after two the office is told. 涉密 documents are never
+sent: recipients are told to collect them through the confidential channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.cards import CARDS
+from bot.clock import from_epoch_ms, to_epoch_ms
+from bot.errors import NotAuthorized, UserFacingError
+from bot.outgoing import Outgoing, markdown_to
+from bot.router import CardContext, CardPayload, CardResult
+from bot.scheduler import DeadlineAction, schedule_reminder
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.session import Session
+
+DISTRIBUTIONS = "distributions"
+SIGN = "doc.sign"
+
+
+def _card_id(number: str, suffix: str) -> str:
+    return "gd" + hashlib.sha256(f"{number}/{suffix}".encode()).hexdigest()[:30]
+
+
+@dataclass(frozen=True)
+class SignFor(CardPayload):
+    doc: str
+
+
+def start_distribution(
+    services: Services,
+    session: Session,
+    document: dict[str, Any],
+    flow: dict[str, Any],
+    now: datetime,
+) -> list[Outgoing]:
+    directory = services.directory
+    recipients: dict[str, dict[str, Any]] = {}
+    for unit_id in document["recipient_units"]:
+        head = directory.unit_head(unit_id)
+        if head is not None and head.user_id not in recipients:
+            recipients[head.user_id] = {"unit": unit_id, "signed_ms": None}
+    number = document["id"]
+    office = [flow["submitter"]]
+    record = {
+        "id": number,
+        "title": document["title"],
+        "recipients": recipients,
+        "office": office,
+        "card_id": _card_id(number, "recipients"),
+        "office_card_id": _card_id(number, "office"),
+        "secret": document["disclosure"] == "涉密",
+        "created_ms": to_epoch_ms(now),
+    }
+    session.collection(DISTRIBUTIONS).insert(record)
+    messages = services.messages
+    if record["secret"]:
+        rendered = messages.markdown("distribution_secret", number=number, title=document["title"])
+        return [
+            markdown_to(
+                f"dist:{number}:secret:{u}", user_id=u, title=rendered.title, text=rendered.text
+            )
+            for u in recipients
+        ]
+    template = services.config.cards["notice"]
+    for card in (record["card_id"], record["office_card_id"]):
+        session.collection(CARDS).insert({"id": card, "distribution": number})
+    group = directory.group_for("gov_office")
+    outgoing = [
+        Outgoing(
+            f"{record['card_id']}:create",
+            "card",
+            {
+                "template_id": template,
+                "out_track_id": record["card_id"],
+                "card_data": _recipient_public(services, document),
+                "user_ids": list(recipients),
+                "group_ids": [group.conversation_id] if group else [],
+                "private_data": {u: _recipient_private(services, number, None) for u in recipients},
+            },
+        ),
+        Outgoing(
+            f"{record['office_card_id']}:create",
+            "card",
+            {
+                "template_id": template,
+                "out_track_id": record["office_card_id"],
+                "card_data": _office_public(services, document, record),
+                "user_ids": office,
+                "group_ids": [],
+                "private_data": None,
+            },
+        ),
+    ]
+    rules = services.config.rules
+    for days, kind in (
+        (rules.distribution_remind_working_days, "dist.remind"),
+        (rules.distribution_escalate_working_days, "dist.escalate"),
+    ):
+        due = services.calendar.deadline(now, days).at
+        schedule_reminder(
+            session, f"dist:{number}:{kind}", due, [], action={"type": kind, "doc": number}
+        )
+    return outgoing
+
+
+def _fields(services: Services, document: dict[str, Any]) -> list[dict[str, str]]:
+    issued = datetime.fromisoformat(document["issued_at"])
+    return [
+        {"label": "文号", "value": document["id"]},
+        {"label": "发文机关", "value": document["issuer"]},
+        {"label": "印发日期", "value": f"{issued.year}年{issued.month}月{issued.day}日"},
+        {"label": "公开属性", "value": document["disclosure"]},
+    ]
+
+
+def _recipient_public(services: Services, document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": document["title"],
+        "status": "请签收",
+        "status_color": "blue",
+        "fields": _fields(services, document),
+        "body": services.messages.fragment("distribution_body", body=document["body"] or ""),
+        "progress": "",
+        "missing": "",
+    }
+
+
+def _recipient_private(services: Services, number: str, signed_ms: int | None) -> dict[str, Any]:
+    if signed_ms is not None:
+        moment = from_epoch_ms(signed_ms)
+        return {
+            "can_act": False,
+            "actions": [],
+            "note": services.messages.text(
+                "distribution_signed_note", when=f"{moment:%Y-%m-%d %H:%M}"
+            ),
+        }
+    return {
+        "can_act": True,
+        "note": "",
+        "actions": [
+            {"actionId": SIGN, "text": "签收", "style": "primary", "params": {"doc": number}}
+        ],
+    }
+
+
+def _progress(record: dict[str, Any]) -> tuple[int, int, list[str]]:
+    recipients = record["recipients"]
+    signed = sum(1 for r in recipients.values() if r["signed_ms"] is not None)
+    missing = [u for u, r in recipients.items() if r["signed_ms"] is None]
+    return signed, len(recipients), missing
+
+
+def _office_public(
+    services: Services, document: dict[str, Any], record: dict[str, Any]
+) -> dict[str, Any]:
+    signed, total, missing = _progress(record)
+    directory = services.directory
+    rows = []
+    for user in missing:
+        unit = directory.unit(record["recipients"][user]["unit"])
+        person = directory.person(user)
+        rows.append({"unit": unit.name if unit else "", "name": person.name if person else user})
+    return {
+        "title": document["title"],
+        "status": "已全部签收" if not missing else "签收中",
+        "status_color": "green" if not missing else "blue",
+        "fields": _fields(services, document),
+        "body": "",
+        "progress": services.messages.text("distribution_progress", signed=signed, total=total),
+        "missing": services.messages.fragment("distribution_missing", rows=rows),
+    }
+
+
+async def sign_for(ctx: CardContext, payload: SignFor) -> CardResult:
+    services = ctx.services
+
+    def sign(session: Session) -> CardResult:
+        distributions = session.collection(DISTRIBUTIONS)
+        record = distributions.get(payload.doc)
+        if record is None or ctx.card.get("distribution") != payload.doc:
+            raise UserFacingError("card_expired")
+        entry = record["recipients"].get(ctx.user_id)
+        if entry is None:
+            raise NotAuthorized("distribution_not_recipient")
+        if entry["signed_ms"] is not None:
+            return CardResult(
+                private_data=_recipient_private(services, payload.doc, entry["signed_ms"])
+            )
+        entry["signed_ms"] = to_epoch_ms(services.clock.now())
+        distributions.update(payload.doc, {"recipients": record["recipients"]})
+        document = session.collection("documents").get(payload.doc) or {}
+        office_card = Outgoing(
+            f"{record['office_card_id']}:signed:{ctx.user_id}",
+            "card_update",
+            {
+                "out_track_id": record["office_card_id"],
+                "card_data": _office_public(services, document, record),
+                "private_data": None,
+            },
+        )
+        services.outbox.stage(session, [office_card])
+        return CardResult(
+            private_data=_recipient_private(services, payload.doc, entry["signed_ms"])
+        )
+
+    return await services.db.run(sign)
+
+
+def distribution_actions(services: Services) -> dict[str, DeadlineAction]:
+    def unsigned(session: Session, number: str) -> tuple[dict[str, Any] | None, list[str]]:
+        record = session.collection(DISTRIBUTIONS).get(number)
+        if record is None:
+            return None, []
+        return record, _progress(record)[2]
+
+    def remind(session: Session, action: dict[str, Any]) -> list[Outgoing]:
+        record, missing = unsigned(session, str(action["doc"]))
+        if record is None:
+            return []
+        rendered = services.messages.markdown(
+            "distribution_remind", number=record["id"], title=record["title"]
+        )
+        return [
+            markdown_to(
+                f"dist:{record['id']}:remind:{u}",
+                user_id=u,
+                title=rendered.title,
+                text=rendered.text,
+            )
+            for u in missing
+        ]
+
+    def escalate(session: Session, action: dict[str, Any]) -> list[Outgoing]:
+        record, missing = unsigned(session, str(action["doc"]))
+        if record is None or not missing:
+            return []
+        directory = services.directory
+        names = []
+        for user in missing:
+            unit = directory.unit(record["recipients"][user]["unit"])
+            names.append(unit.name if unit else user)
+        rendered = services.messages.markdown(
+            "distribution_escalate",
+            number=record["id"],
+            title=record["title"],
+            units=names,
+            signed=_progress(record)[0],
+            total=len(record["recipients"]),
+        )
+        return [
+            markdown_to(
+                f"dist:{record['id']}:escalate:{u}",
+                user_id=u,
+                title=rendered.title,
+                text=rendered.text,
+            )
+            for u in record["office"]
+        ]
+
+    return {"dist.remind": remind, "dist.escalate": escalate}

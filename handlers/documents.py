@@ -1,0 +1,351 @@
+"""发文: documents issued in the name of the county government or its office, through
+the 发文卡 (第七十三、七十五条), numbered on 签发 and distributed (第七十八条).
+
+```mermaid
+flowchart LR
+    clerk([办公室相关人员拟稿]) --> secretarial[分管文秘的办公室副主任]
+    secretarial --> deputy[分管副县长]
+    deputy -- 县政府办公室文件 --> dsign[办公室主任签发]
+    deputy -- 县政府文件 --> dcomment[办公室主任签署意见] --> hsign[县长签发]
+    dsign --> issued([编号、分发、公开])
+    hsign --> issued
+    secretarial & deputy & dsign & dcomment & hsign -- 退回修改 --> draft[拟稿人修改后重新提交]
+    draft --> secretarial
+```
+Leaders never see a draft the office has not reviewed: the chain starts in the office.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.dialog import Form, FormField, close_dialog
+from bot.errors import RuleViolation, UserFacingError
+from bot.outgoing import Outgoing
+from bot.router import CommandContext
+from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
+from handlers.distribution import start_distribution
+from handlers.requests import ALLOWED_FILES, SUBMITTING_KINDS, body_length
+
+if TYPE_CHECKING:
+    from bot.config import OrgDirectory
+    from bot.services import Services
+    from storage.session import Session
+
+DOCUMENTS = "documents"
+DOC_TYPES = {
+    "县政府": "county_gov",
+    "县人民政府": "county_gov",
+    "县政府办公室": "gov_office",
+    "县人民政府办公室": "gov_office",
+    "办公室": "gov_office",
+}
+DISCLOSURES = ("主动公开", "依申请公开", "不予公开", "涉密")
+ALL_UNITS = ("全县各单位", "各单位", "全县")
+_SEPARATORS = re.compile(r"[、,，;；/]")
+
+
+# -- the chain ------------------------------------------------------------------------
+
+
+def _drafter(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    return [flow.submitter]
+
+
+def _secretarial(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    return [directory.secretarial_deputy().user_id]
+
+
+def _deputy_in_charge(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    leader = directory.leader_in_charge(str(flow.data["lead_unit"]))
+    return [(leader or directory.sole("executive_deputy")).user_id]
+
+
+def _director(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    return [directory.sole("office_director").user_id]
+
+
+def _county_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    return [directory.sole("county_head").user_id]
+
+
+def _office_doc(flow: FlowView) -> bool:
+    return flow.data.get("doc_type") == "gov_office"
+
+
+def _county_doc(flow: FlowView) -> bool:
+    return flow.data.get("doc_type") == "county_gov"
+
+
+def _never(flow: FlowView) -> bool:
+    return False  # only reached by 退回修改
+
+
+RETURN = Choice("return", "draft", opinion_required=True, style="danger")
+
+
+def outgoing_flow(services: Services) -> FlowDef:
+    def issue(
+        session: Session, flow: dict[str, Any], outcome: str, now: datetime
+    ) -> list[Outgoing]:
+        if outcome != END_APPROVED:
+            return []
+        return issue_document(services, session, flow, now)
+
+    return FlowDef(
+        "outgoing",
+        (
+            Step("draft", _drafter, (Choice("resubmit", style="primary"),), applies=_never),
+            Step(
+                "secretarial",
+                _secretarial,
+                (Choice("approve", opinion_required=True, style="primary"), RETURN),
+            ),
+            Step(
+                "deputy",
+                _deputy_in_charge,
+                (Choice("approve", opinion_required=True, style="primary"), RETURN),
+            ),
+            Step(
+                "director_sign",
+                _director,
+                (Choice("sign", END_APPROVED, style="primary"), RETURN),
+                applies=_office_doc,
+            ),
+            Step(
+                "director_comment",
+                _director,
+                (Choice("approve", opinion_required=True, style="primary"), RETURN),
+                applies=_county_doc,
+            ),
+            Step(
+                "head_sign",
+                _county_head,
+                (Choice("sign", END_APPROVED, style="primary"), RETURN),
+                applies=_county_doc,
+            ),
+        ),
+        on_finish=issue,
+    )
+
+
+# -- numbering and issuing --------------------------------------------------------------
+
+
+def document_number(prefix: str, year: int, seq: int) -> str:
+    return f"{prefix}〔{year}〕{seq}号"
+
+
+def issue_document(
+    services: Services, session: Session, flow: dict[str, Any], now: datetime
+) -> list[Outgoing]:
+    """签发: the next number of that type and year (never skipped or repeated: the
+    counter is part of this storage call), the stored document, its distribution."""
+    data = flow["data"]
+    doc_type = data["doc_type"]
+    seq = session.counter_next(f"docno:{doc_type}:{now.year}")
+    number = document_number(services.config.county.doc_prefixes[doc_type], now.year, seq)
+    county = services.config.county.name
+    secret = data["disclosure"] == "涉密"
+    document = {
+        "id": number,
+        "flow": flow["id"],
+        "type": doc_type,
+        "year": now.year,
+        "seq": seq,
+        "title": flow["title"],
+        "issued_at": now.isoformat(),
+        "issuer": f"{county}人民政府" + ("办公室" if doc_type == "gov_office" else ""),
+        # 涉密: the bot keeps no body text (第七十八条: secret documents never leave).
+        "body": None if secret else data["body"],
+        "attachment": None,
+        "disclosure": data["disclosure"],
+        "withdrawn": False,
+        "withdrawn_at": None,
+        "recipient_units": list(data["recipients"]),
+    }
+    session.collection(DOCUMENTS).insert(document)
+    if secret:
+        flow["data"]["body"] = ""
+    flow["data"]["number"] = number
+    flow["data"]["card_fields"] = [*data.get("card_fields", []), ("文号", number)]
+    return start_distribution(services, session, document, flow, now)
+
+
+# -- the form ---------------------------------------------------------------------------
+
+
+def _title(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    title = " ".join(str(answer).split())
+    if not 4 <= len(title) <= 80:
+        raise UserFacingError("request_bad_title")
+    return title
+
+
+def _doc_type(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip().removesuffix("文件").removeprefix("阳城")
+    if text in DOC_TYPES:
+        return DOC_TYPES[text]
+    raise UserFacingError("outgoing_bad_type")
+
+
+def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    if values.get("disclosure") == "涉密":
+        raise RuleViolation("outgoing_secret_body")
+    if isinstance(answer, dict):
+        name = str(answer.get("name", ""))
+        if not name.lower().endswith(ALLOWED_FILES):
+            raise UserFacingError("request_bad_file", name=name[:60])
+        raise UserFacingError("outgoing_text_only")
+    text = str(answer).strip()
+    if body_length(text) < 10:
+        raise UserFacingError("outgoing_body_short")
+    return text
+
+
+def _not_secret(values: Mapping[str, Any]) -> bool:
+    return values.get("disclosure") != "涉密"
+
+
+def _unit_by_name(ctx: CommandContext, name: str) -> str | None:
+    wanted = name.removeprefix("县")
+    for unit in ctx.services.config.units.values():
+        if unit.kind in SUBMITTING_KINDS and unit.name.removeprefix("县") == wanted:
+            return unit.unit_id
+    return None
+
+
+def _lead_unit(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    unit = _unit_by_name(ctx, str(answer).strip())
+    if unit is None:
+        raise UserFacingError("request_unknown_units", names=str(answer).strip()[:30])
+    return unit
+
+
+def _recipients(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> list[str]:
+    text = str(answer).strip()
+    if text in ALL_UNITS:
+        return [
+            u.unit_id
+            for u in ctx.services.config.units.values()
+            if u.kind in SUBMITTING_KINDS and u.head_id
+        ]
+    found: list[str] = []
+    unknown: list[str] = []
+    for name in (n.strip() for n in _SEPARATORS.split(text) if n.strip()):
+        unit = _unit_by_name(ctx, name)
+        if unit is None:
+            unknown.append(name)
+        elif unit not in found:
+            found.append(unit)
+    if unknown:
+        raise UserFacingError("request_unknown_units", names="、".join(unknown))
+    return found
+
+
+def _disclosure(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip()
+    if text in DISCLOSURES:
+        return text
+    raise UserFacingError("outgoing_bad_disclosure")
+
+
+def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    directory = ctx.services.directory
+    lead = directory.unit(values["lead_unit"])
+    names = [u.name for d in values["recipients"] if (u := directory.unit(d))]
+    shown = "、".join(names[:8]) + (f" 等 {len(names)} 个单位" if len(names) > 8 else "")
+    body = values.get("body") or ""
+    return [
+        ("标题", values["title"]),
+        ("发文机关", "县人民政府" if values["doc_type"] == "county_gov" else "县人民政府办公室"),
+        ("主办单位", lead.name if lead else ""),
+        ("主送", shown),
+        ("公开属性", values["disclosure"]),
+        ("正文", body if len(body) <= 120 else body[:119] + "…"),
+    ]
+
+
+async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
+    services = ctx.services
+    directory = services.directory
+    doc_type = values["doc_type"]
+    lead = directory.unit(values["lead_unit"])
+    data = {
+        "doc_type": doc_type,
+        "body": values.get("body") or "",
+        "lead_unit": values["lead_unit"],
+        "recipients": values["recipients"],
+        "disclosure": values["disclosure"],
+        "card_fields": [
+            ("发文机关", "县人民政府" if doc_type == "county_gov" else "县人民政府办公室"),
+            ("主办单位", lead.name if lead else ""),
+            ("主送单位数", str(len(values["recipients"]))),
+            ("公开属性", values["disclosure"]),
+        ],
+    }
+    now = services.clock.now()
+    kind_name = services.messages.label("kinds", "outgoing")
+
+    def submit(session: Session) -> None:
+        number = session.counter_next(f"outgoing:{now.year}")
+        flow_id = f"FW{now.year}-{number:04d}"
+        doc, changes = services.workflow.start(
+            session,
+            flow_id=flow_id,
+            kind="outgoing",
+            submitter=ctx.sender.user_id,
+            unit_id=ctx.sender.unit_id,
+            title=values["title"],
+            data=data,
+        )
+        close_dialog(session, ctx.sender.user_id)
+        step = services.messages.label("steps.outgoing", doc["step"]) if doc["step"] else ""
+        reply = ctx.text(
+            "request_submitted", kind=kind_name, number=flow_id, title=values["title"], step=step
+        )
+        services.outbox.stage(
+            session,
+            [
+                *changes.outgoing,
+                Outgoing(f"reply:{ctx.message.msg_id}:submitted", reply.kind, reply.payload),
+            ],
+        )
+
+    await services.db.run(submit)
+    services.outbox.wake()
+    return []
+
+
+def _check(ctx: CommandContext, values: Mapping[str, Any]) -> None:
+    if not values.get("recipients"):
+        raise UserFacingError("outgoing_no_recipients")
+
+
+OUTGOING_FORM = Form(
+    "outgoing",
+    (
+        FormField("title", _title),
+        FormField("doc_type", _doc_type),
+        FormField("lead_unit", _lead_unit),
+        FormField("recipients", _recipients),
+        FormField("disclosure", _disclosure),
+        FormField("body", _body, accepts_file=True, applies=_not_secret),
+    ),
+    _submit,
+    _summary,
+    _check,
+)
+
+
+def may_draft(person: Any, directory: OrgDirectory) -> bool:
+    return "office_clerk" in person.roles
+
+
+async def start_outgoing(ctx: CommandContext) -> list[Outgoing]:
+    if not may_draft(ctx.sender, ctx.services.directory):
+        raise UserFacingError("outgoing_only_clerks")
+    return await ctx.services.forms.begin(ctx, "outgoing")

@@ -1,0 +1,192 @@
+"""发文 through the 发文卡 chain (第七十五条), numbering on 签发, distribution (第七十八条)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from bot.config import OrgDirectory
+from tests.harness import BotProcess, Control, SandboxThread, item_text
+from tests.scenario.flows import actions, card_of, cards, head_of, press, wait_card
+
+pytestmark = pytest.mark.sandbox_start("2026-11-24T07:00:00+08:00")
+BODY = "\n正文：为做好全县冬季校园安全工作，现将有关事项通知如下。"
+
+
+def _draft(
+    control: Control,
+    clerk: str,
+    title: str,
+    doc_type: str,
+    disclosure: str,
+    recipients: str = "县教育局、县财政局",
+    with_body: bool = True,
+) -> None:
+    body = BODY if with_body else ""
+    control.send(
+        clerk,
+        f"发文\n标题：{title}\n发文机关：{doc_type}\n主办单位：县教育局\n"
+        f"主送：{recipients}\n公开属性：{disclosure}{body}",
+    )
+    control.wait_for(clerk, lambda i: any("请核对发文卡" in item_text(x) for x in i))
+    control.send(clerk, "确认")
+    control.wait_for(
+        clerk, lambda i: any("已提交" in item_text(x) and title in item_text(x) for x in i)
+    )
+
+
+def _approve_chain(
+    control: Control, directory: OrgDirectory, title: str, county: bool
+) -> dict[str, Any]:
+    deputy = directory.secretarial_deputy().user_id
+    press(
+        control,
+        deputy,
+        wait_card(control, deputy, lambda c: bool(actions(c)), title),
+        "同意",
+        opinion="文字已核。",
+    )
+    leader = directory.leader_in_charge("jyj")
+    assert leader is not None
+    press(
+        control,
+        leader.user_id,
+        wait_card(control, leader.user_id, lambda c: bool(actions(c)), title),
+        "同意",
+        opinion="同意印发。",
+    )
+    director = directory.sole("office_director").user_id
+    card = wait_card(control, director, lambda c: bool(actions(c)), title)
+    if not county:
+        return card
+    press(control, director, card, "同意", opinion="拟同意，请县长签发。")
+    head = directory.sole("county_head").user_id
+    return wait_card(control, head, lambda c: bool(actions(c)), title)
+
+
+def test_county_document_is_numbered_distributed_and_signed_for(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk = directory.holders("office_clerk")[0].user_id
+    title = "关于做好冬季校园安全工作的通知"
+    _draft(control, clerk, title, "县政府", "主动公开")
+    # Leaders see nothing before the office has reviewed (第七十五条).
+    head = directory.sole("county_head").user_id
+    assert not [c for c in cards(control, head) if title in str(c["cardData"].get("title"))]
+    card = _approve_chain(control, directory, title, county=True)
+    assert [a["text"] for a in actions(card)] == ["签发", "退回修改"]
+    press(control, head, card, "签发")
+
+    edu, finance = head_of(directory, "jyj"), head_of(directory, "czj")
+    notice = wait_card(control, edu, lambda c: c["cardData"].get("status") == "请签收", title)
+    assert "阳政发〔2026〕1号" in notice["cardData"]["fields"]
+    assert "冬季校园安全" in notice["cardData"]["body"]
+    office = wait_card(
+        control, clerk, lambda c: "已签收 0/2" in c["cardData"].get("progress", ""), title
+    )
+    assert "县财政局" in office["cardData"]["missing"]
+    press(control, edu, notice, "签收")
+    wait_card(control, clerk, lambda c: "已签收 1/2" in c["cardData"].get("progress", ""), title)
+    signed = card_of(control, edu, title)
+    assert actions(signed) == [] and "签收" in signed["cardData"]["note"]
+    # The finance head has not signed: one working day later he is reminded, after two
+    # the office is told.
+    control.post("/sandbox/clock", {"set": "2026-11-25T18:00:30+08:00"})
+    control.wait_for(finance, lambda i: any("签收提醒" in item_text(x) for x in i), timeout=10)
+    control.post("/sandbox/clock", {"set": "2026-11-26T18:00:30+08:00"})
+    control.wait_for(
+        clerk,
+        lambda i: any("签收情况" in item_text(x) and "县财政局" in item_text(x) for x in i),
+        timeout=10,
+    )
+
+
+def test_office_document_is_signed_by_the_director(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk = directory.holders("office_clerk")[0].user_id
+    title = "关于调整值班安排的通知"
+    _draft(control, clerk, title, "县政府办公室", "依申请公开", recipients="县教育局")
+    card = _approve_chain(control, directory, title, county=False)
+    press(control, directory.sole("office_director").user_id, card, "签发")
+    edu = head_of(directory, "jyj")
+    notice = wait_card(control, edu, lambda c: c["cardData"].get("status") == "请签收", title)
+    assert "阳政办发〔2026〕1号" in notice["cardData"]["fields"]
+
+
+def test_return_goes_back_to_the_drafter_and_resubmits(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk = directory.holders("office_clerk")[0].user_id
+    title = "关于开展安全生产检查的通知"
+    _draft(control, clerk, title, "县政府办公室", "主动公开", recipients="县教育局")
+    deputy = directory.secretarial_deputy().user_id
+    press(
+        control,
+        deputy,
+        wait_card(control, deputy, lambda c: bool(actions(c)), title),
+        "退回修改",
+        opinion="请补充检查时间。",
+    )
+    card = wait_card(control, clerk, lambda c: bool(actions(c)), title)
+    assert "请补充检查时间" in card["cardData"]["trail"]
+    press(control, clerk, card, "修改后重新提交", opinion="已补充。")
+    wait_card(
+        control, deputy, lambda c: bool(actions(c)) and "重新提交" in c["cardData"]["trail"], title
+    )
+
+
+def test_secret_document_is_never_sent(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk = directory.holders("office_clerk")[0].user_id
+    title = "关于某涉密事项的通知"
+    control.send(
+        clerk,
+        f"发文\n标题：{title}\n发文机关：县政府办公室\n主办单位：县教育局\n"
+        f"主送：县教育局\n公开属性：涉密{BODY}",
+    )
+    control.wait_for(clerk, lambda i: any("不得在钉钉中填写" in item_text(x) for x in i))
+    _draft(control, clerk, title, "县政府办公室", "涉密", recipients="县教育局", with_body=False)
+    card = _approve_chain(control, directory, title, county=False)
+    press(control, directory.sole("office_director").user_id, card, "签发")
+    edu = head_of(directory, "jyj")
+    control.wait_for(edu, lambda i: any("机要渠道" in item_text(x) for x in i))
+    assert not [c for c in cards(control, edu) if "请签收" in str(c["cardData"].get("status"))]
+    bodies = [str(c["body"]) for c in control.calls()]
+    assert not any("冬季校园安全工作，现将" in b for b in bodies)
+
+
+def test_two_documents_issued_at_once_get_consecutive_numbers(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk = directory.holders("office_clerk")[0].user_id
+    director = directory.sole("office_director").user_id
+    final_cards = []
+    for title in ("关于甲事项的通知", "关于乙事项的通知"):
+        _draft(control, clerk, title, "县政府办公室", "不予公开", recipients="县教育局")
+        final_cards.append(_approve_chain(control, directory, title, county=False))
+    threads = [
+        threading.Thread(target=press, args=(control, director, c, "签发")) for c in final_cards
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    edu = head_of(directory, "jyj")
+    numbers: list[str] = []
+    for title in ("关于甲事项的通知", "关于乙事项的通知"):
+        notice = wait_card(control, edu, lambda c: c["cardData"].get("status") == "请签收", title)
+        numbers += [
+            n
+            for n in ("阳政办发〔2026〕1号", "阳政办发〔2026〕2号")
+            if n in notice["cardData"]["fields"]
+        ]
+    assert sorted(numbers) == ["阳政办发〔2026〕1号", "阳政办发〔2026〕2号"]
