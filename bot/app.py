@@ -26,6 +26,8 @@ from bot.redact import register_secret
 from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.services import Services
+from bot.site import default_site_dir
+from bot.site_publisher import SitePublisher
 from bot.stream import StreamSupervisor
 from handlers.routes import CARD_ACTIONS, COMMANDS, JOBS
 from messages.render import Messages
@@ -43,6 +45,12 @@ class RunOptions:
     follow_clock_url: str | None = None
     scan_interval_s: float = 15.0
     watchdog_s: float = 90.0
+    # The government website folder (default: "<data>-site" beside the data folder).
+    site_dir: Path | None = None
+
+    @property
+    def site_folder(self) -> Path:
+        return self.site_dir or default_site_dir(self.data_dir)
 
 
 @dataclass
@@ -54,6 +62,7 @@ class App:
     cards: CardDispatcher
     scheduler: Scheduler
     stream: StreamSupervisor
+    site: SitePublisher
     options: RunOptions
     clock: Clock
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -108,7 +117,9 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         on_card=cards.handle,
         watchdog_s=options.watchdog_s,
     )
-    return App(services, client, outbox, inbound, cards, scheduler, stream, options, clock)
+    site = SitePublisher(db, options.site_folder, config.county.name)
+    services.site_changed = site.request
+    return App(services, client, outbox, inbound, cards, scheduler, stream, site, options, clock)
 
 
 async def _follow_clock(clock: OffsetClock, url: str, http: httpx.AsyncClient) -> None:
@@ -137,6 +148,7 @@ async def run_app(app: App) -> None:
         if resumed:
             log.info("resuming %d messages left unfinished", resumed)
         app.tasks.append(asyncio.create_task(app.outbox.run(), name="outbox"))
+        app.tasks.append(asyncio.create_task(app.site.run(), name="site"))
         app.scheduler.start()
         app.tasks.append(asyncio.create_task(app.stream.run(), name="stream"))
         log.info("govbot running")

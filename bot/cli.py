@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bot.config import ConfigError, check_config, load_config, load_secrets
 from bot.redact import install_redaction
+from bot.site import default_site_dir
 from messages.render import Messages
 from storage.database import Database
 from storage.errors import StorageError
@@ -72,6 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         follow_clock_url=args.follow_clock,
         scan_interval_s=args.scan_interval,
         watchdog_s=args.watchdog,
+        site_dir=Path(args.site) if args.site else None,
     )
 
     async def main() -> int:
@@ -91,16 +93,6 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     _setup_logging()
     return run_sandbox(port=args.port, data_dir=Path(args.data), config_path=args.config)
-
-
-def default_site_dir(data: Path) -> Path:
-    """``<data>-site`` next to the data directory.
-
-    Not inside it: the storage layer checks every ``.json`` file in the data directory
-    at start-up as a TinyDB file, and the site's ``feed.json`` is not one.
-    """
-    data = Path(data).absolute()
-    return data.with_name(f"{data.name}-site")
 
 
 def cmd_site_build(args: argparse.Namespace) -> int:
@@ -139,6 +131,12 @@ def cmd_site_build(args: argparse.Namespace) -> int:
             error=True,
         )
         return EXIT_CONFIG
+    except StorageError as error:
+        _say(
+            messages.text("cli_site_storage_refused", missing=False, detail=str(error)),
+            error=True,
+        )
+        return EXIT_STORAGE
     finally:
         db.close_sync()
     _say(
@@ -179,6 +177,33 @@ _EXPORTS: dict[str, Callable[[Database, date, date, str, TextIO], int]] = {
 }
 
 
+def _run_export(
+    export: Callable[[Database, date, date, str, TextIO], int],
+    db: Database,
+    start: date,
+    end: date,
+    fmt: str,
+    out_path: Path | None,
+) -> int:
+    """To a file (written beside it, then renamed: never half a file) or to stdout."""
+    if out_path is None:
+        stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+        try:
+            return export(db, start, end, fmt, stdout)
+        finally:
+            stdout.flush()
+            stdout.detach()
+    tmp = out_path.with_name(f".{out_path.name}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            count = export(db, start, end, fmt, f)
+        tmp.replace(out_path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     messages = Messages()
     days: list[date] = []
@@ -211,33 +236,26 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
         return EXIT_STORAGE
     export = _EXPORTS[args.what]
+    out_path = Path(args.out) if args.out else None
     try:
-        if args.out:
-            out_path = Path(args.out)
-            tmp = out_path.with_name(f".{out_path.name}.tmp")
-            try:
-                with open(tmp, "w", encoding="utf-8", newline="") as f:
-                    count = export(db, start, end, args.format, f)
-                tmp.replace(out_path)
-            except OSError as error:
-                tmp.unlink(missing_ok=True)
-                _say(
-                    messages.text(
-                        "cli_export_bad_args",
-                        reason="out_unwritable",
-                        path=str(out_path),
-                        detail=error.strerror or str(error),
-                    ),
-                    error=True,
-                )
-                return EXIT_CONFIG
-        else:
-            stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
-            try:
-                count = export(db, start, end, args.format, stdout)
-            finally:
-                stdout.flush()
-                stdout.detach()
+        count = _run_export(export, db, start, end, args.format, out_path)
+    except OSError as error:
+        _say(
+            messages.text(
+                "cli_export_bad_args",
+                reason="out_unwritable",
+                path=str(out_path),
+                detail=error.strerror or str(error),
+            ),
+            error=True,
+        )
+        return EXIT_CONFIG
+    except StorageError as error:
+        _say(
+            messages.text("cli_export_storage_refused", missing=False, detail=str(error)),
+            error=True,
+        )
+        return EXIT_STORAGE
     finally:
         db.close_sync()
     _say(
@@ -265,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--follow-clock", help="sandbox clock URL; business time follows it")
     run.add_argument("--scan-interval", type=float, default=15.0)
     run.add_argument("--watchdog", type=float, default=90.0)
+    run.add_argument("--site", help="government website folder (default: <data>-site)")
     run.set_defaults(func=cmd_run)
 
     check = sub.add_parser("check-config", help="validate a configuration file")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ class Services:
     _workflow: Workflow | None = field(default=None, repr=False)
     _forms: Forms | None = field(default=None, repr=False)
     _outbox: Outbox | None = field(default=None, repr=False)
+    # Called when issued documents change (the website is rebuilt); thread-safe.
+    site_changed: Callable[[], None] = field(default=lambda: None, repr=False)
 
     @property
     def workflow(self) -> Workflow:

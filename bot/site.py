@@ -480,3 +480,13 @@ async def rebuild_site(db: Database, out_dir: Path, *, county: str) -> SiteRepor
     """Read the documents through storage, then render in a worker thread."""
     documents = await db.run(read_documents)
     return await asyncio.to_thread(build_site, documents, out_dir, data_dir=db.root, county=county)
+
+
+def default_site_dir(data: Path) -> Path:
+    """``<data>-site`` next to the data directory.
+
+    Not inside it: the storage layer checks every ``.json`` file in the data directory
+    at start-up as a TinyDB file, and the site's ``feed.json`` is not one.
+    """
+    data = Path(data).absolute()
+    return data.with_name(f"{data.name}-site")

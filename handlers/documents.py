@@ -168,6 +168,7 @@ def issue_document(
         "recipient_units": list(data["recipients"]),
     }
     session.collection(DOCUMENTS).insert(document)
+    services.site_changed()
     if secret:
         flow["data"]["body"] = ""
     flow["data"]["number"] = number

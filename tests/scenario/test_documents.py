@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -35,6 +36,13 @@ def _draft(
     control.wait_for(
         clerk, lambda i: any("已提交" in item_text(x) and title in item_text(x) for x in i)
     )
+
+
+def _wait_until(check: Any, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
 
 
 def _approve_chain(
@@ -88,6 +96,12 @@ def test_county_document_is_numbered_distributed_and_signed_for(
         control, clerk, lambda c: "已签收 0/2" in c["cardData"].get("progress", ""), title
     )
     assert "县财政局" in office["cardData"]["missing"]
+    # 主动公开: on the government website, page and feed (第七十八条).
+    site = bot.data_dir.with_name(f"{bot.data_dir.name}-site")
+    _wait_until(
+        lambda: (site / "feed.json").exists() and title in (site / "feed.json").read_text("utf-8")
+    )
+    assert "阳政发〔2026〕1号" in (site / "index.html").read_text("utf-8")
     press(control, edu, notice, "签收")
     wait_card(control, clerk, lambda c: "已签收 1/2" in c["cardData"].get("progress", ""), title)
     signed = card_of(control, edu, title)
@@ -159,6 +173,12 @@ def test_secret_document_is_never_sent(
     edu = head_of(directory, "jyj")
     control.wait_for(edu, lambda i: any("机要渠道" in item_text(x) for x in i))
     assert not [c for c in cards(control, edu) if "请签收" in str(c["cardData"].get("status"))]
+    site = bot.data_dir.with_name(f"{bot.data_dir.name}-site")
+    _wait_until(lambda: (site / "feed.json").exists())
+    time.sleep(1)
+    for page in site.rglob("*"):
+        if page.is_file():
+            assert title not in page.read_text("utf-8", "replace")
     bodies = [str(c["body"]) for c in control.calls()]
     assert not any("冬季校园安全工作，现将" in b for b in bodies)
 

@@ -101,12 +101,8 @@ def test_index_grouped_by_year_then_type_newest_first(data: Path, out: Path) -> 
     docs = [
         make_doc(3),
         make_doc(9),
-        make_doc(
-            4, id="阳政办发〔2026〕4号", type="gov_office", issuer="阳城县人民政府办公室"
-        ),
-        make_doc(
-            20, id="阳政发〔2025〕20号", year=2025, issued_at="2025-12-30T10:00:00+08:00"
-        ),
+        make_doc(4, id="阳政办发〔2026〕4号", type="gov_office", issuer="阳城县人民政府办公室"),
+        make_doc(20, id="阳政发〔2025〕20号", year=2025, issued_at="2025-12-30T10:00:00+08:00"),
     ]
     report = build_site(docs, out, data_dir=data, county=COUNTY)
     assert report.published == (
@@ -131,13 +127,23 @@ def test_non_public_documents_never_appear(data: Path, out: Path, disclosure: st
         disclosure,
         title="机密标题不应出现",
         body="机密正文不应出现" if disclosure != "涉密" else None,
-        attachment={"name": "机密附件.pdf", "path": add_file(data, "s.pdf", secret_bytes), "size": 1},
+        attachment={
+            "name": "机密附件.pdf",
+            "path": add_file(data, "s.pdf", secret_bytes),
+            "size": 1,
+        },
     )
     report = build_site([make_doc(15), hidden], out, data_dir=data, county=COUNTY)
     assert report.published == ("阳政发〔2026〕15号",)
     assert report.withheld == 1
     everything = all_text(out)
-    for needle in ("机密标题不应出现", "机密正文不应出现", "阳政发〔2026〕7号", "机密附件", "FW2026-0007"):
+    for needle in (
+        "机密标题不应出现",
+        "机密正文不应出现",
+        "阳政发〔2026〕7号",
+        "机密附件",
+        "FW2026-0007",
+    ):
         assert needle not in everything
     assert not any(secret_bytes in content for content in tree(out).values())
     assert not (out / "files").exists()

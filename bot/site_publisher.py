@@ -1,0 +1,46 @@
+"""Keeps the government website folder in step with the issued documents: rebuilt at
+start-up and after every issue or withdrawal (coalesced), off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.site import rebuild_site
+
+if TYPE_CHECKING:
+    from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class SitePublisher:
+    def __init__(self, db: Database, out_dir: Path, county: str) -> None:
+        self._db = db
+        self._out_dir = out_dir
+        self._county = county
+        self._wanted = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.builds = 0
+
+    def request(self) -> None:
+        """Ask for a rebuild; safe from any thread (documents are issued on the storage
+        writer thread). The rebuild reads storage after the current write commits."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wanted.set)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wanted.set()  # a crash may have left the site behind: rebuild once at start
+        while True:
+            await self._wanted.wait()
+            self._wanted.clear()
+            try:
+                report = await rebuild_site(self._db, self._out_dir, county=self._county)
+            except Exception:
+                log.exception("website rebuild failed; will retry on the next change")
+                continue
+            self.builds += 1
+            log.info("website rebuilt: %d documents published", len(report.published))
