@@ -25,6 +25,7 @@ from bot.config_schema import (
     CHILD_KINDS,
     DEFAULT_API_BASE,
     DEFAULT_OAPI_BASE,
+    DEFAULT_TODO_LINK,
     HEADED_KINDS,
     IN_CHARGE_ROLES,
     LEADER_ROLES,
@@ -123,7 +124,7 @@ _PERSON_KEYS = (
 _UNIT_KEYS = ("id", "name", "kind", "head", "parent", "roles", "county_managed")
 _GROUP_KEYS = ("conversation_id", "name", "members", "purpose")
 _AB_KEYS = ("pairs",)
-_DINGTALK_KEYS = ("api_base", "oapi_base", "corp_id")
+_DINGTALK_KEYS = ("api_base", "oapi_base", "corp_id", "todo_link")
 _YEAR_KEYS = ("holidays", "workdays", "complete")
 _RULE_DEFAULTS = RuleParams()
 _RULE_KEYS = tuple(f.name for f in fields(RuleParams))
@@ -592,7 +593,11 @@ class _Loader:
             return None
         self.check_keys(table, where, _DINGTALK_KEYS)
         bases: dict[str, str] = {}
-        for key, default in (("api_base", DEFAULT_API_BASE), ("oapi_base", DEFAULT_OAPI_BASE)):
+        for key, default in (
+            ("api_base", DEFAULT_API_BASE),
+            ("oapi_base", DEFAULT_OAPI_BASE),
+            ("todo_link", DEFAULT_TODO_LINK),
+        ):
             value = self.get_str(table, where, key, what="接口地址", required=False) or default
             if not value.startswith(("https://", "http://")):
                 self.report(where, key, f"“{key}”应为以 https:// 开头的网址，实际是“{value}”。")
@@ -603,7 +608,10 @@ class _Loader:
         if corp_id is None:
             return None
         return DingTalkSettings(
-            api_base=bases["api_base"], oapi_base=bases["oapi_base"], corp_id=corp_id
+            api_base=bases["api_base"],
+            oapi_base=bases["oapi_base"],
+            corp_id=corp_id,
+            todo_link=bases["todo_link"],
         )
 
     def load_rules(self) -> RuleParams:

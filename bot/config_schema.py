@@ -118,6 +118,7 @@ REQUIRED_DOC_PREFIXES: Mapping[str, str] = {
 }
 
 DEFAULT_API_BASE = "https://api.dingtalk.com"
+DEFAULT_TODO_LINK = "https://www.dingtalk.com/"
 DEFAULT_OAPI_BASE = "https://oapi.dingtalk.com"
 
 
@@ -200,6 +201,9 @@ class DingTalkSettings:
     api_base: str
     oapi_base: str
     corp_id: str
+    # Where a DingTalk to-do's "详情" opens (DingTalk requires one); the flow number is
+    # appended as ?flow=... so an office H5 page can show it.
+    todo_link: str = DEFAULT_TODO_LINK
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,9 @@ class InboundPipeline:
         self._outbox = outbox
         self._slots = asyncio.Semaphore(max_concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
+        # One person's messages are handled in the order they came (a form answer must
+        # not overtake the command that opened the form); different people in parallel.
+        self._senders: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def accept(self, data: dict[str, Any], frame_message_id: str | None = None) -> bool:
         """Store a new message; False when it was seen before (a redelivery)."""
@@ -76,24 +79,37 @@ class InboundPipeline:
         task.add_done_callback(self._tasks.discard)
 
     async def _handle(self, key: str, data: dict[str, Any]) -> None:
-        async with self._slots:
-            message = parse_incoming(data, key)
-            try:
-                outgoing = await self._respond(message)
-            except Exception:
-                log.exception("handling message %s failed", key)
-                outgoing = self._generic_error(message)
-            now_ms = to_epoch_ms(self._services.clock.now())
+        sender = str(data.get("senderStaffId") or data.get("conversationId") or "")
+        lock, users = self._senders.get(sender, (asyncio.Lock(), 0))
+        self._senders[sender] = (lock, users + 1)
+        try:
+            async with lock, self._slots:
+                await self._handle_in_order(key, data)
+        finally:
+            lock, users = self._senders[sender]
+            if users == 1:
+                del self._senders[sender]
+            else:
+                self._senders[sender] = (lock, users - 1)
 
-            def finish(session: Session) -> None:
-                self._outbox.stage(session, outgoing)
-                # The payload is not needed once handled; the row stays for dedupe.
-                session.collection(INBOUND).update(
-                    key, {"status": "done", "done_ms": now_ms, "data": None}
-                )
+    async def _handle_in_order(self, key: str, data: dict[str, Any]) -> None:
+        message = parse_incoming(data, key)
+        try:
+            outgoing = await self._respond(message)
+        except Exception:
+            log.exception("handling message %s failed", key)
+            outgoing = self._generic_error(message)
+        now_ms = to_epoch_ms(self._services.clock.now())
 
-            await self._services.db.run(finish)
-            self._outbox.wake()
+        def finish(session: Session) -> None:
+            self._outbox.stage(session, outgoing)
+            # The payload is not needed once handled; the row stays for dedupe.
+            session.collection(INBOUND).update(
+                key, {"status": "done", "done_ms": now_ms, "data": None}
+            )
+
+        await self._services.db.run(finish)
+        self._outbox.wake()
 
     async def _respond(self, message: IncomingMessage) -> list[Outgoing]:
         services = self._services

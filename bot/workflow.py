@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from bot.cards import CARDS
 from bot.clock import TZ, from_epoch_ms, to_epoch_ms
 from bot.errors import NotAuthorized, UserFacingError
-from bot.outgoing import Outgoing
+from bot.outgoing import Outgoing, todo_create, todo_done
 from bot.scheduler import cancel_reminders, schedule_reminder
 
 if TYPE_CHECKING:
@@ -417,6 +417,7 @@ class Workflow:
                 "provisional": provisional,
             }
             doc["assignments"].append(assignment)
+            changes.outgoing += self._todo_opened(doc, assignment, step)
             if self._notify is not None:
                 changes.outgoing += self._notify(doc, "assigned", [user])
         if deadline is not None:
@@ -455,6 +456,36 @@ class Workflow:
                 },
             )
 
+    def _todo_opened(
+        self, doc: dict[str, Any], assignment: dict[str, Any], step: Step
+    ) -> list[Outgoing]:
+        """Every assignment is also a DingTalk 待办 with its deadline and a link back."""
+        person = self._services.directory.person(assignment["user"])
+        if person is None or not person.union_id:
+            return []
+        source = f"{doc['id']}:{assignment['id']}"
+        assignment["todo"] = source
+        messages = self._services.messages
+        kind = messages.label("kinds", doc["kind"])
+        step_name = messages.label(f"steps.{doc['kind']}", step.id)
+        link = self._services.config.dingtalk.todo_link
+        separator = "&" if "?" in link else "?"
+        return [
+            todo_create(
+                f"todo:{source}:create",
+                source_id=source,
+                union_id=person.union_id,
+                subject=messages.text(
+                    "todo_subject", kind=kind, title=doc["title"], step=step_name
+                )[:1000],
+                description=messages.text(
+                    "todo_description", kind=kind, number=doc["id"], step=step_name
+                )[:4000],
+                due_ms=assignment["deadline_ms"],
+                detail_url=f"{link}{separator}flow={doc['id']}",
+            )
+        ]
+
     def _close(
         self,
         session: Session,
@@ -467,6 +498,11 @@ class Workflow:
         changes: Changes,
     ) -> None:
         assignment.update(status=status, decision=decision, opinion=opinion, at_ms=to_epoch_ms(now))
+        if assignment.get("todo"):
+            # Acted, deemed, superseded or withdrawn: the to-do is done either way.
+            changes.outgoing.append(
+                todo_done(f"todo:{assignment['todo']}:done", assignment["todo"])
+            )
         if status in ("done", "deemed"):
             action = f"{assignment['step']}:{decision}"
             self._trail(

@@ -346,7 +346,57 @@ def may_draft(person: Any, directory: OrgDirectory) -> bool:
     return "office_clerk" in person.roles
 
 
+def is_office_director(person: Any, directory: OrgDirectory) -> bool:
+    return "office_director" in person.roles
+
+
 async def start_outgoing(ctx: CommandContext) -> list[Outgoing]:
     if not may_draft(ctx.sender, ctx.services.directory):
         raise UserFacingError("outgoing_only_clerks")
     return await ctx.services.forms.begin(ctx, "outgoing")
+
+
+async def revoke_document(ctx: CommandContext) -> list[Outgoing]:
+    """撤销公文 <文号>: the office director withdraws an issued document; it leaves the
+    government website and its feed at the next rebuild (at once)."""
+    services = ctx.services
+    if "office_director" not in ctx.sender.roles:
+        raise UserFacingError("revoke_only_director")
+    number = ctx.args.strip()
+    if not number:
+        return [ctx.text("revoke_usage")]
+    now = services.clock.now()
+    key = f"reply:{ctx.message.msg_id}:revoked"
+
+    def revoke(session: Session) -> None:
+        documents = session.collection(DOCUMENTS)
+        document = documents.get(number)
+        if document is None:
+            raise UserFacingError("revoke_not_found", number=number[:40])
+        if document["withdrawn"]:
+            raise UserFacingError("revoke_already", number=number)
+        documents.update(number, {"withdrawn": True, "withdrawn_at": now.isoformat()})
+        session.log("audit").append(
+            [
+                {
+                    "at": now.isoformat(),
+                    "flow": document["flow"],
+                    "kind": "outgoing",
+                    "title": document["title"],
+                    "user": ctx.sender.user_id,
+                    "name": ctx.sender.name,
+                    "roles": sorted(ctx.sender.roles),
+                    "acting_for": None,
+                    "action": "revoke",
+                    "opinion": number,
+                }
+            ],
+            now.year,
+        )
+        reply = ctx.text("revoke_done", number=number, title=document["title"])
+        services.outbox.stage(session, [Outgoing(key, reply.kind, reply.payload)])
+        services.site_changed()
+
+    await services.db.run(revoke)
+    services.outbox.wake()
+    return []

@@ -15,7 +15,15 @@ from bot.services import Services
 from bot.workflow import FlowDef
 from handlers.calendar_notice import calendar_coverage_notice
 from handlers.distribution import SIGN, SignFor, sign_for
-from handlers.documents import OUTGOING_FORM, may_draft, outgoing_flow, start_outgoing
+from handlers.document_query import query_document, withdraw_flow
+from handlers.documents import (
+    OUTGOING_FORM,
+    is_office_director,
+    may_draft,
+    outgoing_flow,
+    revoke_document,
+    start_outgoing,
+)
 from handlers.flow_actions import FlowAct, act_on_flow, list_todos
 from handlers.flow_card import FLOW_ACT
 from handlers.help import show_help
@@ -29,6 +37,9 @@ COMMANDS: list[Command] = [
     Command("request", ("请示",), start_request),
     Command("report", ("报告",), start_report),
     Command("outgoing", ("发文", "发文卡"), start_outgoing, audience=may_draft),
+    Command("query", ("公文", "查询"), query_document),
+    Command("withdraw", ("撤回",), withdraw_flow),
+    Command("revoke", ("撤销公文",), revoke_document, audience=is_office_director),
 ]
 
 CARD_ACTIONS: list[CardAction] = [

@@ -55,10 +55,12 @@ class StreamClient:
                     continue
 
     async def next_frame(self, topic: str | None = None, timeout: float = 5.0) -> dict[str, Any]:
-        while True:
-            frame = await asyncio.wait_for(self.frames.get(), timeout)
-            if topic is None or frame["headers"]["topic"] == topic:
-                return frame
+        # One deadline for the whole wait: frames of other topics (pings) keep coming.
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = await self.frames.get()
+                if topic is None or frame["headers"]["topic"] == topic:
+                    return frame
 
     async def ack(self, frame: dict[str, Any], response: Any = "OK", code: int = 200) -> None:
         assert self._ws is not None

@@ -31,7 +31,9 @@ def _draft(
         f"发文\n标题：{title}\n发文机关：{doc_type}\n主办单位：县教育局\n"
         f"主送：{recipients}\n公开属性：{disclosure}{body}",
     )
-    control.wait_for(clerk, lambda i: any("请核对发文卡" in item_text(x) for x in i))
+    control.wait_for(
+        clerk, lambda i: any("请核对发文卡" in item_text(x) and title in item_text(x) for x in i)
+    )
     control.send(clerk, "确认")
     control.wait_for(
         clerk, lambda i: any("已提交" in item_text(x) and title in item_text(x) for x in i)
@@ -102,6 +104,14 @@ def test_county_document_is_numbered_distributed_and_signed_for(
         lambda: (site / "feed.json").exists() and title in (site / "feed.json").read_text("utf-8")
     )
     assert "阳政发〔2026〕1号" in (site / "index.html").read_text("utf-8")
+    # Only the office director may revoke; then it leaves the site and the feed.
+    control.send(clerk, "撤销公文 阳政发〔2026〕1号")
+    control.wait_for(clerk, lambda i: any("办公室主任操作" in item_text(x) for x in i))
+    director = directory.sole("office_director").user_id
+    control.send(director, "撤销公文 阳政发〔2026〕1号")
+    control.wait_for(director, lambda i: any("已撤销" in item_text(x) for x in i))
+    _wait_until(lambda: title not in (site / "feed.json").read_text("utf-8"))
+    assert title not in (site / "index.html").read_text("utf-8")
     press(control, edu, notice, "签收")
     wait_card(control, clerk, lambda c: "已签收 1/2" in c["cardData"].get("progress", ""), title)
     signed = card_of(control, edu, title)

@@ -22,8 +22,9 @@ EDU = "jyj"
 
 
 def _submit(control: Control, user: str, text: str) -> None:
+    before = len(control.bot_items(user))
     control.send(user, text)
-    control.wait_for(user, lambda i: any("请核对" in item_text(x) for x in i))
+    control.wait_for(user, lambda i: any("请核对" in item_text(x) for x in i[before:]))
     control.send(user, "确认")
     control.wait_for(user, lambda i: any("已提交" in item_text(x) for x in i))
 
@@ -185,3 +186,72 @@ def test_each_person_holds_the_flow_card_once(
     for user in (clerk, head, finance, office_clerk):
         held = [c for c in control.bot_items(user) if c.get("kind") == "card"]
         assert len(held) == 1, user
+
+
+def test_every_step_is_a_dingtalk_todo_closed_when_the_step_moves_on(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk, head = staff_of(directory, EDU), head_of(directory, EDU)
+    _submit(control, clerk, REQUEST)
+
+    def todos(user: str) -> list[dict[str, object]]:
+        return [i["todo"] for i in control.bot_items(user) if i.get("kind") == "todo"]
+
+    control.wait_for(head, lambda i: any(x.get("kind") == "todo" for x in i))
+    (todo,) = todos(head)
+    assert "维修资金" in str(todo["subject"]) and not todo["done"]
+    press(control, head, wait_card(control, head, lambda c: bool(actions(c)), "维修资金"), "签发")
+    control.wait_for(head, lambda i: all(x["todo"]["done"] for x in i if x.get("kind") == "todo"))
+    # The review step goes to every office clerk; one acts, all their to-dos are done.
+    finance = head_with_role(directory, "finance_bureau")
+    press(
+        control,
+        finance,
+        wait_card(control, finance, lambda c: bool(actions(c)), "维修资金"),
+        "无不同意见",
+    )
+    clerks = [p.user_id for p in directory.holders("office_clerk")]
+    for user in clerks:
+        control.wait_for(user, lambda i: any(x.get("kind") == "todo" for x in i))
+    press(
+        control,
+        clerks[0],
+        wait_card(control, clerks[0], lambda c: bool(actions(c)), "维修资金"),
+        "审核通过",
+    )
+    for user in clerks:
+        control.wait_for(
+            user, lambda i: all(x["todo"]["done"] for x in i if x.get("kind") == "todo")
+        )
+
+
+def test_query_shows_the_trail_to_involved_people_only_and_withdraw(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk, head = staff_of(directory, EDU), head_of(directory, EDU)
+    _submit(control, clerk, REQUEST)
+    press(control, head, wait_card(control, head, lambda c: bool(actions(c)), "维修资金"), "签发")
+    number = "QS2026-0001"
+    control.send(clerk, f"公文 {number}")
+    reply = control.wait_for(clerk, lambda i: any(f"请示 {number}" in item_text(x) for x in i))
+    detail = next(item_text(x) for x in reply if f"请示 {number}" in item_text(x))
+    assert "签发" in detail and "待相关部门会签" in detail
+    # Someone of another department who is not involved may not see it.
+    outsider = staff_of(directory, "zrzyj")
+    control.send(outsider, "公文 维修资金")
+    control.wait_for(outsider, lambda i: any("有权查看" in item_text(x) for x in i))
+    # The county leadership may.
+    control.send(directory.sole("county_head").user_id, "公文 维修资金")
+    control.wait_for(
+        directory.sole("county_head").user_id, lambda i: any(number in item_text(x) for x in i)
+    )
+    # Only the submitter may withdraw, and then every card shows it.
+    control.send(head, f"撤回 {number}")
+    control.wait_for(head, lambda i: any("没有找到您提交" in item_text(x) for x in i))
+    control.send(clerk, f"撤回 {number}")
+    control.wait_for(clerk, lambda i: any("已撤回" in item_text(x) for x in i))
+    finance = head_with_role(directory, "finance_bureau")
+    wait_card(control, finance, lambda c: c["cardData"]["status"] == "已撤回", "维修资金")
+    assert actions(card_of(control, finance, "维修资金")) == []

@@ -253,3 +253,21 @@ async def test_housekeeping_archives_finished_rows_but_keeps_dedupe(tmp_path: Pa
     assert await services.db.run(lambda s: s.collection("inbound").all_open()) == []
     assert await inbound.accept(_message(user, "我是谁", "old1")) is False  # still a duplicate
     await services.db.close()
+
+
+async def test_one_persons_messages_are_handled_in_order(tmp_path: Path) -> None:
+    services = await make_services(tmp_path)
+    fake = FakeDingTalk()
+    outbox = _outbox(services, fake)
+    inbound = InboundPipeline(services, outbox)
+    head = services.directory.unit_head("jyj")
+    user = next(p.user_id for p in services.directory.members("jyj") if p != head)
+    # The form's first answer arrives right behind the command that opens the form.
+    await inbound.accept(_message(user, "请示", "m1"))
+    await inbound.accept(_message(user, "关于某事项的请示", "m2"))
+    await inbound.drain()
+    await _run_outbox_until(outbox, lambda: len(fake.sent) >= 3)
+    texts = [s["msg_param"].get("content", "") for s in fake.sent]
+    assert "开始填写请示" in texts[0]
+    assert "综合性" in texts[-1]  # the title was taken; the next question is the kind
+    await services.db.close()
