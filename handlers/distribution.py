@@ -29,6 +29,11 @@ DISTRIBUTIONS = "distributions"
 SIGN = "doc.sign"
 
 
+def notice_key(number: str, user_id: str) -> str:
+    """Outbox key of a recipient's 1:1 notice (its row's result holds the processQueryKey)."""
+    return f"dist:{number}:notice:{user_id}"
+
+
 def _card_id(number: str, suffix: str) -> str:
     return "gd" + hashlib.sha256(f"{number}/{suffix}".encode()).hexdigest()[:30]
 
@@ -102,6 +107,15 @@ def start_distribution(
                 "private_data": None,
             },
         ),
+    ]
+    # A 1:1 notice per recipient as well: its read status (robot readStatus API) tells
+    # the office who has opened the document, besides who has signed for it.
+    notice = messages.markdown(
+        "distribution_notice", number=number, title=document["title"], issuer=document["issuer"]
+    )
+    outgoing += [
+        markdown_to(notice_key(number, user), user_id=user, title=notice.title, text=notice.text)
+        for user in recipients
     ]
     rules = services.config.rules
     for days, kind in (
