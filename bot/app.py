@@ -19,6 +19,7 @@ from bot.clock import Clock, OffsetClock, SystemClock
 from bot.config import Config, OrgDirectory, Secrets
 from bot.dingtalk import DingTalkClient, DingTalkCredentials
 from bot.domain import wire_domain
+from bot.files import FileStore
 from bot.housekeeping import archive_finished
 from bot.inbound import InboundPipeline
 from bot.outbox import Outbox
@@ -65,6 +66,7 @@ class App:
     site: SitePublisher
     options: RunOptions
     clock: Clock
+    http: httpx.AsyncClient  # downloads and the sandbox clock; DingTalk calls use `client`
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -97,7 +99,7 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         db=db,
         router=router,
     )
-    outbox = Outbox(db, client, clock)
+    outbox = Outbox(db, client, clock, files_root=options.data_dir)
     deadline_actions = wire_domain(services, outbox)
     inbound = InboundPipeline(services, outbox)
     cards = CardDispatcher(services, outbox)
@@ -117,9 +119,13 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         on_card=cards.handle,
         watchdog_s=options.watchdog_s,
     )
+    http = httpx.AsyncClient()
+    services._files = FileStore(options.data_dir, client, http)
     site = SitePublisher(db, options.site_folder, config.county.name)
     services.site_changed = site.request
-    return App(services, client, outbox, inbound, cards, scheduler, stream, site, options, clock)
+    return App(
+        services, client, outbox, inbound, cards, scheduler, stream, site, options, clock, http
+    )
 
 
 async def _follow_clock(clock: OffsetClock, url: str, http: httpx.AsyncClient) -> None:
@@ -136,7 +142,7 @@ async def run_app(app: App) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    http = httpx.AsyncClient()
+    http = app.http
     try:
         if app.options.follow_clock_url and isinstance(app.clock, OffsetClock):
             answer = await http.get(app.options.follow_clock_url, timeout=5.0)
@@ -156,7 +162,6 @@ async def run_app(app: App) -> None:
     finally:
         log.info("govbot stopping")
         await _shutdown(app)
-        await http.aclose()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
 
@@ -172,6 +177,7 @@ async def _shutdown(app: App) -> None:
             await app.inbound.drain()
             await app.outbox.drain(budget_s=1.0)
     await app.client.aclose()
+    await app.http.aclose()
     await app.services.db.close()
 
 

@@ -17,6 +17,7 @@ import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, to_epoch_ms
@@ -60,8 +61,15 @@ class _Sent:
 
 class Outbox:
     def __init__(
-        self, db: Database, client: DingTalkClient, clock: Clock, *, concurrency: int = 8
+        self,
+        db: Database,
+        client: DingTalkClient,
+        clock: Clock,
+        *,
+        concurrency: int = 8,
+        files_root: Path | None = None,
     ) -> None:
+        self._files_root = files_root  # where "file" items' paths are relative to
         self._db = db
         self._client = client
         self._clock = clock
@@ -210,6 +218,21 @@ class Outbox:
             "result": sent.result,
         }, sent.record
 
+    async def _send_file(self, item: Outgoing) -> _Sent:
+        if self._files_root is None:
+            raise ValueError("file items need the outbox's files_root")
+        root = self._files_root.resolve()
+        path = (root / item.payload["path"]).resolve()
+        if not path.is_relative_to(root):
+            raise ValueError("file outside the data folder")
+        content = await asyncio.to_thread(path.read_bytes)
+        name = str(item.payload["name"])
+        media_id = await self._client.upload_media("file", name, content)
+        results = await self._client.send_file(
+            item.payload["user_ids"], media_id, name, path.suffix.lstrip(".") or "file"
+        )
+        return _Sent({"media_id": media_id, "pqk": [r.process_query_key for r in results]})
+
     @staticmethod
     def _skip_delivered(item: Outgoing, error: DingTalkError) -> dict[str, Any]:
         """A chunked send that failed half-way: retry only the recipients not reached."""
@@ -253,6 +276,8 @@ class Outbox:
                 group_ids=p.get("group_ids", []),
             )
             return _Sent(self._spaces(item, delivered))
+        if item.kind == "file":
+            return await self._send_file(item)
         if item.kind == "work_notice":
             task_id = await client.send_work_notification(p["user_ids"], p["msg"])
             return _Sent({"task_id": task_id})

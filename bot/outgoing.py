@@ -19,6 +19,7 @@ OutKind = Literal[
     "work_notice",
     "todo_create",
     "todo_done",
+    "file",
 ]
 CARD_KINDS = ("card", "card_update", "card_deliver")
 TODO_KINDS = ("todo_create", "todo_done")
@@ -203,3 +204,11 @@ def todo_done(key: str, source_id: str) -> Outgoing:
     if not source_id:
         raise ValueError("todo_done needs a source_id")
     return Outgoing(key, "todo_done", {"source_id": source_id})
+
+
+def file_to(key: str, *, user_ids: list[str], path: str, name: str) -> Outgoing:
+    """A stored file (``path`` relative to the data folder) sent as a file message:
+    uploaded to DingTalk's media store, then sent with ``sampleFile``."""
+    if not user_ids or not path:
+        raise ValueError("file_to needs recipients and a stored file")
+    return Outgoing(key, "file", {"user_ids": list(user_ids), "path": path, "name": name})

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config, OrgDirectory
     from bot.dialog import Forms
+    from bot.files import FileStore
     from bot.outbox import Outbox
     from bot.router import Router
     from bot.workflow import Workflow
@@ -31,6 +32,7 @@ class Services:
     _workflow: Workflow | None = field(default=None, repr=False)
     _forms: Forms | None = field(default=None, repr=False)
     _outbox: Outbox | None = field(default=None, repr=False)
+    _files: FileStore | None = field(default=None, repr=False)
     # Called when issued documents change (the website is rebuilt); thread-safe.
     site_changed: Callable[[], None] = field(default=lambda: None, repr=False)
 
@@ -45,6 +47,12 @@ class Services:
         if self._forms is None:
             raise RuntimeError("forms not wired")
         return self._forms
+
+    @property
+    def files(self) -> FileStore:
+        if self._files is None:
+            raise RuntimeError("file store not wired")
+        return self._files
 
     @property
     def outbox(self) -> Outbox:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cards import CARDS
 from bot.clock import from_epoch_ms, to_epoch_ms
 from bot.errors import NotAuthorized, UserFacingError
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing, file_to, markdown_to
 from bot.router import CardContext, CardPayload, CardResult
 from bot.scheduler import DeadlineAction, schedule_reminder
 
@@ -108,6 +108,16 @@ def start_distribution(
             },
         ),
     ]
+    attachment = document.get("attachment")
+    if attachment:  # the document file itself, to every recipient (第七十八条)
+        outgoing.append(
+            file_to(
+                f"dist:{number}:file",
+                user_ids=list(recipients),
+                path=attachment["path"],
+                name=attachment["name"],
+            )
+        )
     # A 1:1 notice per recipient as well: its read status (robot readStatus API) tells
     # the office who has opened the document, besides who has signed for it.
     notice = messages.markdown(

@@ -161,7 +161,7 @@ def issue_document(
         "issuer": f"{county}人民政府" + ("办公室" if doc_type == "gov_office" else ""),
         # 涉密: the bot keeps no body text (第七十八条: secret documents never leave).
         "body": None if secret else data["body"],
-        "attachment": None,
+        "attachment": None if secret else data.get("attachment"),
         "disclosure": data["disclosure"],
         "withdrawn": False,
         "withdrawn_at": None,
@@ -193,18 +193,29 @@ def _doc_type(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> st
     raise UserFacingError("outgoing_bad_type")
 
 
-def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str | dict[str, Any]:
     if values.get("disclosure") == "涉密":
         raise RuleViolation("outgoing_secret_body")
-    if isinstance(answer, dict):
+    if isinstance(answer, dict):  # the document as a file; its text comes next
         name = str(answer.get("name", ""))
         if not name.lower().endswith(ALLOWED_FILES):
             raise UserFacingError("request_bad_file", name=name[:60])
-        raise UserFacingError("outgoing_text_only")
+        return {"file": {"name": name[:120], "download_code": answer.get("download_code", "")}}
     text = str(answer).strip()
     if body_length(text) < 10:
         raise UserFacingError("outgoing_body_short")
     return text
+
+
+def _text(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip()
+    if body_length(text) < 10:
+        raise UserFacingError("outgoing_body_short")
+    return text
+
+
+def _has_file(values: Mapping[str, Any]) -> bool:
+    return isinstance(values.get("body"), dict)
 
 
 def _not_secret(values: Mapping[str, Any]) -> bool:
@@ -260,6 +271,8 @@ def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, 
     names = [u.name for d in values["recipients"] if (u := directory.unit(d))]
     shown = "、".join(names[:8]) + (f" 等 {len(names)} 个单位" if len(names) > 8 else "")
     body = values.get("body") or ""
+    if isinstance(body, dict):
+        body = f"附件《{body['file']['name']}》；" + str(values.get("text") or "")
     return [
         ("标题", values["title"]),
         ("发文机关", "县人民政府" if values["doc_type"] == "county_gov" else "县人民政府办公室"),
@@ -275,9 +288,17 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     directory = services.directory
     doc_type = values["doc_type"]
     lead = directory.unit(values["lead_unit"])
+    attachment = None
+    body = values.get("body") or ""
+    if isinstance(body, dict):  # fetch the file now: DingTalk's download codes expire
+        stored = await services.files.fetch(body["file"]["download_code"], body["file"]["name"])
+        attachment = stored.to_doc()
+        body = str(values.get("text") or "")
     data = {
         "doc_type": doc_type,
-        "body": values.get("body") or "",
+        "body": body,
+        "attachment": attachment,
+        "attachment_name": attachment["name"] if attachment else "",
         "lead_unit": values["lead_unit"],
         "recipients": values["recipients"],
         "disclosure": values["disclosure"],
@@ -335,6 +356,7 @@ OUTGOING_FORM = Form(
         FormField("recipients", _recipients),
         FormField("disclosure", _disclosure),
         FormField("body", _body, accepts_file=True, applies=_not_secret),
+        FormField("text", _text, applies=_has_file),
     ),
     _submit,
     _summary,

@@ -220,3 +220,44 @@ def test_two_documents_issued_at_once_get_consecutive_numbers(
             if n in notice["cardData"]["fields"]
         ]
     assert sorted(numbers) == ["阳政办发〔2026〕1号", "阳政办发〔2026〕2号"]
+
+
+def test_document_sent_as_a_file_reaches_recipients_and_the_website(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    import base64
+
+    directory = OrgDirectory(sandbox.config)
+    clerk = directory.holders("office_clerk")[0].user_id
+    title = "关于印发冬季供暖保障方案的通知"
+    control.send(
+        clerk,
+        f"发文\n标题：{title}\n发文机关：县政府办公室\n主办单位：县教育局\n"
+        "主送：县教育局\n公开属性：主动公开",
+    )
+    control.wait_for(clerk, lambda i: any("Word、PDF、OFD" in item_text(x) for x in i))
+    content = b"%PDF-1.4 heating plan"
+    control.send_raw(
+        clerk,
+        {"file": {"name": "供暖方案.pdf", "content_base64": base64.b64encode(content).decode()}},
+    )
+    control.wait_for(clerk, lambda i: any("已收到公文文件" in item_text(x) for x in i))
+    control.send(clerk, "现将冬季供暖保障方案印发给你们，请认真贯彻执行。")
+    control.wait_for(
+        clerk,
+        lambda i: any("请核对发文卡" in item_text(x) and "供暖方案.pdf" in item_text(x) for x in i),
+    )
+    control.send(clerk, "确认")
+    card = _approve_chain(control, directory, title, county=False)
+    press(control, directory.sole("office_director").user_id, card, "签发")
+
+    edu = head_of(directory, "jyj")
+    files = control.wait_for(edu, lambda i: any(x.get("kind") == "file" for x in i))
+    sent = next(x for x in files if x.get("kind") == "file")
+    assert "供暖方案.pdf" in item_text(sent)
+    site = bot.data_dir.with_name(f"{bot.data_dir.name}-site")
+    _wait_until(
+        lambda: (site / "feed.json").exists() and title in (site / "feed.json").read_text("utf-8")
+    )
+    copied = [p for p in (site / "files").iterdir() if p.suffix == ".pdf"]
+    assert [p.read_bytes() for p in copied] == [content]
