@@ -169,6 +169,9 @@ class RuleParams:
     max_speaking_minutes: int = 5  # 第六十五条
     distribution_remind_working_days: int = 1
     distribution_escalate_working_days: int = 2
+    # Handling period of approval steps the rules give no limit for (shown on the card,
+    # reminded on its last morning; nobody is deemed to agree).
+    step_working_days: int = 3
     office_day_end: time = time(18, 0)
     daily_digest_time: time = time(8, 30)
 

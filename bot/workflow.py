@@ -395,11 +395,9 @@ class Workflow:
         people = list(dict.fromkeys(step.assign(FlowView(doc), self._services.directory)))
         if not people:
             raise UserFacingError("flow_no_assignee", step=step.id)
-        deadline = None
-        provisional = False
-        if step.deadline_working_days is not None:
-            due = self._services.calendar.deadline(now, step.deadline_working_days)
-            deadline, provisional = due.at, due.provisional
+        days = step.deadline_working_days or self._services.config.rules.step_working_days
+        due = self._services.calendar.deadline(now, days)
+        deadline, provisional = due.at, due.provisional
         for original in people:
             user, acting_for = self.delegation.resolve(original, now)
             assignment = {
@@ -413,15 +411,14 @@ class Workflow:
                 "opinion": "",
                 "opened_ms": to_epoch_ms(now),
                 "at_ms": None,
-                "deadline_ms": to_epoch_ms(deadline) if deadline else None,
+                "deadline_ms": to_epoch_ms(deadline),
                 "provisional": provisional,
             }
             doc["assignments"].append(assignment)
             changes.outgoing += self._todo_opened(doc, assignment, step)
             if self._notify is not None:
                 changes.outgoing += self._notify(doc, "assigned", [user])
-        if deadline is not None:
-            self._schedule_deadline(session, doc, step, round_no, deadline)
+        self._schedule_deadline(session, doc, step, round_no, deadline)
 
     def _schedule_deadline(
         self, session: Session, doc: dict[str, Any], step: Step, round_no: int, deadline: datetime

@@ -255,3 +255,33 @@ def test_query_shows_the_trail_to_involved_people_only_and_withdraw(
     finance = head_with_role(directory, "finance_bureau")
     wait_card(control, finance, lambda c: c["cardData"]["status"] == "已撤回", "维修资金")
     assert actions(card_of(control, finance, "维修资金")) == []
+
+
+def test_report_is_only_circled_as_read(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk, head = staff_of(directory, EDU), head_of(directory, EDU)
+    leader = directory.leader_in_charge(EDU)
+    assert leader is not None
+    _submit(
+        control,
+        clerk,
+        "报告\n标题：关于秋季学期开学工作情况的报告\n类别：专题性\n"
+        "正文：秋季学期开学工作平稳有序。",
+    )
+    card = wait_card(control, head, lambda c: bool(actions(c)), "开学工作")
+    assert "前" in card["cardData"]["deadline"]  # every step shows its working-day deadline
+    press(control, head, card, "签发")
+    office_clerk = directory.holders("office_clerk")[0].user_id
+    press(
+        control,
+        office_clerk,
+        wait_card(control, office_clerk, lambda c: bool(actions(c)), "开学工作"),
+        "审核通过",
+    )
+    card = wait_card(control, leader.user_id, lambda c: bool(actions(c)), "开学工作")
+    assert [a["text"] for a in actions(card)] == ["圈阅"]
+    press(control, leader.user_id, card, "圈阅")
+    final = wait_card(control, clerk, lambda c: c["cardData"]["status"] == "已阅知", "开学工作")
+    assert "圈阅（已阅知）" in final["cardData"]["trail"]
