@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from bot.config_schema import (
     IN_CHARGE_ROLES,
     ROLE_NAMES,
@@ -110,6 +112,14 @@ class OrgDirectory:
 
     def unit_with_role(self, unit_role: str) -> Unit | None:
         return self._unit_by_role.get(unit_role)
+
+    def unit_named(self, name: str, kinds: Collection[str]) -> Unit | None:
+        """The unit of one of ``kinds`` called ``name`` (the "县" prefix optional)."""
+        wanted = name.strip().removeprefix("县")
+        for unit in self._units.values():
+            if unit.kind in kinds and unit.name.removeprefix("县") == wanted:
+                return unit
+        return None
 
     def unit_head(self, unit_id: str) -> Person | None:
         unit = self._units.get(unit_id)

@@ -3,8 +3,10 @@
 Every recipient unit's responsible person gets the document on a card with a 签收 button
 (the government office's group gets the same card to read); the issuing office holds a
 live card "已签收 n/N" listing who is missing. Recipients who have not signed are
-reminded after one working day; after two the office is told. 涉密 documents are never
-sent: recipients are told to collect them through the confidential channel.
+reminded after one working day; after two the office is told. Who has *read* it is
+tracked too (``read_ms``: the 1:1 notice's read status, see handlers/read_tracking.py; a
+签收 implies it), so the office card reads "已读 n/N，已签收 m/N". 涉密 documents are
+never sent: recipients are told to collect them through the confidential channel.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def start_distribution(
     for unit_id in document["recipient_units"]:
         head = directory.unit_head(unit_id)
         if head is not None and head.user_id not in recipients:
-            recipients[head.user_id] = {"unit": unit_id, "signed_ms": None}
+            recipients[head.user_id] = {"unit": unit_id, "signed_ms": None, "read_ms": None}
     number = document["id"]
     office = [flow["submitter"]]
     record = {
@@ -187,6 +189,32 @@ def _progress(record: dict[str, Any]) -> tuple[int, int, list[str]]:
     return signed, len(recipients), missing
 
 
+def has_read(entry: dict[str, Any]) -> bool:
+    """A recipient has read the document: seen reading the notice, or signed for it."""
+    return entry.get("read_ms") is not None or entry.get("signed_ms") is not None
+
+
+def read_count(record: dict[str, Any]) -> int:
+    return sum(1 for r in record["recipients"].values() if has_read(r))
+
+
+def office_card_update(
+    services: Services, session: Session, record: dict[str, Any], key_suffix: str
+) -> Outgoing:
+    """The office progress card refreshed from ``record`` (staged in the caller's storage
+    call, with the change it shows)."""
+    document = session.collection("documents").get(record["id"]) or {}
+    return Outgoing(
+        f"{record['office_card_id']}:{key_suffix}",
+        "card_update",
+        {
+            "out_track_id": record["office_card_id"],
+            "card_data": _office_public(services, document, record),
+            "private_data": None,
+        },
+    )
+
+
 def _office_public(
     services: Services, document: dict[str, Any], record: dict[str, Any]
 ) -> dict[str, Any]:
@@ -196,14 +224,22 @@ def _office_public(
     for user in missing:
         unit = directory.unit(record["recipients"][user]["unit"])
         person = directory.person(user)
-        rows.append({"unit": unit.name if unit else "", "name": person.name if person else user})
+        rows.append(
+            {
+                "unit": unit.name if unit else "",
+                "name": person.name if person else user,
+                "read": has_read(record["recipients"][user]),
+            }
+        )
     return {
         "title": document["title"],
         "status": "已全部签收" if not missing else "签收中",
         "status_color": "green" if not missing else "blue",
         "fields": _fields(services, document),
         "body": "",
-        "progress": services.messages.text("distribution_progress", signed=signed, total=total),
+        "progress": services.messages.text(
+            "distribution_progress", read=read_count(record), signed=signed, total=total
+        ),
         "missing": services.messages.fragment("distribution_missing", rows=rows),
     }
 
@@ -224,17 +260,10 @@ async def sign_for(ctx: CardContext, payload: SignFor) -> CardResult:
                 private_data=_recipient_private(services, payload.doc, entry["signed_ms"])
             )
         entry["signed_ms"] = to_epoch_ms(services.clock.now())
+        if entry.get("read_ms") is None:  # 签收 implies read
+            entry["read_ms"] = entry["signed_ms"]
         distributions.update(payload.doc, {"recipients": record["recipients"]})
-        document = session.collection("documents").get(payload.doc) or {}
-        office_card = Outgoing(
-            f"{record['office_card_id']}:signed:{ctx.user_id}",
-            "card_update",
-            {
-                "out_track_id": record["office_card_id"],
-                "card_data": _office_public(services, document, record),
-                "private_data": None,
-            },
-        )
+        office_card = office_card_update(services, session, record, f"signed:{ctx.user_id}")
         services.outbox.stage(session, [office_card])
         return CardResult(
             private_data=_recipient_private(services, payload.doc, entry["signed_ms"])
@@ -254,33 +283,40 @@ def distribution_actions(services: Services) -> dict[str, DeadlineAction]:
         record, missing = unsigned(session, str(action["doc"]))
         if record is None:
             return []
-        rendered = services.messages.markdown(
-            "distribution_remind", number=record["id"], title=record["title"]
-        )
-        return [
-            markdown_to(
-                f"dist:{record['id']}:remind:{u}",
-                user_id=u,
-                title=rendered.title,
-                text=rendered.text,
+        outgoing = []
+        for u in missing:
+            rendered = services.messages.markdown(
+                "distribution_remind",
+                number=record["id"],
+                title=record["title"],
+                read=has_read(record["recipients"][u]),
             )
-            for u in missing
-        ]
+            outgoing.append(
+                markdown_to(
+                    f"dist:{record['id']}:remind:{u}",
+                    user_id=u,
+                    title=rendered.title,
+                    text=rendered.text,
+                )
+            )
+        return outgoing
 
     def escalate(session: Session, action: dict[str, Any]) -> list[Outgoing]:
         record, missing = unsigned(session, str(action["doc"]))
         if record is None or not missing:
             return []
         directory = services.directory
-        names = []
+        units = []
         for user in missing:
-            unit = directory.unit(record["recipients"][user]["unit"])
-            names.append(unit.name if unit else user)
+            entry = record["recipients"][user]
+            unit = directory.unit(entry["unit"])
+            units.append({"name": unit.name if unit else user, "read": has_read(entry)})
         rendered = services.messages.markdown(
             "distribution_escalate",
             number=record["id"],
             title=record["title"],
-            units=names,
+            units=units,
+            read=read_count(record),
             signed=_progress(record)[0],
             total=len(record["recipients"]),
         )

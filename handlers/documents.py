@@ -28,7 +28,7 @@ from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
 from handlers.distribution import start_distribution
-from handlers.requests import ALLOWED_FILES, SUBMITTING_KINDS, body_length
+from handlers.requests import ALLOWED_FILES, SUBMITTING_KINDS, body_length, form_title
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -179,13 +179,6 @@ def issue_document(
 # -- the form ---------------------------------------------------------------------------
 
 
-def _title(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    title = " ".join(str(answer).split())
-    if not 4 <= len(title) <= 80:
-        raise UserFacingError("request_bad_title")
-    return title
-
-
 def _doc_type(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
     text = str(answer).strip().removesuffix("文件").removeprefix("阳城")
     if text in DOC_TYPES:
@@ -223,11 +216,8 @@ def _not_secret(values: Mapping[str, Any]) -> bool:
 
 
 def _unit_by_name(ctx: CommandContext, name: str) -> str | None:
-    wanted = name.removeprefix("县")
-    for unit in ctx.services.config.units.values():
-        if unit.kind in SUBMITTING_KINDS and unit.name.removeprefix("县") == wanted:
-            return unit.unit_id
-    return None
+    unit = ctx.services.directory.unit_named(name, SUBMITTING_KINDS)
+    return unit.unit_id if unit else None
 
 
 def _lead_unit(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
@@ -350,7 +340,7 @@ def _check(ctx: CommandContext, values: Mapping[str, Any]) -> None:
 OUTGOING_FORM = Form(
     "outgoing",
     (
-        FormField("title", _title),
+        FormField("title", form_title),
         FormField("doc_type", _doc_type),
         FormField("lead_unit", _lead_unit),
         FormField("recipients", _recipients),

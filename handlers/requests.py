@@ -167,7 +167,7 @@ def request_flows(cosign_days: int) -> list[FlowDef]:
 # -- the form ------------------------------------------------------------------------
 
 
-def _title(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+def form_title(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
     title = " ".join(str(answer).split())
     if not 4 <= len(title) <= 80:
         raise UserFacingError("request_bad_title")
@@ -201,7 +201,8 @@ def _departments(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) ->
     found: list[str] = []
     unknown: list[str] = []
     for name in names:
-        unit = _find_unit(ctx, name)
+        found_unit = ctx.services.directory.unit_named(name, SUBMITTING_KINDS)
+        unit = found_unit.unit_id if found_unit else None
         if unit is None:
             unknown.append(name)
         elif unit != ctx.sender.unit_id and unit not in found:
@@ -209,14 +210,6 @@ def _departments(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) ->
     if unknown:
         raise UserFacingError("request_unknown_units", names="、".join(unknown))
     return found
-
-
-def _find_unit(ctx: CommandContext, name: str) -> str | None:
-    wanted = name.removeprefix("县")
-    for unit in ctx.services.config.units.values():
-        if unit.kind in SUBMITTING_KINDS and unit.name.removeprefix("县") == wanted:
-            return unit.unit_id
-    return None
 
 
 def _yes_no(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> bool:
@@ -297,7 +290,7 @@ def _summary_rows(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[
 
 def _fields(form_id: str) -> tuple[FormField, ...]:
     fields = [
-        FormField("title", _title),
+        FormField("title", form_title),
         FormField("kind", _kind),
         FormField("body", _body, accepts_file=True),
         FormField("summary", _summary_field, applies=_has_file),
