@@ -30,6 +30,7 @@ from bot.services import Services
 from bot.site import default_site_dir
 from bot.site_publisher import SitePublisher
 from bot.stream import StreamSupervisor
+from handlers.read_tracking import ReadTracker, read_check_interval
 from handlers.routes import CARD_ACTIONS, COMMANDS, JOBS
 from messages.render import Messages
 from storage.database import Database
@@ -67,6 +68,7 @@ class App:
     options: RunOptions
     clock: Clock
     http: httpx.AsyncClient  # downloads and the sandbox clock; DingTalk calls use `client`
+    read_tracker: ReadTracker  # polls who has read distributed documents (needs `client`)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -123,8 +125,22 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
     services._files = FileStore(options.data_dir, client, http)
     site = SitePublisher(db, options.site_folder, config.county.name)
     services.site_changed = site.request
+    read_tracker = ReadTracker(
+        services, client, interval_s=read_check_interval(options.scan_interval_s)
+    )
     return App(
-        services, client, outbox, inbound, cards, scheduler, stream, site, options, clock, http
+        services,
+        client,
+        outbox,
+        inbound,
+        cards,
+        scheduler,
+        stream,
+        site,
+        options,
+        clock,
+        http,
+        read_tracker,
     )
 
 
@@ -156,6 +172,7 @@ async def run_app(app: App) -> None:
         app.tasks.append(asyncio.create_task(app.outbox.run(), name="outbox"))
         app.tasks.append(asyncio.create_task(app.site.run(), name="site"))
         app.scheduler.start()
+        app.tasks.append(asyncio.create_task(app.read_tracker.run(), name="read-tracking"))
         app.tasks.append(asyncio.create_task(app.stream.run(), name="stream"))
         log.info("govbot running")
         await stop.wait()

@@ -1,0 +1,75 @@
+"""Who has read a distributed document, besides who has signed for it (第七十八条)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from bot.config import OrgDirectory
+from tests.harness import BotProcess, Control, SandboxThread, item_text
+from tests.scenario.flows import card_of, head_of, press, wait_card
+from tests.scenario.test_documents import _approve_chain, _draft
+
+pytestmark = pytest.mark.sandbox_start("2026-11-24T07:00:00+08:00")
+
+
+def _progress(card: dict[str, object]) -> str:
+    data = card["cardData"]
+    assert isinstance(data, dict)
+    return str(data.get("progress", ""))
+
+
+def test_office_card_tracks_read_and_signed(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk = directory.holders("office_clerk")[0].user_id
+    title = "关于做好冬季供水保障工作的通知"
+    _draft(control, clerk, title, "县政府办公室", "依申请公开")
+    card = _approve_chain(control, directory, title, county=False)
+    press(control, directory.sole("office_director").user_id, card, "签发")
+
+    edu, finance = head_of(directory, "jyj"), head_of(directory, "czj")
+    office = wait_card(control, clerk, lambda c: "已读 0/2，已签收 0/2" in _progress(c), title)
+    assert office["cardData"]["missing"].count("（未读）") == 2
+    # The education head opens his chat with the bot: everything he received is read,
+    # the 1:1 notice among it.
+    notice = control.wait_for(
+        edu, lambda i: any("收文通知" in item_text(x) and x.get("processQueryKey") for x in i)
+    )
+    control.post(f"/sandbox/users/{edu}/read", {"ids": [x["id"] for x in notice]})
+    office = wait_card(control, clerk, lambda c: "已读 1/2，已签收 0/2" in _progress(c), title)
+    missing = office["cardData"]["missing"]
+    edu_line = next(line for line in missing.splitlines() if "县教育局" in line)
+    finance_line = next(line for line in missing.splitlines() if "县财政局" in line)
+    assert "未读" not in edu_line and "未读" in finance_line
+
+    press(control, edu, wait_card(control, edu, lambda c: True, title), "签收")
+    office = wait_card(control, clerk, lambda c: "已读 1/2，已签收 1/2" in _progress(c), title)
+    assert "县教育局" not in office["cardData"]["missing"]
+    assert "签收" in card_of(control, edu, title)["cardData"]["note"]
+
+    # The finance head never opens it: the reminder and the office's report say so.
+    control.post("/sandbox/clock", {"set": "2026-11-25T18:00:30+08:00"})
+    reminder = control.wait_for(
+        finance, lambda i: any("签收提醒" in item_text(x) for x in i), timeout=10
+    )
+    assert any("尚未阅读" in item_text(x) for x in reminder if "签收提醒" in item_text(x))
+    control.post("/sandbox/clock", {"set": "2026-11-26T18:00:30+08:00"})
+    items = control.wait_for(
+        clerk, lambda i: any("签收情况" in item_text(x) for x in i), timeout=10
+    )
+    report = next(item_text(x) for x in items if "签收情况" in item_text(x))
+    assert "县财政局（未读）" in report and "已读 1/2，已签收 1/2" in report
+    assert "县教育局" not in report
+    # Past DingTalk's 24-hour window nobody is polled any more.
+    polled = _read_status_calls(control)
+    assert polled and all(c["status"] == 200 for c in polled)
+    time.sleep(5)  # longer than the sandbox's read-check period
+    assert len(_read_status_calls(control)) == len(polled)
+
+
+def _read_status_calls(control: Control) -> list[dict[str, Any]]:
+    return [c for c in control.calls() if c.get("path") == "/v1.0/robot/oToMessages/readStatus"]
