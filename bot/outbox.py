@@ -117,8 +117,11 @@ class Outbox:
         while True:
             self._wakeup.clear()
             delay = await self._dispatch_due()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            # that races with the event, and the worker would then never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._wakeup.wait()
 
     async def drain(self, budget_s: float) -> None:
         """Give in-flight sends a moment to finish (used at shutdown)."""

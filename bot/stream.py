@@ -134,7 +134,8 @@ class StreamSupervisor:
             log.info("stream connected")
             while True:
                 try:
-                    raw = await asyncio.wait_for(ws.recv(), timeout=self._watchdog_s)
+                    async with asyncio.timeout(self._watchdog_s):  # not wait_for (see outbox)
+                        raw = await ws.recv()
                 except TimeoutError:
                     log.warning("no frame for %.0fs; reconnecting", self._watchdog_s)
                     return

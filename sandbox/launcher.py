@@ -156,7 +156,8 @@ async def _stop_bot(bot: asyncio.subprocess.Process) -> None:
         return
     bot.send_signal(signal.SIGTERM)
     try:
-        await asyncio.wait_for(bot.wait(), BOT_STOP_BUDGET_S)
+        async with asyncio.timeout(BOT_STOP_BUDGET_S):
+            await bot.wait()
     except TimeoutError:
         bot.kill()
         await bot.wait()

@@ -40,7 +40,7 @@ def _outbox(services: Services, fake: FakeDingTalk) -> Outbox:
     return outbox
 
 
-async def _run_outbox_until(outbox: Outbox, done: Any, limit: float = 5.0) -> None:
+async def _run_outbox_until(outbox: Outbox, done: Any, limit: float = 30.0) -> None:
     worker = asyncio.create_task(outbox.run())
     try:
         async with asyncio.timeout(limit):
