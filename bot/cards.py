@@ -102,16 +102,22 @@ class CardDispatcher:
             if seen is not None:
                 stale = seen["status"] == "processing" and now_ms - seen["at_ms"] > STALE_CLICK_MS
                 if not stale:
-                    return "seen", seen.get("response"), None
+                    return ("seen" if seen["status"] == "done" else "busy"), None, None
                 clicks.update(key, {"at_ms": now_ms})
             else:
                 clicks.insert({"id": key, "status": "processing", "at_ms": now_ms})
             return "new", None, session.collection(CARDS).get(out_track_id)
 
-        state, earlier, card = await self._services.db.run(claim)
+        state, _, card = await self._services.db.run(claim)
+        if state == "busy":  # the same click is being handled right now (a double tap)
+            return {}
         if state == "seen":
+            # A redelivery or the same button pressed again: nothing changes, and the ACK
+            # carries no card data (replaying the first answer would roll the card back
+            # to how it looked then). The person is told once (the key dedupes).
             log.info("repeated card click %s ignored", key)
-            return earlier or {}
+            await self._outbox.enqueue([self._private(key, user_id, "flow_already_handled")])
+            return {}
         result = await self._run_action(card, out_track_id, user_id, action_id, params, key)
         response = ack_response(result)
 

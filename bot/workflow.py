@@ -627,12 +627,13 @@ class Workflow:
         changes.card_data = public
         if actor is not None:
             changes.private = {actor: private[actor]}
-        others = {u: p for u, p in private.items() if u != actor}
+        # Everyone's view, the actor's too: his ACK answer may never be applied (DingTalk
+        # drops it after 2 s, or the click was queued while the bot was down).
         changes.outgoing.append(
             Outgoing(
                 f"{doc['card_id']}:update:{version}",
                 "card_update",
-                {"out_track_id": doc["card_id"], "card_data": public, "private_data": others},
+                {"out_track_id": doc["card_id"], "card_data": public, "private_data": private},
             )
         )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_epoch_ms
+from bot.errors import NotAuthorized
 from bot.outgoing import Outgoing
 from bot.router import CardContext, CardPayload, CardResult, CommandContext
 from bot.workflow import FLOWS, Changes
@@ -27,6 +28,9 @@ class FlowAct(CardPayload):
 async def act_on_flow(ctx: CardContext, payload: FlowAct) -> CardResult:
     """Authorization and the transition happen in one storage call, from the stored flow."""
     services = ctx.services
+    if ctx.card.get("flow") != payload.flow:
+        # The params are the client's word; the card clicked decides which flow it is.
+        raise NotAuthorized("card_not_yours", assignee_name="该事项的办理人")
 
     def act(session: Session) -> Changes:
         _, changes = services.workflow.act(
