@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import io
 import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TextIO
@@ -171,9 +172,39 @@ def _export_audit(db: Database, start: date, end: date, fmt: str, out: TextIO) -
     return export_audit(db, start, end, fmt, out)
 
 
+def _export_leave(
+    db: Database,
+    start: date,
+    end: date,
+    fmt: str,
+    out: TextIO,
+    names: Mapping[str, tuple[str, str]] | None = None,
+) -> int:
+    from bot.export import export_leave
+
+    return export_leave(db, start, end, fmt, out, names=names)
+
+
+def _leave_names(config_path: str) -> dict[str, tuple[str, str]]:
+    """Names and units for the leave export, when the organisation file is at hand."""
+    path = Path(config_path)
+    if not path.is_file():
+        return {}
+    try:
+        config = load_config(path)
+    except ConfigError:
+        return {}
+    units = config.units
+    return {
+        p.user_id: (p.name, units[p.unit_id].name if p.unit_id in units else p.unit_id)
+        for p in config.people.values()
+    }
+
+
 # What `govbot export <what>` can export: name -> writer(db, start, end, format, out).
 _EXPORTS: dict[str, Callable[[Database, date, date, str, TextIO], int]] = {
     "audit": _export_audit,
+    "leave": _export_leave,
 }
 
 
@@ -207,7 +238,24 @@ def _run_export(
 def cmd_export(args: argparse.Namespace) -> int:
     messages = Messages()
     days: list[date] = []
+    if args.year is not None:
+        if not 2000 <= args.year <= 2100:
+            _say(
+                messages.text(
+                    "cli_export_bad_args", reason="bad_date", option="--year", value=args.year
+                ),
+                error=True,
+            )
+            return EXIT_CONFIG
+        args.start = args.start or f"{args.year}-01-01"
+        args.end = args.end or f"{args.year}-12-31"
     for option, value in (("--from", args.start), ("--to", args.end)):
+        if value is None:
+            _say(
+                messages.text("cli_export_bad_args", reason="bad_date", option=option, value=""),
+                error=True,
+            )
+            return EXIT_CONFIG
         day = _parse_day(value)
         if day is None:
             _say(
@@ -236,6 +284,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
         return EXIT_STORAGE
     export = _EXPORTS[args.what]
+    if args.what == "leave":
+        export = functools.partial(_export_leave, names=_leave_names(args.config))
     out_path = Path(args.out) if args.out else None
     try:
         count = _run_export(export, db, start, end, args.format, out_path)
@@ -309,8 +359,14 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export records as CSV or JSON (needs the data lock)")
     export.add_argument("what", choices=sorted(_EXPORTS))
     export.add_argument("--data", default=str(DEFAULT_DATA))
-    export.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
-    export.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    export.add_argument("--from", dest="start", help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="end", help="last day, YYYY-MM-DD")
+    export.add_argument("--year", type=int, help="a whole year instead of --from/--to")
+    export.add_argument(
+        "--config",
+        default=str(DEFAULT_CONFIG),
+        help="organisation file (names in the leave export)",
+    )
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--out", help="output file (default: standard output)")
     export.set_defaults(func=cmd_export)

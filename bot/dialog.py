@@ -50,6 +50,10 @@ class Form:
     summary: Callable[[CommandContext, Mapping[str, Any]], list[tuple[str, str]]]
     # Checks across fields before the summary (e.g. length against the kind).
     check: Callable[[CommandContext, Mapping[str, Any]], None] = lambda ctx, values: None
+    # Extra summary rows that need storage (e.g. a warning that a partner is away).
+    notes: (
+        Callable[[CommandContext, Mapping[str, Any]], Awaitable[list[tuple[str, str]]]] | None
+    ) = None
 
 
 class Forms:
@@ -199,6 +203,8 @@ class Forms:
         form.check(ctx, values)
         await self._save(ctx, form, values, confirming=True)
         rows = form.summary(ctx, values)
+        if form.notes is not None:
+            rows = [*rows, *await form.notes(ctx, values)]
         return [ctx.markdown("form_summary", form=self._texts[form.id]["_name"], rows=rows)]
 
     async def _submit(

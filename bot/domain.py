@@ -14,6 +14,8 @@ from handlers.distribution import distribution_actions
 from handlers.flow_actions import deadline_actions
 from handlers.flow_card import ApprovalCardView
 from handlers.flow_notices import FlowNotices
+from handlers.leave_model import LeaveDelegation
+from handlers.leave_ops import leave_actions
 from handlers.routes import FORMS, flow_definitions
 
 if TYPE_CHECKING:
@@ -24,13 +26,16 @@ if TYPE_CHECKING:
 def wire_domain(
     services: Services, outbox: Outbox, *, delegation: Delegation | None = None
 ) -> dict[str, DeadlineAction]:
-    """Sets services.workflow/forms/outbox; returns the scheduler's deadline actions."""
+    """Sets services.workflow/forms/outbox; returns the scheduler's deadline actions.
+
+    Steps go to stand-ins of absent leaders (handlers/leave_model.py) unless another
+    delegation is given."""
     cards = ApprovalCardView(services)
     workflow = Workflow(
         services,
         flow_definitions(services),
         cards,
-        delegation=delegation,
+        delegation=delegation or LeaveDelegation(services),
         notify=FlowNotices(services).notify,
     )
     cards.bind(workflow)
@@ -40,4 +45,8 @@ def wire_domain(
     services._workflow = workflow
     services._forms = Forms(FORMS, texts)
     services._outbox = outbox
-    return {**deadline_actions(services), **distribution_actions(services)}
+    return {
+        **deadline_actions(services),
+        **distribution_actions(services),
+        **leave_actions(services),
+    }

@@ -1,4 +1,4 @@
-"""Exports for the office: the audit trail (and, later, leave records) as CSV or JSON.
+"""Exports for the office: the audit trail and leave records as CSV or JSON.
 
 Blocking: these run from the CLI with ``Database.run_sync``, never on the event loop.
 """
@@ -125,3 +125,74 @@ def export_audit(
         writer.writerows(_csv_row(record, labels) for record in records)
     out.flush()
     return len(records)
+
+
+LEAVE_KINDS = ("meeting", "trip", "study", "visit", "vacation", "family", "medical")
+
+
+def leave_days(db: Database, start: date, end: date) -> list[dict[str, Any]]:
+    """Per person, calendar days away (half-day precision) by kind within
+    ``start..end``: approved absences (cut short by 销假) and urgent departures not
+    regularised by a form (which would count twice)."""
+    from handlers.leave_model import ABSENCES, days_in, effective_end, slot
+
+    first, last = slot(start, 0), slot(end, 1)
+
+    def read(session: Session) -> list[dict[str, Any]]:
+        return session.collection(ABSENCES).find(
+            lambda d: (
+                d["status"] == "approved" or (d["status"] == "urgent" and not d.get("regularised"))
+            )
+        )
+
+    people: dict[str, dict[str, Any]] = {}
+    for absence in sorted(db.run_sync(read), key=lambda d: d["start_slot"]):
+        days = days_in(max(first, absence["start_slot"]), min(last, effective_end(absence)))
+        if not days:
+            continue
+        row = people.setdefault(
+            absence["user"],
+            {"user": absence["user"], "unit_id": absence["unit_id"], "days": {}},
+        )
+        row["days"][absence["kind"]] = row["days"].get(absence["kind"], 0) + days
+    return list(people.values())
+
+
+def _days(value: float) -> str:
+    return f"{value:g}"
+
+
+def export_leave(
+    db: Database,
+    start: date,
+    end: date,
+    fmt: str,
+    out: TextIO,
+    *,
+    messages: Messages | None = None,
+    names: Mapping[str, tuple[str, str]] | None = None,
+) -> int:
+    """Days away per person and kind (``names``: user id -> (name, unit name))."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    rows = leave_days(db, start, end)
+    messages = messages or Messages()
+    names = names or {}
+    if fmt == "json":
+        for row in rows:
+            row["name"], row["unit"] = names.get(row["user"], (row["user"], row["unit_id"]))
+            row["total"] = sum(row["days"].values())
+        json.dump(rows, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        kinds = [messages.label("leave_kinds", k) for k in LEAVE_KINDS]
+        out.write(BOM)
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(messages.text("cli_export_leave_header", kinds=kinds).split(","))
+        for row in rows:
+            name, unit = names.get(row["user"], (row["user"], row["unit_id"]))
+            cells = [_days(row["days"].get(k, 0)) for k in LEAVE_KINDS]
+            total = _days(sum(row["days"].values()))
+            writer.writerow([_cell(name), _cell(unit), *cells, total])
+    out.flush()
+    return len(rows)

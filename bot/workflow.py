@@ -112,15 +112,19 @@ class FlowDef:
 
 
 class Delegation(Protocol):
-    """Who really gets a step: the leave issue fills this in (AB roles, stand-ins)."""
+    """Who really gets a step (AB roles, stand-ins: see handlers/leave_model.py).
 
-    def resolve(self, user_id: str, at: datetime) -> tuple[str, str | None]:
+    Called inside the storage call that opens or moves the step, so it reads what it
+    needs from ``session`` (and may stage messages there); it never does other I/O.
+    """
+
+    def resolve(self, session: Session, user_id: str, at: datetime) -> tuple[str, str | None]:
         """Returns (assignee, acting_for) — acting_for is set when a stand-in acts."""
         ...
 
 
 class NoDelegation:
-    def resolve(self, user_id: str, at: datetime) -> tuple[str, str | None]:
+    def resolve(self, session: Session, user_id: str, at: datetime) -> tuple[str, str | None]:
         return user_id, None
 
 
@@ -337,6 +341,65 @@ class Workflow:
         flows.update(flow_id, doc)
         return doc, changes
 
+    def delegate_open(self, session: Session, user_id: str) -> tuple[list[dict[str, Any]], Changes]:
+        """Moves ``user_id``'s open assignments to whoever the delegation names now (his
+        stand-in once his absence has begun). The new assignee gets the card, the button
+        and a to-do; the old to-do is closed; the trail records the hand-over.
+
+        Returns what was moved (flow id, kind, title, step, new assignee) and the changes.
+        """
+        now = self._services.clock.now()
+        flows = session.collection(FLOWS)
+        changes = Changes()
+        moved: list[dict[str, Any]] = []
+        mine = flows.find(
+            lambda d: (
+                d["state"] == "active"
+                and any(a["status"] == "open" and a["user"] == user_id for a in d["assignments"])
+            )
+        )
+        for doc in sorted(mine, key=lambda d: d["created_ms"]):
+            touched = False
+            for assignment in doc["assignments"]:
+                if assignment["status"] != "open" or assignment["user"] != user_id:
+                    continue
+                original = assignment.get("acting_for") or user_id
+                new_user, acting_for = self.delegation.resolve(session, original, now)
+                if new_user == user_id:
+                    continue
+                if assignment.get("todo"):
+                    changes.outgoing.append(
+                        todo_done(f"todo:{assignment['todo']}:moved", assignment["todo"])
+                    )
+                assignment.update(
+                    user=new_user,
+                    acting_for=acting_for,
+                    moves=int(assignment.get("moves", 0)) + 1,
+                    # Still holds the card (now without buttons).
+                    previous=[*assignment.get("previous", []), user_id],
+                )
+                step = self._flows[doc["kind"]].step(assignment["step"])
+                changes.outgoing += self._todo_opened(doc, assignment, step)
+                if self._notify is not None:
+                    changes.outgoing += self._notify(doc, "assigned", [new_user])
+                self._trail(doc, now, new_user, acting_for, "delegate", "")
+                self._audit(session, doc, now, new_user, acting_for, "delegate", "")
+                moved.append(
+                    {
+                        "flow": doc["id"],
+                        "kind": doc["kind"],
+                        "title": doc["title"],
+                        "step": step.id,
+                        "to": new_user,
+                    }
+                )
+                touched = True
+            if touched:
+                doc["updated_ms"] = to_epoch_ms(now)
+                self._stage_card_refresh(doc, changes, actor=None)
+                flows.update(doc["id"], doc)
+        return moved, changes
+
     # -- internals ---------------------------------------------------------------------
 
     def _after_answer(
@@ -399,7 +462,7 @@ class Workflow:
         due = self._services.calendar.deadline(now, days)
         deadline, provisional = due.at, due.provisional
         for original in people:
-            user, acting_for = self.delegation.resolve(original, now)
+            user, acting_for = self.delegation.resolve(session, original, now)
             assignment = {
                 "id": f"a{len(doc['assignments']) + 1}",
                 "step": step.id,
@@ -461,6 +524,8 @@ class Workflow:
         if person is None or not person.union_id:
             return []
         source = f"{doc['id']}:{assignment['id']}"
+        if assignment.get("moves"):  # handed over to a stand-in: a new to-do
+            source += f":m{assignment['moves']}"
         assignment["todo"] = source
         messages = self._services.messages
         kind = messages.label("kinds", doc["kind"])
@@ -582,7 +647,8 @@ class Workflow:
     def holders(self, doc: Mapping[str, Any]) -> list[str]:
         """Everyone who holds the flow's card: the submitter and every assignee so far."""
         people = [doc["submitter"], *doc["data"].get("watchers", [])]
-        people += [a["user"] for a in doc["assignments"]]
+        for a in doc["assignments"]:
+            people += [*a.get("previous", []), a["user"]]
         return list(dict.fromkeys(people))
 
     def _template_id(self, doc: Mapping[str, Any]) -> str:
@@ -647,6 +713,8 @@ def _find(doc: Mapping[str, Any], assignment_id: str) -> dict[str, Any] | None:
 
 
 def _opinion_article(doc: Mapping[str, Any]) -> str:
+    if doc["kind"] == "leave":
+        return "第一百零二条"
     return "第七十一条" if doc["kind"] in ("request", "report") else "第七十五条"
 
 

@@ -28,6 +28,16 @@ from handlers.flow_actions import FlowAct, act_on_flow, list_todos
 from handlers.flow_card import FLOW_ACT
 from handlers.help import show_help
 from handlers.identity import whoami
+from handlers.leave import (
+    EXTEND_FORM,
+    LEAVE_FORM,
+    URGENT_FORM,
+    leave_flow,
+    start_extend_form,
+    start_leave_form,
+    start_urgent_form,
+)
+from handlers.leave_ops import daily_absences, end_leave, list_absences, may_see_absences
 from handlers.requests import REPORT_FORM, REQUEST_FORM, request_flows, start_report, start_request
 
 COMMANDS: list[Command] = [
@@ -40,6 +50,11 @@ COMMANDS: list[Command] = [
     Command("query", ("公文", "查询"), query_document),
     Command("withdraw", ("撤回",), withdraw_flow),
     Command("revoke", ("撤销公文",), revoke_document, audience=is_office_director),
+    Command("leave", ("请假", "请假报备", "外出请假"), start_leave_form),
+    Command("leave_urgent", ("紧急外出",), start_urgent_form),
+    Command("leave_extend", ("延期", "续假"), start_extend_form),
+    Command("leave_end", ("销假",), end_leave),
+    Command("absences", ("外出", "外出情况", "谁外出"), list_absences, audience=may_see_absences),
 ]
 
 CARD_ACTIONS: list[CardAction] = [
@@ -47,14 +62,19 @@ CARD_ACTIONS: list[CardAction] = [
     CardAction(SIGN, SignFor, sign_for),
 ]
 
-FORMS: list[Form] = [REQUEST_FORM, REPORT_FORM, OUTGOING_FORM]
+FORMS: list[Form] = [REQUEST_FORM, REPORT_FORM, OUTGOING_FORM, LEAVE_FORM, URGENT_FORM, EXTEND_FORM]
 
 
 def flow_definitions(services: Services) -> list[FlowDef]:
     """Every declared approval chain (validated when built)."""
-    return [*request_flows(services.config.rules.cosign_working_days), outgoing_flow(services)]
+    return [
+        *request_flows(services.config.rules.cosign_working_days),
+        outgoing_flow(services),
+        leave_flow(services),
+    ]
 
 
 JOBS: list[DailyJob] = [
     DailyJob("calendar-coverage", time(9, 0), calendar_coverage_notice),
+    DailyJob("absences", time(8, 30), daily_absences),
 ]
