@@ -18,6 +18,7 @@ flowchart LR
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
@@ -42,7 +43,6 @@ from handlers.leave_model import (
     WITHDRAWN,
     conflicts,
     default_stand_in,
-    office_message,
     overlaps,
     slot,
     slot_at,
@@ -358,15 +358,36 @@ def filing_messages(
         context["opinion"] = last.get("opinion", "") if last["action"].endswith(":approve") else ""
     rendered = services.messages.markdown("leave_filing", **context)
     key = f"leave:{absence['id']}:file"
-    items = [office_message(services, f"{key}:gov", rendered.title, rendered.text)]
+    # One filing card held by the 县委办公室 (its head) and the 县政府办公室 (its group).
     party = directory.unit_with_role("party_office")
     head = directory.unit_head(party.unit_id) if party else None
-    if head is not None:
-        items.append(
-            markdown_to(
-                f"{key}:party", user_id=head.user_id, title=rendered.title, text=rendered.text
-            )
+    group = directory.group_for("gov_office")
+    people = [head.user_id] if head else []
+    if group is None:
+        people.append(directory.sole("office_director").user_id)
+    card = hashlib.sha256(f"{key}:{urgent}".encode()).hexdigest()[:30]
+    items = [
+        Outgoing(
+            f"{key}:card:{urgent}",
+            "card",
+            {
+                "template_id": services.config.cards["notice"],
+                "out_track_id": f"gl{card}",
+                "card_data": {
+                    "title": rendered.title,
+                    "status": services.messages.text("leave_filing_status", urgent=urgent),
+                    "status_color": "red" if urgent else "green",
+                    "fields": [],
+                    "body": rendered.text,
+                    "progress": "",
+                    "missing": "",
+                },
+                "user_ids": people,
+                "group_ids": [group.conversation_id] if group else [],
+                "private_data": None,
+            },
         )
+    ]
     if urgent and absence.get("approver"):
         items.append(
             markdown_to(

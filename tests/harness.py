@@ -168,9 +168,9 @@ class Control:
 def item_text(item: dict[str, Any]) -> str:
     """The visible text of an inbox item, whatever its kind."""
     parts = [str(item.get("title") or ""), str(item.get("text") or "")]
-    param = item.get("msgParam")
-    if isinstance(param, dict):
-        parts += [str(v) for v in param.values()]
+    for values in (item.get("msgParam"), item.get("cardData")):
+        if isinstance(values, dict):
+            parts += [str(v) for v in values.values()]
     return "\n".join(parts)
 
 
