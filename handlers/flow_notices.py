@@ -21,6 +21,8 @@ class FlowNotices:
         if event == "reminder":
             return [self._reminder(flow, u) for u in users]
         if event == "finished":
+            if flow["data"].get("filing_only"):
+                return []  # 报备, not an approval: its own handler tells him it is filed
             return [self._finished(flow, u) for u in users]
         return []  # "assigned": the card itself arrives in the assignee's chat
 
