@@ -254,19 +254,23 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            wait_connected(url)
-            baseline = asyncio.run(measure(url, users, args.rounds, "我是谁"))
-            echo.terminate()
-            echo.wait(timeout=10)
+            try:
+                wait_connected(url)
+                baseline = asyncio.run(measure(url, users, args.rounds, "我是谁"))
+            finally:  # never leave the echo bot running, whatever happened
+                echo.terminate()
+                echo.wait(timeout=10)
             time.sleep(1.0)
 
             (folder / "logs").mkdir()
             bot = BotProcess(url, config, folder / "data", folder / "logs")
             bot.start()
-            wait_connected(url)
-            ours = asyncio.run(measure(url, users, args.rounds, "我是谁"))
-            spread = measure_distribution(url, box.config)
-            bot.stop()
+            try:
+                wait_connected(url)
+                ours = asyncio.run(measure(url, users, args.rounds, "我是谁"))
+                spread = measure_distribution(url, box.config)
+            finally:
+                bot.stop()
         finally:
             box.stop()
 
