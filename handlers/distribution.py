@@ -143,18 +143,20 @@ def start_distribution(
 
 def _fields(services: Services, document: dict[str, Any]) -> list[dict[str, str]]:
     issued = datetime.fromisoformat(document["issued_at"])
+    word = services.messages.word
+    date = word("date", year=issued.year, month=issued.month, day=issued.day)
     return [
-        {"label": "文号", "value": document["id"]},
-        {"label": "发文机关", "value": document["issuer"]},
-        {"label": "印发日期", "value": f"{issued.year}年{issued.month}月{issued.day}日"},
-        {"label": "公开属性", "value": document["disclosure"]},
+        {"label": word("doc_number"), "value": document["id"]},
+        {"label": word("issuer"), "value": document["issuer"]},
+        {"label": word("issued_on"), "value": date},
+        {"label": word("disclosure"), "value": document["disclosure"]},
     ]
 
 
 def _recipient_public(services: Services, document: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": document["title"],
-        "status": "请签收",
+        "status": services.messages.word("status_to_sign"),
         "status_color": "blue",
         "fields": _fields(services, document),
         "body": services.messages.fragment("distribution_body", body=document["body"] or ""),
@@ -177,7 +179,12 @@ def _recipient_private(services: Services, number: str, signed_ms: int | None) -
         "can_act": True,
         "note": "",
         "actions": [
-            {"actionId": SIGN, "text": "签收", "style": "primary", "params": {"doc": number}}
+            {
+                "actionId": SIGN,
+                "text": services.messages.word("button_sign"),
+                "style": "primary",
+                "params": {"doc": number},
+            }
         ],
     }
 
@@ -233,7 +240,7 @@ def _office_public(
         )
     return {
         "title": document["title"],
-        "status": "已全部签收" if not missing else "签收中",
+        "status": services.messages.word("status_signing" if missing else "status_all_signed"),
         "status_color": "green" if not missing else "blue",
         "fields": _fields(services, document),
         "body": "",

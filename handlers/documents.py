@@ -135,10 +135,6 @@ def outgoing_flow(services: Services) -> FlowDef:
 # -- numbering and issuing --------------------------------------------------------------
 
 
-def document_number(prefix: str, year: int, seq: int) -> str:
-    return f"{prefix}〔{year}〕{seq}号"
-
-
 def issue_document(
     services: Services, session: Session, flow: dict[str, Any], now: datetime
 ) -> list[Outgoing]:
@@ -147,7 +143,9 @@ def issue_document(
     data = flow["data"]
     doc_type = data["doc_type"]
     seq = session.counter_next(f"docno:{doc_type}:{now.year}")
-    number = document_number(services.config.county.doc_prefixes[doc_type], now.year, seq)
+    word = services.messages.word
+    prefix = services.config.county.doc_prefixes[doc_type]
+    number = word("doc_number_format", prefix=prefix, year=now.year, seq=seq)
     county = services.config.county.name
     secret = data["disclosure"] == "涉密"
     document = {
@@ -158,7 +156,7 @@ def issue_document(
         "seq": seq,
         "title": flow["title"],
         "issued_at": now.isoformat(),
-        "issuer": f"{county}人民政府" + ("办公室" if doc_type == "gov_office" else ""),
+        "issuer": word(f"issuer_{doc_type}", county=county),
         # 涉密: the bot keeps no body text (第七十八条: secret documents never leave).
         "body": None if secret else data["body"],
         "attachment": None if secret else data.get("attachment"),
@@ -172,7 +170,7 @@ def issue_document(
     if secret:
         flow["data"]["body"] = ""
     flow["data"]["number"] = number
-    flow["data"]["card_fields"] = [*data.get("card_fields", []), ("文号", number)]
+    flow["data"]["card_fields"] = [*data.get("card_fields", []), (word("doc_number"), number)]
     return start_distribution(services, session, document, flow, now)
 
 
@@ -258,24 +256,28 @@ def _disclosure(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
     directory = ctx.services.directory
     lead = directory.unit(values["lead_unit"])
+    word = ctx.services.messages.word
     names = [u.name for d in values["recipients"] if (u := directory.unit(d))]
-    shown = "、".join(names[:8]) + (f" 等 {len(names)} 个单位" if len(names) > 8 else "")
+    shown = "、".join(names[:8])
+    if len(names) > 8:
+        shown = word("more_units", shown=shown, count=len(names))
     body = values.get("body") or ""
     if isinstance(body, dict):
-        body = f"附件《{body['file']['name']}》；" + str(values.get("text") or "")
+        body = word("attachment", name=body["file"]["name"]) + "；" + str(values.get("text") or "")
     return [
-        ("标题", values["title"]),
-        ("发文机关", "县人民政府" if values["doc_type"] == "county_gov" else "县人民政府办公室"),
-        ("主办单位", lead.name if lead else ""),
-        ("主送", shown),
-        ("公开属性", values["disclosure"]),
-        ("正文", body if len(body) <= 120 else body[:119] + "…"),
+        (word("title"), values["title"]),
+        (word("issuer"), word(values["doc_type"])),
+        (word("lead_unit"), lead.name if lead else ""),
+        (word("recipient"), shown),
+        (word("disclosure"), values["disclosure"]),
+        (word("body"), body if len(body) <= 120 else body[:119] + "…"),
     ]
 
 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
     services = ctx.services
     directory = services.directory
+    word = services.messages.word
     doc_type = values["doc_type"]
     lead = directory.unit(values["lead_unit"])
     attachment = None
@@ -293,10 +295,10 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         "recipients": values["recipients"],
         "disclosure": values["disclosure"],
         "card_fields": [
-            ("发文机关", "县人民政府" if doc_type == "county_gov" else "县人民政府办公室"),
-            ("主办单位", lead.name if lead else ""),
-            ("主送单位数", str(len(values["recipients"]))),
-            ("公开属性", values["disclosure"]),
+            (word("issuer"), word(doc_type)),
+            (word("lead_unit"), lead.name if lead else ""),
+            (word("recipient_count"), str(len(values["recipients"]))),
+            (word("disclosure"), values["disclosure"]),
         ],
     }
     now = services.clock.now()

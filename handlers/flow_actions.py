@@ -30,7 +30,9 @@ async def act_on_flow(ctx: CardContext, payload: FlowAct) -> CardResult:
     services = ctx.services
     if ctx.card.get("flow") != payload.flow:
         # The params are the client's word; the card clicked decides which flow it is.
-        raise NotAuthorized("card_not_yours", assignee_name="该事项的办理人")
+        raise NotAuthorized(
+            "card_not_yours", assignee_name=services.messages.word("assignee_unknown")
+        )
 
     def act(session: Session) -> Changes:
         _, changes = services.workflow.act(

@@ -11,14 +11,17 @@ from bot.workflow import Workflow, open_assignments
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from messages.render import Messages
 
 FLOW_ACT = "flow.act"
 SUMMARY_LIMIT = 600
 
 
-def _date_time(ms: int) -> str:
+def _date_time(messages: Messages, ms: int) -> str:
     moment = from_epoch_ms(ms)
-    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
+    return messages.word(
+        "date_time", year=moment.year, month=moment.month, day=moment.day, hm=f"{moment:%H:%M}"
+    )
 
 
 class ApprovalCardView:
@@ -68,7 +71,7 @@ class ApprovalCardView:
                 what = labels.label("done", decision)
             lines.append(
                 {
-                    "when": _date_time(entry["at_ms"]),
+                    "when": _date_time(labels, entry["at_ms"]),
                     "who": self._name(entry["user"]),
                     "for": self._name(entry.get("acting_for")),
                     "what": what,
@@ -85,9 +88,9 @@ class ApprovalCardView:
         status, color = self.status(flow)
         kind = messages.label("kinds", flow["kind"])
         fields = [
-            {"label": "编号", "value": flow["id"]},
-            {"label": "来文单位", "value": unit.name if unit else flow["unit_id"]},
-            {"label": "提交人", "value": self._name(flow["submitter"])},
+            {"label": messages.word("number"), "value": flow["id"]},
+            {"label": messages.word("from_unit"), "value": unit.name if unit else flow["unit_id"]},
+            {"label": messages.word("submitter"), "value": self._name(flow["submitter"])},
         ]
         fields += [{"label": k, "value": v} for k, v in data.get("card_fields", [])]
         deadline = ""
@@ -97,7 +100,7 @@ class ApprovalCardView:
             first = min(dated, key=lambda a: a["deadline_ms"])
             deadline = messages.text(
                 "flow_deadline",
-                when=_date_time(first["deadline_ms"]),
+                when=_date_time(messages, first["deadline_ms"]),
                 provisional=bool(first.get("provisional")),
             )
         body = str(data.get("summary") or data.get("body") or "")

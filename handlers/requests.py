@@ -258,7 +258,7 @@ def _check(ctx: CommandContext, values: Mapping[str, Any]) -> None:
     if length > limit:
         raise RuleViolation(
             "request_too_long",
-            kind="综合性" if values.get("kind") == "comprehensive" else "专题性",
+            kind=ctx.services.messages.word(str(values.get("kind") or "single")),
             limit=limit,
             length=length,
         )
@@ -266,25 +266,26 @@ def _check(ctx: CommandContext, values: Mapping[str, Any]) -> None:
 
 def _summary_rows(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
     directory = ctx.services.directory
+    word = ctx.services.messages.word
     body = values.get("body") or {}
     content = body.get("text") or ""
     if "file" in body:
-        content = f"附件《{body['file']['name']}》"
+        content = word("attachment", name=body["file"]["name"])
     departments = [u.name for d in values.get("departments") or [] if (u := directory.unit(d))]
     rows = [
-        ("标题", values["title"]),
-        ("类别", "综合性" if values["kind"] == "comprehensive" else "专题性"),
-        ("正文", content if len(content) <= 120 else content[:119] + "…"),
+        (word("title"), values["title"]),
+        (word("kind"), word(values["kind"])),
+        (word("body"), content if len(content) <= 120 else content[:119] + "…"),
     ]
     if values.get("summary"):
-        rows.append(("摘要", values["summary"]))
+        rows.append((word("summary"), values["summary"]))
     rows += [
-        ("字数", str(body_length(body.get("text") or values.get("summary") or ""))),
-        ("涉及部门", "、".join(departments) or "无"),
-        ("主送", values.get("recipient") or "县人民政府"),
+        (word("chars"), str(body_length(body.get("text") or values.get("summary") or ""))),
+        (word("departments"), "、".join(departments) or word("none")),
+        (word("recipient"), values.get("recipient") or word("county_gov")),
     ]
     if "fiscal" in values:
-        rows.append(("涉及财政资金", "是" if values["fiscal"] else "否"))
+        rows.append((word("fiscal"), word("yes" if values["fiscal"] else "no")))
     return rows
 
 
@@ -309,6 +310,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any], kind: str) -> lis
     head = directory.unit_head(sender.unit_id)
     body = values.get("body") or {}
     departments = list(values.get("departments") or [])
+    word = services.messages.word
     data = {
         "kind": values["kind"],
         "body": body.get("text", ""),
@@ -317,17 +319,21 @@ async def _submit(ctx: CommandContext, values: dict[str, Any], kind: str) -> lis
         "attachment_code": body.get("file", {}).get("download_code", ""),
         "departments": departments,
         "fiscal": bool(values.get("fiscal")),
-        "recipient": values.get("recipient") or "县人民政府",
+        "recipient": values.get("recipient") or word("county_gov"),
         "unit_head": head.user_id if head else None,
         "watchers": [head.user_id] if head and head.user_id != sender.user_id else [],
         "card_fields": [
-            ("类别", "综合性" if values["kind"] == "comprehensive" else "专题性"),
+            (word("kind"), word(values["kind"])),
             (
-                "涉及部门",
-                "、".join(u.name for d in departments if (u := directory.unit(d))) or "无",
+                word("departments"),
+                "、".join(u.name for d in departments if (u := directory.unit(d))) or word("none"),
             ),
         ]
-        + ([("涉及财政资金", "是" if values.get("fiscal") else "否")] if kind == "request" else []),
+        + (
+            [(word("fiscal"), word("yes" if values.get("fiscal") else "no"))]
+            if kind == "request"
+            else []
+        ),
     }
     now = services.clock.now()
     prefix = "QS" if kind == "request" else "BG"
@@ -385,7 +391,9 @@ def _ensure_may_submit(ctx: CommandContext) -> None:
     if unit.kind in VIA_PARENT_KINDS:
         parent = directory.unit(unit.parent_id) if unit.parent_id else None
         raise RuleViolation(
-            "request_via_parent", unit=unit.name, parent=parent.name if parent else "主管部门"
+            "request_via_parent",
+            unit=unit.name,
+            parent=parent.name if parent else ctx.services.messages.word("parent_default"),
         )
     if unit.kind == "coordination":
         raise RuleViolation("request_coordination_body", unit=unit.name)

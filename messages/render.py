@@ -57,6 +57,10 @@ class Messages:
             table = table[part]
         return str(table[key])
 
+    def word(self, key: str, **values: object) -> str:
+        """A small word or field name from flows.toml [labels], filled in."""
+        return self.label("labels", key).format(**values)
+
     def has_label(self, section: str, key: str) -> bool:
         table: Any = self._labels
         for part in section.split("."):
