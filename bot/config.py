@@ -126,6 +126,8 @@ _GROUP_KEYS = ("conversation_id", "name", "members", "purpose")
 _AB_KEYS = ("pairs",)
 _DINGTALK_KEYS = ("api_base", "oapi_base", "corp_id", "todo_link")
 _YEAR_KEYS = ("holidays", "workdays", "complete")
+# Card templates the bot sends (messages/cards/<key>.json).
+REQUIRED_CARDS = ("approval", "notice", "meeting")
 _RULE_DEFAULTS = RuleParams()
 _RULE_KEYS = tuple(f.name for f in fields(RuleParams))
 _TIME_RULES = ("office_day_end", "daily_digest_time")
@@ -641,6 +643,13 @@ class _Loader:
             else:
                 values[key] = raw
         rules = RuleParams(**values)
+        if not 1 <= rules.executive_meeting_weekday <= 7:
+            self.report(
+                where,
+                "executive_meeting_weekday",
+                f"“executive_meeting_weekday”应为 1（星期一）到 7（星期日），"
+                f"实际是 {rules.executive_meeting_weekday}。",
+            )
         if rules.single_topic_max_chars > rules.comprehensive_max_chars:
             self.report(
                 where,
@@ -738,6 +747,14 @@ class _Loader:
                 )
                 continue
             result[key] = value.strip()
+        for key in REQUIRED_CARDS:
+            if key not in result and key not in table:
+                self.report(
+                    where,
+                    key,
+                    f"缺少卡片模板“{key}”：请在钉钉卡片平台按 messages/cards/{key}.json 创建模板，"
+                    f'把模板 ID 填为 {key} = "…"。',
+                )
         return result
 
     def load_units(self) -> None:

@@ -167,6 +167,8 @@ class RuleParams:
     max_meeting_minutes: int = 60  # 第六十四条
     max_speaking_units: int = 4  # 第六十五条
     max_speaking_minutes: int = 5  # 第六十五条
+    # 常务会议 twice a month (第五十一条): proposed dates fall on this ISO weekday (4 = Thursday).
+    executive_meeting_weekday: int = 4
     distribution_remind_working_days: int = 1
     distribution_escalate_working_days: int = 2
     # Handling period of approval steps the rules give no limit for (shown on the card,

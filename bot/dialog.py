@@ -7,6 +7,7 @@ messages/forms.toml.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ _LINE = re.compile(r"^\s*([^：:\n]{1,12})\s*[：:]\s*(.*)$")
 @dataclass(frozen=True)
 class FormField:
     key: str
+    # Returns the parsed value, or an awaitable of it when parsing must read storage.
     parse: Callable[[Any, CommandContext, Mapping[str, Any]], Any]
     optional: bool = False
     accepts_file: bool = False
@@ -73,6 +75,9 @@ class Forms:
     def label(self, form: Form, key: str) -> str:
         return str(self._text(form, key)["label"])
 
+    def label_of(self, form_id: str, key: str) -> str:
+        return self.label(self._forms[form_id], key)
+
     def _by_label(self, form: Form) -> dict[str, str]:
         names: dict[str, str] = {}
         for f in form.fields:
@@ -87,7 +92,7 @@ class Forms:
         form = self._forms[form_id]
         values: dict[str, Any] = {}
         if ctx.args.strip():
-            values = self._parse_lines(ctx, form, ctx.args)
+            values = await self._parse_lines(ctx, form, ctx.args)
             missing = [f for f in self._pending(form, values) if not f.optional]
             if missing:
                 names = "、".join(self.label(form, f.key) for f in missing)
@@ -141,7 +146,7 @@ class Forms:
             else:
                 answer = text
             if answer is not None:
-                values[field.key] = field.parse(answer, ctx, values)
+                values[field.key] = await _parsed(field, answer, ctx, values)
             else:
                 values[field.key] = None
         except UserFacingError as problem:
@@ -171,7 +176,7 @@ class Forms:
         pending = self._pending(form, values)
         return [self._prompt(ctx, form, pending[0])] if pending else []
 
-    def _parse_lines(self, ctx: CommandContext, form: Form, raw: str) -> dict[str, Any]:
+    async def _parse_lines(self, ctx: CommandContext, form: Form, raw: str) -> dict[str, Any]:
         names = self._by_label(form)
         collected: dict[str, list[str]] = {}
         current: str | None = None
@@ -193,7 +198,9 @@ class Forms:
             if f.key in collected:
                 answer = "\n".join(collected[f.key]).strip()
                 values[f.key] = (
-                    None if (f.optional and answer in ("", "无")) else f.parse(answer, ctx, values)
+                    None
+                    if (f.optional and answer in ("", "无"))
+                    else await _parsed(f, answer, ctx, values)
                 )
         return values
 
@@ -238,6 +245,13 @@ class Forms:
 
     async def _close(self, ctx: CommandContext) -> None:
         await ctx.services.db.run(lambda s: close_dialog(s, ctx.sender.user_id))
+
+
+async def _parsed(
+    field: FormField, answer: Any, ctx: CommandContext, values: Mapping[str, Any]
+) -> Any:
+    value = field.parse(answer, ctx, values)
+    return await value if inspect.isawaitable(value) else value
 
 
 def close_dialog(session: Session, user_id: str) -> None:

@@ -16,6 +16,7 @@ from handlers.flow_card import ApprovalCardView
 from handlers.flow_notices import FlowNotices
 from handlers.leave_model import LeaveDelegation
 from handlers.leave_ops import leave_actions
+from handlers.meeting_schedule import meeting_actions
 from handlers.routes import FORMS, flow_definitions
 
 if TYPE_CHECKING:
@@ -49,4 +50,5 @@ def wire_domain(
         **deadline_actions(services),
         **distribution_actions(services),
         **leave_actions(services),
+        **meeting_actions(services),
     }

@@ -41,7 +41,8 @@ END_APPROVED = "@approved"
 END_REJECTED = "@rejected"
 END_RETURNED = "@returned"
 END_ACKNOWLEDGED = "@acknowledged"
-ENDS = {END_APPROVED, END_REJECTED, END_RETURNED, END_ACKNOWLEDGED}
+END_DEFERRED = "@deferred"  # e.g. an agenda item the county head puts off (暂缓)
+ENDS = {END_APPROVED, END_REJECTED, END_RETURNED, END_ACKNOWLEDGED, END_DEFERRED}
 
 Mode = Literal["single", "any", "all"]
 OnFinish = Callable[["Session", dict[str, Any], str, datetime], list[Outgoing]]
@@ -715,6 +716,10 @@ def _find(doc: Mapping[str, Any], assignment_id: str) -> dict[str, Any] | None:
 def _opinion_article(doc: Mapping[str, Any]) -> str:
     if doc["kind"] == "leave":
         return "第一百零二条"
+    if doc["kind"] in ("agenda", "agenda_keep", "consult", "meeting_leave", "minutes"):
+        return "第五十四条"
+    if doc["kind"] == "legality":
+        return "第十八条"
     return "第七十一条" if doc["kind"] in ("request", "report") else "第七十五条"
 
 

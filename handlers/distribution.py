@@ -58,6 +58,11 @@ def start_distribution(
         head = directory.unit_head(unit_id)
         if head is not None and head.user_id not in recipients:
             recipients[head.user_id] = {"unit": unit_id, "signed_ms": None, "read_ms": None}
+    # People named directly (e.g. the leaders who attended a meeting, for its minutes).
+    for user_id in document.get("recipient_people", []):
+        person = directory.person(user_id)
+        if person is not None and user_id not in recipients:
+            recipients[user_id] = {"unit": person.unit_id, "signed_ms": None, "read_ms": None}
     number = document["id"]
     office = [flow["submitter"]]
     record = {

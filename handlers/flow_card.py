@@ -24,6 +24,13 @@ def _date_time(messages: Messages, ms: int) -> str:
     )
 
 
+def outcome_label(messages: Messages, kind: str, outcome: str) -> str:
+    """How a flow's end reads: the kind's own wording first (e.g. 议题 "已列入会议议程")."""
+    if messages.has_label(f"outcomes_by_kind.{kind}", outcome):
+        return messages.label(f"outcomes_by_kind.{kind}", outcome)
+    return messages.label("outcomes", outcome)
+
+
 class ApprovalCardView:
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -54,8 +61,9 @@ class ApprovalCardView:
             "@acknowledged": "green",
             "@rejected": "red",
             "@returned": "red",
+            "@deferred": "gray",
         }.get(outcome, "gray")
-        return labels.label("outcomes", outcome), color
+        return outcome_label(labels, flow["kind"], outcome), color
 
     def trail_lines(self, flow: Mapping[str, Any]) -> list[dict[str, str]]:
         labels = self._services.messages

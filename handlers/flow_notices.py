@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import from_epoch_ms
 from bot.outgoing import Outgoing, markdown_to
 from bot.workflow import open_assignments
+from handlers.flow_card import outcome_label
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -61,7 +62,7 @@ class FlowNotices:
         rendered = messages.markdown(
             "flow_finished",
             **self._common(flow),
-            outcome=messages.label("outcomes", outcome),
+            outcome=outcome_label(messages, flow["kind"], outcome),
             who=person.name if person else "",
             opinion=last.get("opinion", ""),
         )

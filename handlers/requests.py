@@ -47,7 +47,9 @@ VIA_PARENT_KINDS = {"internal", "affiliated"}
 ALLOWED_FILES = (".docx", ".doc", ".pdf", ".ofd", ".wps")
 # The county government (or its office acting for it) is the one proper main recipient.
 PROPER_RECIPIENTS = {"县人民政府", "县政府", "县人民政府办公室", "县政府办公室"}
-_SEPARATORS = re.compile(r"[、,，;；/和及]")
+_SEPARATORS = re.compile(r"[、,，;；/]")
+# Recipients are names of organs, never containing 和/及: "县政府和县委" is two of them.
+_RECIPIENT_SEPARATORS = re.compile(r"[、,，;；/和及]")
 _HIGHER = ("市", "省", "国务院", "中央")
 _PERSONAL = ("县长", "书记", "主任", "领导", "同志")
 
@@ -223,7 +225,7 @@ def _yes_no(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> bool
 
 def _recipient(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
     text = str(answer).strip()
-    if len([p for p in _SEPARATORS.split(text) if p.strip()]) > 1:
+    if len([p for p in _RECIPIENT_SEPARATORS.split(text) if p.strip()]) > 1:
         raise RuleViolation("request_many_recipients")
     if any(word in text for word in _HIGHER):
         raise RuleViolation("request_skips_level")

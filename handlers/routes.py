@@ -13,6 +13,7 @@ from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
 from bot.services import Services
 from bot.workflow import FlowDef
+from handlers.agenda import AGENDA_FORM, agenda_command, agenda_flow
 from handlers.calendar_notice import calendar_coverage_notice
 from handlers.distribution import SIGN, SignFor, sign_for
 from handlers.document_query import query_document, withdraw_flow
@@ -38,6 +39,24 @@ from handlers.leave import (
     start_urgent_form,
 )
 from handlers.leave_ops import daily_absences, end_leave, list_absences, may_see_absences
+from handlers.legality import LEGALITY_FORM, legality_flow, start_legality
+from handlers.meeting_attendance import MeetingAct, act_on_meeting, meeting_flows
+from handlers.meeting_card import MEETING_ACT
+from handlers.meeting_minutes import (
+    DECISION_FORM,
+    MINUTES_FORM,
+    is_office,
+    minutes_flow,
+    start_decision,
+    start_minutes,
+)
+from handlers.meetings import (
+    PLAN_FORM,
+    executive_meeting_check,
+    list_meetings,
+    may_plan,
+    start_planning,
+)
 from handlers.requests import REPORT_FORM, REQUEST_FORM, request_flows, start_report, start_request
 
 COMMANDS: list[Command] = [
@@ -55,14 +74,33 @@ COMMANDS: list[Command] = [
     Command("leave_extend", ("延期", "续假"), start_extend_form),
     Command("leave_end", ("销假",), end_leave),
     Command("absences", ("外出", "外出情况", "谁外出"), list_absences, audience=may_see_absences),
+    Command("meetings", ("会议", "会议安排", "近期会议"), list_meetings),
+    Command("meeting_plan", ("安排会议",), start_planning, audience=may_plan),
+    Command("agenda", ("议题", "上会议题"), agenda_command),
+    Command("legality", ("合法性审查",), start_legality),
+    Command("decision", ("议定", "议定事项"), start_decision, audience=is_office),
+    Command("minutes", ("纪要", "会议纪要"), start_minutes, audience=is_office),
 ]
 
 CARD_ACTIONS: list[CardAction] = [
     CardAction(FLOW_ACT, FlowAct, act_on_flow),
     CardAction(SIGN, SignFor, sign_for),
+    CardAction(MEETING_ACT, MeetingAct, act_on_meeting),
 ]
 
-FORMS: list[Form] = [REQUEST_FORM, REPORT_FORM, OUTGOING_FORM, LEAVE_FORM, URGENT_FORM, EXTEND_FORM]
+FORMS: list[Form] = [
+    REQUEST_FORM,
+    REPORT_FORM,
+    OUTGOING_FORM,
+    LEAVE_FORM,
+    URGENT_FORM,
+    EXTEND_FORM,
+    PLAN_FORM,
+    AGENDA_FORM,
+    LEGALITY_FORM,
+    DECISION_FORM,
+    MINUTES_FORM,
+]
 
 
 def flow_definitions(services: Services) -> list[FlowDef]:
@@ -71,10 +109,15 @@ def flow_definitions(services: Services) -> list[FlowDef]:
         *request_flows(services.config.rules.cosign_working_days),
         outgoing_flow(services),
         leave_flow(services),
+        legality_flow(),
+        agenda_flow(services),
+        *meeting_flows(services),
+        minutes_flow(services),
     ]
 
 
 JOBS: list[DailyJob] = [
     DailyJob("calendar-coverage", time(9, 0), calendar_coverage_notice),
     DailyJob("absences", time(8, 30), daily_absences),
+    DailyJob("executive-meeting", time(9, 0), executive_meeting_check),
 ]

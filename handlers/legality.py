@@ -1,0 +1,164 @@
+"""合法性审查: before a normative document (规范性文件) or a major administrative decision
+(重大行政决策) goes to a government meeting, the 司法局 reviews its legality (第十八条).
+The department asks here; the 司法局's responsible person passes or fails it on the card
+with his opinion. The review number (HF…) is then quoted in the 议题 form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bot.dialog import Form, FormField, close_dialog
+from bot.errors import UserFacingError
+from bot.outgoing import Outgoing
+from bot.router import CommandContext
+from bot.workflow import END_REJECTED, END_RETURNED, Choice, FlowDef, FlowView, Step
+from handlers import agenda_fields as fields
+from handlers.requests import SUBMITTING_KINDS
+
+if TYPE_CHECKING:
+    from bot.config import OrgDirectory
+    from storage.session import Session
+
+SUBJECTS = ("normative", "major")
+
+
+def _unit_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    head = directory.unit_head(flow.unit_id)
+    return [head.user_id] if head else [flow.submitter]
+
+
+def _legal_bureau(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    unit = directory.unit_with_role("legal_bureau")
+    head = directory.unit_head(unit.unit_id) if unit else None
+    if head is None:
+        raise UserFacingError("legality_no_bureau")
+    return [head.user_id]
+
+
+def _needs_signoff(flow: FlowView) -> bool:
+    head = flow.data.get("unit_head")
+    return bool(head) and head != flow.submitter
+
+
+def legality_flow() -> FlowDef:
+    return FlowDef(
+        "legality",
+        (
+            Step(
+                "signoff",
+                _unit_head,
+                (
+                    Choice("sign", style="primary"),
+                    Choice("return", END_RETURNED, opinion_required=True, style="danger"),
+                ),
+                applies=_needs_signoff,
+            ),
+            Step(
+                "review",
+                _legal_bureau,
+                (
+                    Choice("legal_pass", opinion_required=True, style="primary"),
+                    Choice("legal_fail", END_REJECTED, opinion_required=True, style="danger"),
+                ),
+            ),
+        ),
+    )
+
+
+def _subject(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip()
+    for subject in SUBJECTS:
+        if text == ctx.services.messages.label("legality_subjects", subject):
+            return subject
+    raise UserFacingError("legality_bad_subject")
+
+
+def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    label = ctx.services.forms.label_of
+    material = values["material"]
+    shown = (
+        ctx.services.messages.word("attachment", name=material["file"]["name"])
+        if "file" in material
+        else material["text"][:120]
+    )
+    return [
+        (label("legality", "title"), values["title"]),
+        (
+            label("legality", "subject"),
+            ctx.services.messages.label("legality_subjects", values["subject"]),
+        ),
+        (label("legality", "material"), shown),
+    ]
+
+
+async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
+    services = ctx.services
+    sender = ctx.sender
+    material = values["material"]
+    attachment = None
+    if "file" in material:
+        attachment = (
+            await services.files.fetch(material["file"]["download_code"], material["file"]["name"])
+        ).to_doc()
+    head = services.directory.unit_head(sender.unit_id)
+    now = services.clock.now()
+    subject = services.messages.label("legality_subjects", values["subject"])
+    data = {
+        "subject": values["subject"],
+        "body": material.get("text", ""),
+        "attachment": attachment,
+        "attachment_name": attachment["name"] if attachment else "",
+        "unit_head": head.user_id if head else None,
+        "watchers": [head.user_id] if head and head.user_id != sender.user_id else [],
+        "card_fields": [(services.forms.label_of("legality", "subject"), subject)],
+    }
+    key = f"reply:{ctx.message.msg_id}:submitted"
+
+    def submit(session: Session) -> None:
+        number = session.counter_next(f"legality:{now.year}")
+        flow_id = f"HF{now.year}-{number:04d}"
+        doc, changes = services.workflow.start(
+            session,
+            flow_id=flow_id,
+            kind="legality",
+            submitter=sender.user_id,
+            unit_id=sender.unit_id,
+            title=values["title"],
+            data=data,
+        )
+        close_dialog(session, sender.user_id)
+        step = services.messages.label("steps.legality", doc["step"]) if doc["step"] else ""
+        reply = ctx.text(
+            "request_submitted",
+            kind=services.messages.label("kinds", "legality"),
+            number=flow_id,
+            title=values["title"],
+            step=step,
+        )
+        services.outbox.stage(
+            session, [*changes.outgoing, Outgoing(key, reply.kind, reply.payload)]
+        )
+
+    await services.db.run(submit)
+    services.outbox.wake()
+    return []
+
+
+LEGALITY_FORM = Form(
+    "legality",
+    (
+        FormField("title", fields.title),
+        FormField("subject", _subject),
+        FormField("material", fields.text_or_file, accepts_file=True),
+    ),
+    _submit,
+    _summary,
+)
+
+
+async def start_legality(ctx: CommandContext) -> list[Outgoing]:
+    unit = ctx.services.directory.unit(ctx.sender.unit_id)
+    if unit is None or unit.kind not in SUBMITTING_KINDS:
+        raise UserFacingError("agenda_not_for_unit", unit=unit.name if unit else "")
+    return await ctx.services.forms.begin(ctx, "legality")
