@@ -164,9 +164,13 @@ def next_meeting(
     return min(found, key=lambda d: d["start_ms"]) if found else None
 
 
-def propose_dates(calendar: WorkCalendar, today: date, weekday: int, count: int = 2) -> list[date]:
+def propose_dates(
+    calendar: WorkCalendar, today: date, weekday: int, lead_days: int, count: int = 2
+) -> list[date]:
     """常务会议 twice a month (第五十一条): the first working ``weekday`` (0 = Monday) on or
-    after the 1st and the 16th of each month, from today on."""
+    after the 1st and the 16th of each month, far enough ahead (``lead_days`` working
+    days) for departments to submit items before the deadline."""
+    earliest, _ = calendar.add_workdays(today, lead_days)
     found: list[date] = []
     month = date(today.year, today.month, 1)
     while len(found) < count:
@@ -176,7 +180,7 @@ def propose_dates(calendar: WorkCalendar, today: date, weekday: int, count: int 
                 if day.weekday() == weekday and calendar.is_workday(day):
                     break
                 day = date.fromordinal(day.toordinal() + 1)
-            if day > today and len(found) < count:
+            if day > earliest and len(found) < count:
                 found.append(day)
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     return found

@@ -20,7 +20,7 @@ from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing, markdown_to
 from bot.router import CommandContext
 from bot.scheduler import schedule_reminder
-from handlers.meeting_card import create_meeting_card, meeting_rows
+from handlers.meeting_card import agenda_lines, create_meeting_card, meeting_rows
 from handlers.meeting_model import (
     CHAIR_ROLES,
     KINDS,
@@ -321,11 +321,11 @@ async def list_meetings(ctx: CommandContext) -> list[Outgoing]:
     visible = [m for m in meetings if _may_see(person, m)]
     proposals: list[str] = []
     if not any(m["kind"] == "executive" for m in meetings) and may_plan(person, services.directory):
-        proposals = [_day(d) for d in _proposals(services, services.clock.now().date())]
+        proposals = [_day(services, d) for d in _proposals(services, services.clock.now().date())]
     if not visible:
         return [ctx.markdown("meeting_list_empty", proposals=proposals)]
     rows = [
-        {"rows": meeting_rows(services, m), "agenda": _agenda_lines(services, m)} for m in visible
+        {"rows": meeting_rows(services, m), "agenda": agenda_lines(services, m)} for m in visible
     ]
     return [ctx.markdown("meeting_list", meetings=rows, proposals=proposals)]
 
@@ -339,19 +339,18 @@ def _may_see(person: Person, meeting: Mapping[str, Any]) -> bool:
     return person.user_id in {*meeting["members"], *meeting["observers"], *speakers}
 
 
-def _agenda_lines(services: Services, meeting: Mapping[str, Any]) -> list[dict[str, str]]:
-    from handlers.meeting_card import agenda_lines
-
-    return agenda_lines(services, meeting)
-
-
-def _day(day: date) -> str:
-    return f"{day.month}月{day.day}日（{'一二三四五六日'[day.weekday()]}）"
+def _day(services: Services, day: date) -> str:
+    weekday = services.messages.label("weekdays", str(day.isoweekday()))
+    return services.messages.word("day_with_weekday", month=day.month, day=day.day, weekday=weekday)
 
 
 def _proposals(services: Services, today: date) -> list[date]:
+    rules = services.config.rules
     return propose_dates(
-        services.calendar, today, services.config.rules.executive_meeting_weekday - 1
+        services.calendar,
+        today,
+        rules.executive_meeting_weekday - 1,
+        rules.agenda_deadline_working_days,
     )
 
 
@@ -370,7 +369,7 @@ async def executive_meeting_check(services: Services, today: date) -> list[Outgo
 
     if await services.db.run(planned):
         return []
-    dates = [_day(d) for d in _proposals(services, today)]
+    dates = [_day(services, d) for d in _proposals(services, today)]
     rendered = services.messages.markdown("meeting_none_planned", proposals=dates)
     return [
         markdown_to(

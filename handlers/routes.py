@@ -13,7 +13,8 @@ from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
 from bot.services import Services
 from bot.workflow import FlowDef
-from handlers.agenda import AGENDA_FORM, agenda_command, agenda_flow
+from handlers.agenda import agenda_command, agenda_flow
+from handlers.agenda_form import AGENDA_FORM
 from handlers.calendar_notice import calendar_coverage_notice
 from handlers.distribution import SIGN, SignFor, sign_for
 from handlers.document_query import query_document, withdraw_flow
@@ -42,14 +43,8 @@ from handlers.leave_ops import daily_absences, end_leave, list_absences, may_see
 from handlers.legality import LEGALITY_FORM, legality_flow, start_legality
 from handlers.meeting_attendance import MeetingAct, act_on_meeting, meeting_flows
 from handlers.meeting_card import MEETING_ACT
-from handlers.meeting_minutes import (
-    DECISION_FORM,
-    MINUTES_FORM,
-    is_office,
-    minutes_flow,
-    start_decision,
-    start_minutes,
-)
+from handlers.meeting_decisions import DECISION_FORM, is_office, start_decision
+from handlers.meeting_minutes import MINUTES_FORM, minutes_flow, start_minutes
 from handlers.meetings import (
     PLAN_FORM,
     executive_meeting_check,

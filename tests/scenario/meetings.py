@@ -160,11 +160,17 @@ def click_meeting(
     substitute: str = "",
     meeting: str = "",
 ) -> None:
-    """Clicks ``button`` on ``user``'s card of ``meeting`` (default: his latest meeting)."""
-    found = [c for c in meeting_cards(control, user) if meeting in str(c["cardData"]["fields"])]
-    assert found, f"{user} holds no card of meeting {meeting!r}"
-    card = found[-1]
-    chosen = next(a for a in actions(card) if a["text"] == button)
+    """Clicks ``button`` on ``user``'s card of ``meeting`` (default: his latest meeting),
+    once the card offers it."""
+    deadline = time.monotonic() + 20
+    chosen: dict[str, Any] | None = None
+    while chosen is None:
+        found = [c for c in meeting_cards(control, user) if meeting in str(c["cardData"]["fields"])]
+        card = found[-1] if found else {}
+        chosen = next((a for a in actions(card) if a["text"] == button), None) if card else None
+        if chosen is None:
+            assert time.monotonic() < deadline, f"{user}'s meeting card never offered {button}"
+            time.sleep(0.1)
     control.post(
         f"/sandbox/cards/{card['outTrackId']}/click",
         {
