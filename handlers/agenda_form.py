@@ -12,6 +12,7 @@ from bot.dialog import Form, FormField, close_dialog
 from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
+from bot.workflow import FLOWS
 from handlers import agenda_fields as fields
 from handlers.meeting_model import MEETINGS, starts_at
 
@@ -146,6 +147,12 @@ async def _materials(
             files.append(stored)
         else:
             materials[key] = {k: v for k, v in value.items() if k in ("text", "review")}
+    review = (values.get("legality") or {}).get("review")
+    if review:  # the 司法局's review document goes out with the item's materials
+        flow = await ctx.services.db.run(lambda s: s.collection(FLOWS).get(review))
+        document = (flow or {}).get("data", {}).get("review_doc")
+        if document:
+            files.append(document)
     return materials, files
 
 

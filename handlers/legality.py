@@ -1,7 +1,9 @@
 """合法性审查: before a normative document (规范性文件) or a major administrative decision
 (重大行政决策) goes to a government meeting, the 司法局 reviews its legality (第十八条).
 The department asks here; the 司法局's responsible person passes or fails it on the card
-with his opinion. The review number (HF…) is then quoted in the 议题 form."""
+with his opinion. The review number (HF…) is then quoted in the 议题 form. The bureau may
+add its review document (审查意见书) as a file; it travels with every item quoting the
+review."""
 
 from __future__ import annotations
 
@@ -9,15 +11,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.dialog import Form, FormField, close_dialog
-from bot.errors import UserFacingError
-from bot.outgoing import Outgoing
+from bot.errors import NotAuthorized, UserFacingError
+from bot.outgoing import Outgoing, file_to, markdown_to
 from bot.router import CommandContext
-from bot.workflow import END_REJECTED, END_RETURNED, Choice, FlowDef, FlowView, Step
+from bot.workflow import END_REJECTED, END_RETURNED, FLOWS, Choice, FlowDef, FlowView, Step
 from handlers import agenda_fields as fields
 from handlers.requests import SUBMITTING_KINDS
 
 if TYPE_CHECKING:
-    from bot.config import OrgDirectory
+    from bot.config import OrgDirectory, Person
     from storage.session import Session
 
 SUBJECTS = ("normative", "major")
@@ -155,6 +157,100 @@ LEGALITY_FORM = Form(
     _submit,
     _summary,
 )
+
+
+# -- 审查意见书: the optional review document ------------------------------------------------
+
+
+async def _review_number(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    found = fields.REVIEW_NUMBER.search(str(answer))
+    number = found.group(0).upper() if found else str(answer).strip()[:20]
+    flow = await ctx.services.db.run(lambda s: s.collection(FLOWS).get(number))
+    if flow is None or flow["kind"] != "legality":
+        raise UserFacingError("agenda_unknown_review", number=number)
+    return number
+
+
+def _document(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(answer, dict):
+        raise UserFacingError("legality_doc_file_please")
+    return fields.text_or_file(answer, ctx, values)
+
+
+def _doc_summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    label = ctx.services.forms.label_of
+    return [
+        (label("legality_doc", "number"), values["number"]),
+        (label("legality_doc", "document"), values["document"]["file"]["name"]),
+    ]
+
+
+async def _attach_document(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
+    services = ctx.services
+    fetched = await services.files.fetch(
+        values["document"]["file"]["download_code"], values["document"]["file"]["name"]
+    )
+    stored = fetched.to_doc()
+    number = values["number"]
+    key = f"reply:{ctx.message.msg_id}:attached"
+
+    def attach(session: Session) -> None:
+        flows = session.collection(FLOWS)
+        flow = flows.get(number)
+        if flow is None:
+            raise UserFacingError("agenda_unknown_review", number=number)
+        flow["data"]["review_doc"] = stored
+        flows.update(number, flow)
+        people = list(dict.fromkeys([flow["submitter"], *flow["data"].get("watchers", [])]))
+        notice = services.messages.markdown(
+            "legality_doc_sent", number=number, title=flow["title"], name=fetched.name
+        )
+        outgoing = [
+            markdown_to(
+                f"legality:{number}:doc:{fetched.path}:{u}",
+                user_id=u,
+                title=notice.title,
+                text=notice.text,
+            )
+            for u in people
+        ]
+        outgoing.append(
+            file_to(
+                f"legality:{number}:file:{fetched.path}",
+                user_ids=people,
+                path=fetched.path,
+                name=fetched.name,
+            )
+        )
+        close_dialog(session, ctx.sender.user_id)
+        reply = ctx.text("legality_doc_attached", number=number, name=fetched.name)
+        services.outbox.stage(session, [*outgoing, Outgoing(key, reply.kind, reply.payload)])
+
+    await services.db.run(attach)
+    services.outbox.wake()
+    return []
+
+
+LEGALITY_DOC_FORM = Form(
+    "legality_doc",
+    (
+        FormField("number", _review_number),
+        FormField("document", _document, accepts_file=True),
+    ),
+    _attach_document,
+    _doc_summary,
+)
+
+
+def is_legal_bureau(person: Person, directory: OrgDirectory) -> bool:
+    unit = directory.unit_with_role("legal_bureau")
+    return unit is not None and person.unit_id == unit.unit_id
+
+
+async def start_legality_doc(ctx: CommandContext) -> list[Outgoing]:
+    if not is_legal_bureau(ctx.sender, ctx.services.directory):
+        raise NotAuthorized("legality_doc_not_allowed")
+    return await ctx.services.forms.begin(ctx, "legality_doc")
 
 
 async def start_legality(ctx: CommandContext) -> list[Outgoing]:

@@ -40,7 +40,14 @@ from handlers.leave import (
     start_urgent_form,
 )
 from handlers.leave_ops import daily_absences, end_leave, list_absences, may_see_absences
-from handlers.legality import LEGALITY_FORM, legality_flow, start_legality
+from handlers.legality import (
+    LEGALITY_DOC_FORM,
+    LEGALITY_FORM,
+    is_legal_bureau,
+    legality_flow,
+    start_legality,
+    start_legality_doc,
+)
 from handlers.meeting_attendance import MeetingAct, act_on_meeting, meeting_flows
 from handlers.meeting_card import MEETING_ACT
 from handlers.meeting_decisions import DECISION_FORM, is_office, start_decision
@@ -73,6 +80,7 @@ COMMANDS: list[Command] = [
     Command("meeting_plan", ("安排会议",), start_planning, audience=may_plan),
     Command("agenda", ("议题", "上会议题"), agenda_command),
     Command("legality", ("合法性审查",), start_legality),
+    Command("legality_doc", ("审查意见书",), start_legality_doc, audience=is_legal_bureau),
     Command("decision", ("议定", "议定事项"), start_decision, audience=is_office),
     Command("minutes", ("纪要", "会议纪要"), start_minutes, audience=is_office),
 ]
@@ -93,6 +101,7 @@ FORMS: list[Form] = [
     PLAN_FORM,
     AGENDA_FORM,
     LEGALITY_FORM,
+    LEGALITY_DOC_FORM,
     DECISION_FORM,
     MINUTES_FORM,
 ]

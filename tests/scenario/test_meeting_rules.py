@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -63,6 +64,23 @@ def test_normative_document_needs_the_legal_bureau_review(
         control, EDU_STAFF, lambda c: c["cardData"]["status"] == "审查通过", "校外培训机构管理办法"
     )
     has(control, EDU_STAFF, "合法性审查办结", "审查通过")
+    # The bureau adds its review document; it reaches the department now and the
+    # attendees with the item's materials later.
+    control.send(LEGAL_HEAD, f"审查意见书\n审查编号：{review.group(0)}")
+    has(control, LEGAL_HEAD, "审查意见书文件")
+    control.send_raw(
+        LEGAL_HEAD,
+        {
+            "file": {
+                "name": "审查意见书.pdf",
+                "content_base64": base64.b64encode(b"%PDF-1.4").decode(),
+            }
+        },
+    )
+    has(control, LEGAL_HEAD, "请核对", "审查意见书.pdf")
+    control.send(LEGAL_HEAD, "确认")
+    has(control, LEGAL_HEAD, "已将《审查意见书.pdf》附在")
+    has(control, EDU_STAFF, "审查意见书.pdf")
     number = submit_item(
         control,
         EDU_STAFF,
@@ -75,6 +93,10 @@ def test_normative_document_needs_the_legal_bureau_review(
     card = wait_card(control, EDU_HEAD, lambda c: bool(actions(c)), title)
     assert review.group(0) in str(card["cardData"]["fields"])
     assert number in str(card["cardData"]["fields"])
+    through_office(control, title)
+    set_clock(control, "2026-12-09T09:00:30+08:00")
+    has(control, ZHANG, "会议议程", title)
+    has(control, ZHANG, "审查意见书.pdf")
 
 
 def _cards(control: Control, user: str) -> list[dict[str, object]]:
