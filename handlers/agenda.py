@@ -38,6 +38,7 @@ from bot.workflow import (
     Step,
 )
 from handlers.document_query import may_see, query_document
+from handlers.flow_submit import needs_signoff, office_director, unit_head
 from handlers.meeting_model import MEETINGS, attendees, starts_at
 from handlers.meeting_moves import attach, entry_for, move_on
 from handlers.requests import SUBMITTING_KINDS
@@ -51,11 +52,6 @@ ITEM_NUMBER = re.compile(r"^YT\d{4}-\d{4}$", re.IGNORECASE)
 
 
 # -- the chain ----------------------------------------------------------------------
-
-
-def _unit_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
-    head = directory.unit_head(flow.unit_id)
-    return [head.user_id] if head else [flow.submitter]
 
 
 def _cosigners(flow: FlowView, directory: OrgDirectory) -> list[str]:
@@ -87,17 +83,8 @@ def _admin_section(flow: FlowView, directory: OrgDirectory) -> list[str]:
     return [p.user_id for p in directory.holders("admin_section")]
 
 
-def _director(flow: FlowView, directory: OrgDirectory) -> list[str]:
-    return [directory.sole("office_director").user_id]
-
-
 def _decider(flow: FlowView, directory: OrgDirectory) -> list[str]:
     return [str(flow.data["decider"])]
-
-
-def _needs_signoff(flow: FlowView) -> bool:
-    head = flow.data.get("unit_head")
-    return bool(head) and head != flow.submitter
 
 
 def _has_departments(flow: FlowView) -> bool:
@@ -130,9 +117,9 @@ def agenda_flow(services: Services) -> FlowDef:
         (
             Step(
                 "signoff",
-                _unit_head,
+                unit_head,
                 (Choice("sign", style="primary"), RETURN),
-                applies=_needs_signoff,
+                applies=needs_signoff,
             ),
             Step(
                 "cosign",
@@ -147,7 +134,7 @@ def agenda_flow(services: Services) -> FlowDef:
             ),
             Step(
                 "coord_note",
-                _unit_head,
+                unit_head,
                 (Choice("note", opinion_required=True, style="primary"),),
                 applies=_disagreed,
             ),
@@ -174,7 +161,7 @@ def agenda_flow(services: Services) -> FlowDef:
                 applies=_proposer_differs,
             ),
             Step("collect", _admin_section, (Choice("pass", style="primary"), RETURN), mode="any"),
-            Step("review", _director, (Choice("pass", style="primary"), RETURN)),
+            Step("review", office_director, (Choice("pass", style="primary"), RETURN)),
             Step(
                 "decide",
                 _decider,

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import TZ
-from bot.dialog import Form, FormField, close_dialog
+from bot.dialog import Form, FormField
 from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import FLOWS
 from handlers import agenda_fields as fields
+from handlers.flow_submit import start_submitted_flow
 from handlers.meeting_model import MEETINGS, starts_at
 
 if TYPE_CHECKING:
@@ -166,7 +167,6 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     leader = directory.leader_in_charge(sender.unit_id) or directory.sole("county_head")
     departments = list(values.get("departments") or [])
     now = services.clock.now()
-    key = f"reply:{ctx.message.msg_id}:submitted"
 
     def submit(session: Session) -> None:
         meeting = session.collection(MEETINGS).get(chosen["id"])
@@ -209,26 +209,15 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         }
         number = session.counter_next(f"agenda:{now.year}")
         flow_id = f"YT{now.year}-{number:04d}"
-        doc, changes = services.workflow.start(
+        start_submitted_flow(
+            ctx,
             session,
             flow_id=flow_id,
             kind="agenda",
-            submitter=sender.user_id,
-            unit_id=sender.unit_id,
             title=values["title"],
             data=data,
-        )
-        close_dialog(session, sender.user_id)
-        step = services.messages.label("steps.agenda", doc["step"]) if doc["step"] else ""
-        reply = ctx.text(
-            "agenda_submitted",
-            number=flow_id,
-            title=values["title"],
+            reply="agenda_submitted",
             meeting=meeting["title"],
-            step=step,
-        )
-        services.outbox.stage(
-            session, [*changes.outgoing, Outgoing(key, reply.kind, reply.payload)]
         )
 
     await services.db.run(submit)

@@ -22,12 +22,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.dialog import Form, FormField, close_dialog
+from bot.dialog import Form, FormField
 from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
 from handlers.distribution import start_distribution
+from handlers.flow_submit import county_head, office_director, start_submitted_flow
 from handlers.requests import ALLOWED_FILES, SUBMITTING_KINDS, body_length, form_title
 
 if TYPE_CHECKING:
@@ -62,14 +63,6 @@ def _secretarial(flow: FlowView, directory: OrgDirectory) -> list[str]:
 def _deputy_in_charge(flow: FlowView, directory: OrgDirectory) -> list[str]:
     leader = directory.leader_in_charge(str(flow.data["lead_unit"]))
     return [(leader or directory.sole("executive_deputy")).user_id]
-
-
-def _director(flow: FlowView, directory: OrgDirectory) -> list[str]:
-    return [directory.sole("office_director").user_id]
-
-
-def _county_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
-    return [directory.sole("county_head").user_id]
 
 
 def _office_doc(flow: FlowView) -> bool:
@@ -111,19 +104,19 @@ def outgoing_flow(services: Services) -> FlowDef:
             ),
             Step(
                 "director_sign",
-                _director,
+                office_director,
                 (Choice("sign", END_APPROVED, style="primary"), RETURN),
                 applies=_office_doc,
             ),
             Step(
                 "director_comment",
-                _director,
+                office_director,
                 (Choice("approve", opinion_required=True, style="primary"), RETURN),
                 applies=_county_doc,
             ),
             Step(
                 "head_sign",
-                _county_head,
+                county_head,
                 (Choice("sign", END_APPROVED, style="primary"), RETURN),
                 applies=_county_doc,
             ),
@@ -302,31 +295,12 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         ],
     }
     now = services.clock.now()
-    kind_name = services.messages.label("kinds", "outgoing")
 
     def submit(session: Session) -> None:
         number = session.counter_next(f"outgoing:{now.year}")
         flow_id = f"FW{now.year}-{number:04d}"
-        doc, changes = services.workflow.start(
-            session,
-            flow_id=flow_id,
-            kind="outgoing",
-            submitter=ctx.sender.user_id,
-            unit_id=ctx.sender.unit_id,
-            title=values["title"],
-            data=data,
-        )
-        close_dialog(session, ctx.sender.user_id)
-        step = services.messages.label("steps.outgoing", doc["step"]) if doc["step"] else ""
-        reply = ctx.text(
-            "request_submitted", kind=kind_name, number=flow_id, title=values["title"], step=step
-        )
-        services.outbox.stage(
-            session,
-            [
-                *changes.outgoing,
-                Outgoing(f"reply:{ctx.message.msg_id}:submitted", reply.kind, reply.payload),
-            ],
+        start_submitted_flow(
+            ctx, session, flow_id=flow_id, kind="outgoing", title=values["title"], data=data
         )
 
     await services.db.run(submit)

@@ -16,6 +16,7 @@ from bot.outgoing import Outgoing, file_to, markdown_to
 from bot.router import CommandContext
 from bot.workflow import END_REJECTED, END_RETURNED, FLOWS, Choice, FlowDef, FlowView, Step
 from handlers import agenda_fields as fields
+from handlers.flow_submit import needs_signoff, start_submitted_flow, unit_head
 from handlers.requests import SUBMITTING_KINDS
 
 if TYPE_CHECKING:
@@ -23,11 +24,6 @@ if TYPE_CHECKING:
     from storage.session import Session
 
 SUBJECTS = ("normative", "major")
-
-
-def _unit_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
-    head = directory.unit_head(flow.unit_id)
-    return [head.user_id] if head else [flow.submitter]
 
 
 def _legal_bureau(flow: FlowView, directory: OrgDirectory) -> list[str]:
@@ -38,23 +34,18 @@ def _legal_bureau(flow: FlowView, directory: OrgDirectory) -> list[str]:
     return [head.user_id]
 
 
-def _needs_signoff(flow: FlowView) -> bool:
-    head = flow.data.get("unit_head")
-    return bool(head) and head != flow.submitter
-
-
 def legality_flow() -> FlowDef:
     return FlowDef(
         "legality",
         (
             Step(
                 "signoff",
-                _unit_head,
+                unit_head,
                 (
                     Choice("sign", style="primary"),
                     Choice("return", END_RETURNED, opinion_required=True, style="danger"),
                 ),
-                applies=_needs_signoff,
+                applies=needs_signoff,
             ),
             Step(
                 "review",
@@ -115,31 +106,12 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         "watchers": [head.user_id] if head and head.user_id != sender.user_id else [],
         "card_fields": [(services.forms.label_of("legality", "subject"), subject)],
     }
-    key = f"reply:{ctx.message.msg_id}:submitted"
 
     def submit(session: Session) -> None:
         number = session.counter_next(f"legality:{now.year}")
         flow_id = f"HF{now.year}-{number:04d}"
-        doc, changes = services.workflow.start(
-            session,
-            flow_id=flow_id,
-            kind="legality",
-            submitter=sender.user_id,
-            unit_id=sender.unit_id,
-            title=values["title"],
-            data=data,
-        )
-        close_dialog(session, sender.user_id)
-        step = services.messages.label("steps.legality", doc["step"]) if doc["step"] else ""
-        reply = ctx.text(
-            "request_submitted",
-            kind=services.messages.label("kinds", "legality"),
-            number=flow_id,
-            title=values["title"],
-            step=step,
-        )
-        services.outbox.stage(
-            session, [*changes.outgoing, Outgoing(key, reply.kind, reply.payload)]
+        start_submitted_flow(
+            ctx, session, flow_id=flow_id, kind="legality", title=values["title"], data=data
         )
 
     await services.db.run(submit)

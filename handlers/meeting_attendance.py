@@ -15,6 +15,7 @@ from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing, markdown_to
 from bot.router import CardContext, CardPayload, CardResult
 from bot.workflow import END_APPROVED, END_REJECTED, Choice, FlowDef, FlowView, Step
+from handlers.flow_submit import county_head
 from handlers.meeting_card import private, public, refresh_meeting_card
 from handlers.meeting_model import (
     ATTEND,
@@ -236,10 +237,6 @@ _CHOICES = {"attend": _attend, "leave": _leave, "substitute": _substitute, "obje
 # -- the decision flows around a meeting ----------------------------------------------------
 
 
-def _county_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
-    return [directory.sole("county_head").user_id]
-
-
 def _consulted(flow: FlowView, directory: OrgDirectory) -> list[str]:
     return list(flow.data.get("consulted", []))
 
@@ -272,7 +269,7 @@ def meeting_flows(services: Services) -> list[FlowDef]:
             (
                 Step(
                     "approve",
-                    _county_head,
+                    county_head,
                     (
                         Choice("approve", style="primary"),
                         Choice("reject", END_REJECTED, opinion_required=True, style="danger"),
@@ -286,7 +283,7 @@ def meeting_flows(services: Services) -> list[FlowDef]:
             (
                 Step(
                     "decide",
-                    _county_head,
+                    county_head,
                     (
                         Choice("move", END_APPROVED, style="primary"),
                         Choice("keep", END_APPROVED, opinion_required=True),

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.dialog import Form, FormField, close_dialog
+from bot.dialog import Form, FormField
 from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
@@ -16,6 +16,7 @@ from bot.workflow import END_APPROVED, END_RETURNED, Choice, FlowDef, FlowView, 
 from handlers import agenda_fields as fields
 from handlers.distribution import start_distribution
 from handlers.documents import DOCUMENTS
+from handlers.flow_submit import office_director, start_submitted_flow
 from handlers.meeting_card import refresh_meeting_card
 from handlers.meeting_decisions import is_office
 from handlers.meeting_model import MEETINGS, attendees, on_agenda
@@ -84,7 +85,6 @@ async def _submit_minutes(ctx: CommandContext, values: dict[str, Any]) -> list[O
             await services.files.fetch(body["file"]["download_code"], body["file"]["name"])
         ).to_doc()
         text = str(values.get("text") or "")
-    key = f"reply:{ctx.message.msg_id}:submitted"
 
     def submit(session: Session) -> None:
         meetings = session.collection(MEETINGS)
@@ -107,12 +107,13 @@ async def _submit_minutes(ctx: CommandContext, values: dict[str, Any]) -> list[O
             )
             for e in on_agenda(meeting)
         ]
-        doc, changes = services.workflow.start(
+        meeting["minutes_flow"] = flow_id
+        meetings.update(meeting["id"], meeting)
+        start_submitted_flow(
+            ctx,
             session,
             flow_id=flow_id,
             kind="minutes",
-            submitter=ctx.sender.user_id,
-            unit_id=ctx.sender.unit_id,
             title=meeting["title"],
             data={
                 "meeting": meeting["id"],
@@ -129,20 +130,6 @@ async def _submit_minutes(ctx: CommandContext, values: dict[str, Any]) -> list[O
                     ),
                 ],
             },
-        )
-        meeting["minutes_flow"] = flow_id
-        meetings.update(meeting["id"], meeting)
-        close_dialog(session, ctx.sender.user_id)
-        step = services.messages.label("steps.minutes", doc["step"]) if doc["step"] else ""
-        reply = ctx.text(
-            "request_submitted",
-            kind=services.messages.label("kinds", "minutes"),
-            number=flow_id,
-            title=meeting["title"],
-            step=step,
-        )
-        services.outbox.stage(
-            session, [*changes.outgoing, Outgoing(key, reply.kind, reply.payload)]
         )
 
     await services.db.run(submit)
@@ -166,10 +153,6 @@ async def start_minutes(ctx: CommandContext) -> list[Outgoing]:
     if not is_office(ctx.sender, ctx.services.directory):
         raise NotAuthorized("meeting_office_only")
     return await ctx.services.forms.begin(ctx, "minutes")
-
-
-def _director(flow: FlowView, directory: OrgDirectory) -> list[str]:
-    return [directory.sole("office_director").user_id]
 
 
 def _signer(flow: FlowView, directory: OrgDirectory) -> list[str]:
@@ -199,7 +182,7 @@ def minutes_flow(services: Services) -> FlowDef:
         (
             Step(
                 "review",
-                _director,
+                office_director,
                 (
                     Choice("pass", style="primary"),
                     Choice("return", END_RETURNED, opinion_required=True, style="danger"),

@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from bot.dialog import Form, FormField, close_dialog
+from bot.dialog import Form, FormField
 from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
@@ -37,6 +37,7 @@ from bot.workflow import (
     FlowView,
     Step,
 )
+from handlers.flow_submit import needs_signoff, start_submitted_flow, unit_head
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -55,11 +56,6 @@ _PERSONAL = ("县长", "书记", "主任", "领导", "同志")
 
 
 # -- assignment ----------------------------------------------------------------------
-
-
-def _unit_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
-    head = directory.unit_head(flow.unit_id)
-    return [head.user_id] if head else []
 
 
 def _cosigners(flow: FlowView, directory: OrgDirectory) -> list[str]:
@@ -86,10 +82,6 @@ def _leader_in_charge(flow: FlowView, directory: OrgDirectory) -> list[str]:
     return [leader.user_id]
 
 
-def _needs_signoff(flow: FlowView) -> bool:
-    return flow.data.get("unit_head") != flow.submitter
-
-
 def _has_departments(flow: FlowView) -> bool:
     return bool(flow.data.get("departments"))
 
@@ -102,12 +94,12 @@ def _chain(decide: Step, cosign_days: int) -> tuple[Step, ...]:
     return (
         Step(
             "signoff",
-            _unit_head,
+            unit_head,
             (
                 Choice("sign", style="primary"),
                 Choice("return", END_RETURNED, opinion_required=True, style="danger"),
             ),
-            applies=_needs_signoff,
+            applies=needs_signoff,
         ),
         Step(
             "cosign",
@@ -339,34 +331,13 @@ async def _submit(ctx: CommandContext, values: dict[str, Any], kind: str) -> lis
     }
     now = services.clock.now()
     prefix = "QS" if kind == "request" else "BG"
-    reply_key = f"reply:{ctx.message.msg_id}:submitted"
-    kind_name = services.messages.label("kinds", kind)
 
     def submit(session: Session) -> None:
         number = session.counter_next(f"{kind}:{now.year}")
         flow_id = f"{prefix}{now.year}-{number:04d}"
-        doc, changes = services.workflow.start(
-            session,
-            flow_id=flow_id,
-            kind=kind,
-            submitter=sender.user_id,
-            unit_id=sender.unit_id,
-            title=values["title"],
-            data=data,
+        start_submitted_flow(
+            ctx, session, flow_id=flow_id, kind=kind, title=values["title"], data=data
         )
-        close_dialog(session, sender.user_id)
-        first = services.workflow.flow_def(kind).step(doc["step"]) if doc["step"] else None
-        step_name = services.messages.label(f"steps.{kind}", first.id) if first else ""
-        reply = ctx.text(
-            "request_submitted",
-            kind=kind_name,
-            number=flow_id,
-            title=values["title"],
-            step=step_name,
-        )
-        reply = Outgoing(reply_key, reply.kind, reply.payload)
-        # The reply is staged with the flow: a resumed message cannot submit twice.
-        services.outbox.stage(session, [*changes.outgoing, reply])
 
     await services.db.run(submit)
     services.outbox.wake()
