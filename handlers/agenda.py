@@ -30,7 +30,6 @@ from bot.workflow import (
     END_APPROVED,
     END_DEFERRED,
     END_REJECTED,
-    END_RETURNED,
     FLOWS,
     Choice,
     FlowDef,
@@ -38,7 +37,7 @@ from bot.workflow import (
     Step,
 )
 from handlers.document_query import may_see, query_document
-from handlers.flow_submit import needs_signoff, office_director, unit_head
+from handlers.flow_submit import RETURN, SIGNOFF, office_director, unit_head
 from handlers.meeting_model import MEETINGS, attendees, starts_at
 from handlers.meeting_moves import attach, entry_for, move_on
 from handlers.requests import SUBMITTING_KINDS
@@ -99,9 +98,6 @@ def _proposer_differs(flow: FlowView) -> bool:
     return flow.data.get("proposer") != flow.data.get("decider")
 
 
-RETURN = Choice("return", END_RETURNED, opinion_required=True, style="danger")
-
-
 def agenda_flow(services: Services) -> FlowDef:
     days = services.config.rules.cosign_working_days
 
@@ -115,12 +111,7 @@ def agenda_flow(services: Services) -> FlowDef:
     return FlowDef(
         "agenda",
         (
-            Step(
-                "signoff",
-                unit_head,
-                (Choice("sign", style="primary"), RETURN),
-                applies=needs_signoff,
-            ),
+            SIGNOFF,
             Step(
                 "cosign",
                 _cosigners,

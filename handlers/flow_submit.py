@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.dialog import close_dialog
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
-from bot.workflow import FlowView
+from bot.workflow import END_RETURNED, Choice, FlowView, Step
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -71,3 +71,12 @@ def office_director(flow: FlowView, directory: OrgDirectory) -> list[str]:
 
 def county_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
     return [directory.sole("county_head").user_id]
+
+
+# Returned to the submitter with a reason; he submits anew.
+RETURN = Choice("return", END_RETURNED, opinion_required=True, style="danger")
+
+# 第六十九条: what a unit submits is signed off by its responsible person first.
+SIGNOFF = Step(
+    "signoff", unit_head, (Choice("sign", style="primary"), RETURN), applies=needs_signoff
+)

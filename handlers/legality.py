@@ -14,9 +14,9 @@ from bot.dialog import Form, FormField, close_dialog
 from bot.errors import NotAuthorized, UserFacingError
 from bot.outgoing import Outgoing, file_to, markdown_to
 from bot.router import CommandContext
-from bot.workflow import END_REJECTED, END_RETURNED, FLOWS, Choice, FlowDef, FlowView, Step
+from bot.workflow import END_REJECTED, FLOWS, Choice, FlowDef, FlowView, Step
 from handlers import agenda_fields as fields
-from handlers.flow_submit import needs_signoff, start_submitted_flow, unit_head
+from handlers.flow_submit import SIGNOFF, start_submitted_flow
 from handlers.requests import SUBMITTING_KINDS
 
 if TYPE_CHECKING:
@@ -38,15 +38,7 @@ def legality_flow() -> FlowDef:
     return FlowDef(
         "legality",
         (
-            Step(
-                "signoff",
-                unit_head,
-                (
-                    Choice("sign", style="primary"),
-                    Choice("return", END_RETURNED, opinion_required=True, style="danger"),
-                ),
-                applies=needs_signoff,
-            ),
+            SIGNOFF,
             Step(
                 "review",
                 _legal_bureau,

@@ -46,6 +46,19 @@ class MeetingAct(CardPayload):
     substitute: str | None = None
 
 
+@dataclass
+class Click:
+    """One attendee's answer on the meeting card, inside the storage call handling it."""
+
+    services: Services
+    session: Session
+    meeting: dict[str, Any]
+    user: str
+    note: str
+    substitute: str
+    now: datetime
+
+
 async def act_on_meeting(ctx: CardContext, payload: MeetingAct) -> CardResult:
     services = ctx.services
     if ctx.card.get("meeting") != payload.meeting:
@@ -68,7 +81,7 @@ async def act_on_meeting(ctx: CardContext, payload: MeetingAct) -> CardResult:
         handler = _CHOICES.get(payload.choice)
         if handler is None:
             raise UserFacingError("flow_bad_decision")
-        outgoing = handler(services, session, meeting, ctx.user_id, note, substitute, now)
+        outgoing = handler(Click(services, session, meeting, ctx.user_id, note, substitute, now))
         outgoing += refresh_meeting_card(services, session, meeting)
         services.outbox.stage(session, outgoing)
         return CardResult(
@@ -79,15 +92,8 @@ async def act_on_meeting(ctx: CardContext, payload: MeetingAct) -> CardResult:
     return await services.db.run(act)
 
 
-def _attend(
-    services: Services,
-    session: Session,
-    meeting: dict[str, Any],
-    user: str,
-    note: str,
-    substitute: str,
-    now: datetime,
-) -> list[Outgoing]:
+def _attend(c: Click) -> list[Outgoing]:
+    meeting, user, now = c.meeting, c.user, c.now
     previous = meeting["attendance"].get(user) or {}
     if previous.get("status") == LEAVE_PENDING:
         raise UserFacingError("meeting_leave_pending", number=previous.get("flow", ""))
@@ -95,16 +101,16 @@ def _attend(
     return []
 
 
-def _leave(
-    services: Services,
-    session: Session,
-    meeting: dict[str, Any],
-    user: str,
-    note: str,
-    substitute: str,
-    now: datetime,
-) -> list[Outgoing]:
+def _leave(c: Click) -> list[Outgoing]:
     """A leader who cannot attend asks the county head for leave (第六十三条)."""
+    services, session, meeting, user, note, now = (
+        c.services,
+        c.session,
+        c.meeting,
+        c.user,
+        c.note,
+        c.now,
+    )
     person = services.directory.person(user)
     if not is_leader(person):
         raise RuleViolation("meeting_unit_needs_substitute")
@@ -142,17 +148,17 @@ def _leave(
     return changes.outgoing
 
 
-def _substitute(
-    services: Services,
-    session: Session,
-    meeting: dict[str, Any],
-    user: str,
-    note: str,
-    substitute: str,
-    now: datetime,
-) -> list[Outgoing]:
+def _substitute(c: Click) -> list[Outgoing]:
     """A unit that cannot attend gives its reason and its substitute, filed with the
     office; the substitute's word counts as the unit's (第六十三条)."""
+    services, meeting, user, note, substitute, now = (
+        c.services,
+        c.meeting,
+        c.user,
+        c.note,
+        c.substitute,
+        c.now,
+    )
     if is_leader(services.directory.person(user)):
         raise RuleViolation("meeting_leader_asks_head")
     if not note or not substitute:
@@ -184,17 +190,10 @@ def _substitute(
     ]
 
 
-def _object(
-    services: Services,
-    session: Session,
-    meeting: dict[str, Any],
-    user: str,
-    note: str,
-    substitute: str,
-    now: datetime,
-) -> list[Outgoing]:
+def _object(c: Click) -> list[Outgoing]:
     """An objection to the agenda before the meeting (第五十六条): to the item's
     department and the office."""
+    services, meeting, user, note, now = c.services, c.meeting, c.user, c.note, c.now
     if meeting["state"] != "distributed":
         raise UserFacingError("meeting_agenda_not_out")
     if not note:

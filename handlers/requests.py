@@ -37,7 +37,7 @@ from bot.workflow import (
     FlowView,
     Step,
 )
-from handlers.flow_submit import needs_signoff, start_submitted_flow, unit_head
+from handlers.flow_submit import SIGNOFF, start_submitted_flow
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -92,15 +92,7 @@ def _fiscal(flow: FlowView) -> bool:
 
 def _chain(decide: Step, cosign_days: int) -> tuple[Step, ...]:
     return (
-        Step(
-            "signoff",
-            unit_head,
-            (
-                Choice("sign", style="primary"),
-                Choice("return", END_RETURNED, opinion_required=True, style="danger"),
-            ),
-            applies=needs_signoff,
-        ),
+        SIGNOFF,
         Step(
             "cosign",
             _cosigners,
