@@ -174,7 +174,7 @@ def _on_agenda(services: Services, session: Session, flow: dict[str, Any]) -> li
     meeting = session.collection(MEETINGS).get(data["meeting"]) if data.get("meeting") else None
     entry = entry_for(services, flow)
     kind = meeting["kind"] if meeting else str(data.get("meeting_kind") or "executive")
-    if meeting is None or meeting["state"] in ("held", "minuted"):
+    if meeting is None or meeting["state"] in ("held", "minuted", "cancelled"):
         return move_on(services, session, meeting, kind, entry, flow, "meeting_over")
     if meeting["state"] == "distributed" and not data.get("urgent"):
         return move_on(services, session, meeting, kind, entry, flow, "after_distribution")

@@ -49,6 +49,7 @@ from handlers.legality import (
     start_legality_doc,
 )
 from handlers.meeting_attendance import MeetingAct, act_on_meeting, meeting_flows
+from handlers.meeting_cancel import cancel_meeting
 from handlers.meeting_card import MEETING_ACT
 from handlers.meeting_decisions import DECISION_FORM, is_office, start_decision
 from handlers.meeting_minutes import MINUTES_FORM, minutes_flow, start_minutes
@@ -78,6 +79,7 @@ COMMANDS: list[Command] = [
     Command("absences", ("外出", "外出情况", "谁外出"), list_absences, audience=may_see_absences),
     Command("meetings", ("会议", "会议安排", "近期会议"), list_meetings),
     Command("meeting_plan", ("安排会议",), start_planning, audience=may_plan),
+    Command("meeting_cancel", ("取消会议",), cancel_meeting, audience=is_office_director),
     Command("agenda", ("议题", "上会议题"), agenda_command),
     Command("legality", ("合法性审查",), start_legality),
     Command("legality_doc", ("审查意见书",), start_legality_doc, audience=is_legal_bureau),

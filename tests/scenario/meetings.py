@@ -64,9 +64,9 @@ def plan(control: Control, when: str, kind: str = "常务会议", extra: str = "
         DIRECTOR,
         f"安排会议\n会议类型：{kind}\n时间：{when}\n地点：县政府第一会议室\n{extra}".strip(),
     )
-    found = re.search(r"HY\d{4}-\d{4}", answer)
+    found = re.search(r"已安排会议 (HY\d{4}-\d{4})", answer)
     assert found, answer
-    return found.group(0)
+    return found.group(1)
 
 
 def item_form(meeting: str, title: str, **overrides: str) -> str:
@@ -91,9 +91,9 @@ def item_form(meeting: str, title: str, **overrides: str) -> str:
 
 def submit_item(control: Control, user: str, meeting: str, title: str, **overrides: str) -> str:
     answer = fill(control, user, item_form(meeting, title, **overrides))
-    found = re.search(r"YT\d{4}-\d{4}", answer)
+    found = re.search(r"已提交，编号 (YT\d{4}-\d{4})", answer)
     assert found, answer
-    return found.group(0)
+    return found.group(1)
 
 
 def act(control: Control, user: str, title: str, button: str, opinion: str = "") -> None:

@@ -10,12 +10,16 @@ from tests.scenario.meetings import (
     DIRECTOR,
     EDU_HEAD,
     EDU_STAFF,
+    ZHANG,
     count,
     fill,
     has,
     item_form,
     plan,
     set_clock,
+    submit_item,
+    through_office,
+    wait_meeting,
 )
 
 pytestmark = pytest.mark.sandbox_start("2026-11-30T08:00:00+08:00")
@@ -74,3 +78,29 @@ def test_item_form_refusals(sandbox: SandboxThread, control: Control, bot: BotPr
     partial = fill(control, EDU_STAFF, f"议题\n会议：{meeting}\n议题名称：关于某事项的议题")
     assert "还缺少" in partial and "内容摘要" in partial
     assert count(control, EDU_HEAD, "关于某事项的议题") == 0
+
+
+def test_cancelled_meeting_hands_its_items_to_the_next_one(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    first = plan(control, "2026-12-10 09:00")
+    title = "关于县第三中学宿舍楼改造的议题"
+    number = submit_item(control, EDU_STAFF, first, title)
+    through_office(control, title)
+    wait_meeting(control, DIRECTOR, lambda d: number in d["agenda"])
+    refused = fill(control, ADMIN, f"取消会议 {first}")
+    assert "办公室主任" in refused
+    answer = fill(control, DIRECTOR, f"取消会议 {first}")
+    assert "已取消会议" in answer and "1 个议题" in answer
+    has(control, ZHANG, "会议取消", first)
+    has(control, EDU_STAFF, "议题顺延", number, "因会议取消", "安排后自动列入")
+    wait_meeting(control, ZHANG, lambda d: d["status"] == "已取消" and d["can_act"] == "false")
+    # Its deadlines no longer fire.
+    set_clock(control, "2026-12-03T18:00:30+08:00")
+    # Planned again for another day, the waiting item joins by itself.
+    second = plan(control, "2026-12-17 09:00")
+    has(control, DIRECTOR, "已安排会议", second, "1 个待上会议题已自动列入")
+    wait_meeting(control, DIRECTOR, lambda d: second in d["fields"] and number in d["agenda"])
+    assert count(control, ADMIN, "议程已确定", first) == 0
+    state = fill(control, EDU_STAFF, f"议题 {number}")
+    assert second in state
