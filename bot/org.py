@@ -81,6 +81,12 @@ class OrgDirectory:
     def person(self, user_id: str) -> Person | None:
         return self._people.get(user_id)
 
+    def person_named(self, text: str) -> Person | None:
+        """The one person whose name (or user id) is ``text``; None if nobody or several."""
+        wanted = text.strip()
+        found = [p for p in self._people.values() if wanted in (p.name, p.user_id)]
+        return found[0] if len(found) == 1 else None
+
     def unit(self, unit_id: str) -> Unit | None:
         return self._units.get(unit_id)
 

@@ -38,7 +38,7 @@ from bot.workflow import (
 )
 from handlers.document_query import may_see, query_document
 from handlers.flow_submit import RETURN, SIGNOFF, office_director, unit_head
-from handlers.meeting_model import MEETINGS, attendees, starts_at
+from handlers.meeting_model import MEETINGS, attendees, stamp
 from handlers.meeting_moves import attach, entry_for, move_on
 from handlers.requests import SUBMITTING_KINDS
 
@@ -242,7 +242,7 @@ async def show_item(ctx: CommandContext) -> list[Outgoing]:
             "agenda_item_meeting",
             meeting=meeting["title"] if meeting else "",
             number=meeting["id"] if meeting else "",
-            when=f"{starts_at(meeting):%Y-%m-%d %H:%M}" if meeting else "",
+            when=stamp(meeting["start_ms"]) if meeting else "",
             status=label("agenda_entry_status", entry["status"]) if entry else "",
             waiting=bool(flow["data"].get("carry")),
             decision=label("meeting_decisions", decision["result"]) if decision else "",

@@ -4,10 +4,9 @@ them, the summary and the submission that starts the item's chain (handlers/agen
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import TZ
+from bot.clock import to_epoch_ms
 from bot.dialog import Form, FormField
 from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
@@ -15,7 +14,7 @@ from bot.router import CommandContext
 from bot.workflow import FLOWS
 from handlers import agenda_fields as fields
 from handlers.flow_submit import start_submitted_flow
-from handlers.meeting_model import MEETINGS, starts_at
+from handlers.meeting_model import MEETINGS, next_meeting, stamp
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -52,10 +51,6 @@ FORM_FIELDS = (
 )
 
 
-def _stamp(ms: int) -> str:
-    return f"{datetime.fromtimestamp(ms / 1000, TZ):%Y-%m-%d %H:%M}"
-
-
 def _check(ctx: CommandContext, values: Mapping[str, Any]) -> None:
     chosen = values["meeting"]
     if (values.get("normative") or values.get("major")) and "review" not in (
@@ -63,15 +58,20 @@ def _check(ctx: CommandContext, values: Mapping[str, Any]) -> None:
     ):
         raise RuleViolation("agenda_needs_legality_review")
     if chosen["late"] and not values.get("urgent"):
-        offer = chosen.get("next")
-        raise RuleViolation(
-            "agenda_late",
-            number=chosen["id"],
-            deadline=_stamp(chosen["deadline_ms"]),
-            next_number=offer["id"] if offer else "",
-            next_start=_stamp(offer["start_ms"]) if offer else "",
-            next_deadline=_stamp(offer["deadline_ms"]) if offer else "",
-        )
+        raise _too_late(chosen, chosen.get("next"))
+
+
+def _too_late(meeting: Mapping[str, Any], offer: Mapping[str, Any] | None) -> RuleViolation:
+    """Past the deadline the agenda is fixed (第五十四条): say when it closed, offer the next
+    meeting, or the urgent route."""
+    return RuleViolation(
+        "agenda_late",
+        number=meeting["id"],
+        deadline=stamp(meeting["deadline_ms"]),
+        next_number=offer["id"] if offer else "",
+        next_start=stamp(offer["start_ms"]) if offer else "",
+        next_deadline=stamp(offer["deadline_ms"]) if offer else "",
+    )
 
 
 def _material_text(ctx: CommandContext, value: Mapping[str, Any] | None, limit: int = 60) -> str:
@@ -92,7 +92,7 @@ def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, 
     rows = [
         (
             label("agenda", "meeting"),
-            f"{chosen['id']} {chosen['title']}（{_stamp(chosen['start_ms'])}）",
+            f"{chosen['id']} {chosen['title']}（{stamp(chosen['start_ms'])}）",
         ),
         (label("agenda", "title"), values["title"]),
     ]
@@ -172,15 +172,9 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         meeting = session.collection(MEETINGS).get(chosen["id"])
         if meeting is None or meeting["state"] not in ("planned", "locked", "distributed"):
             raise UserFacingError("agenda_meeting_over", number=chosen["id"])
-        if meeting["deadline_ms"] <= int(now.timestamp() * 1000) and not values.get("urgent"):
-            raise RuleViolation(
-                "agenda_late",
-                number=meeting["id"],
-                deadline=_stamp(meeting["deadline_ms"]),
-                next_number="",
-                next_start="",
-                next_deadline="",
-            )
+        if meeting["deadline_ms"] <= to_epoch_ms(now) and not values.get("urgent"):
+            # The deadline passed while the form was open (第五十四条).
+            raise _too_late(meeting, next_meeting(session, meeting["kind"], meeting["start_ms"]))
         decider = (
             meeting["chair"]
             if meeting["kind"] == "topical"
@@ -249,7 +243,7 @@ def _card_fields(
     directory = services.directory
     rows = [
         (word("meeting_number"), f"{meeting['id']} {meeting['title']}"),
-        (word("meeting_time"), f"{starts_at(meeting):%Y-%m-%d %H:%M}"),
+        (word("meeting_time"), stamp(meeting["start_ms"])),
         (label("agenda", "minutes"), word("minutes_value", minutes=values["minutes"])),
     ]
     flags = [

@@ -17,7 +17,7 @@ FLOW_ACT = "flow.act"
 SUMMARY_LIMIT = 600
 
 
-def _date_time(messages: Messages, ms: int) -> str:
+def date_time_text(messages: Messages, ms: int) -> str:
     moment = from_epoch_ms(ms)
     return messages.word(
         "date_time", year=moment.year, month=moment.month, day=moment.day, hm=f"{moment:%H:%M}"
@@ -79,7 +79,7 @@ class ApprovalCardView:
                 what = labels.label("done", decision)
             lines.append(
                 {
-                    "when": _date_time(labels, entry["at_ms"]),
+                    "when": date_time_text(labels, entry["at_ms"]),
                     "who": self._name(entry["user"]),
                     "for": self._name(entry.get("acting_for")),
                     "what": what,
@@ -108,7 +108,7 @@ class ApprovalCardView:
             first = min(dated, key=lambda a: a["deadline_ms"])
             deadline = messages.text(
                 "flow_deadline",
-                when=_date_time(messages, first["deadline_ms"]),
+                when=date_time_text(messages, first["deadline_ms"]),
                 provisional=bool(first.get("provisional")),
             )
         body = str(data.get("summary") or data.get("body") or "")

@@ -207,12 +207,12 @@ def _short_text(limit: int) -> Any:
 
 def _stand_in(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
     text = str(answer).strip()
-    found = [p for p in ctx.services.directory.all_people() if p.name == text or p.user_id == text]
-    if not found:
+    person = ctx.services.directory.person_named(text)
+    if person is None:
         raise UserFacingError("leave_unknown_person", name=text[:20])
-    if found[0].user_id == ctx.sender.user_id:
+    if person.user_id == ctx.sender.user_id:
         raise UserFacingError("leave_stand_in_self")
-    return found[0].user_id
+    return person.user_id
 
 
 def _number(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:

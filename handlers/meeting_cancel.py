@@ -13,7 +13,7 @@ from bot.router import CommandContext
 from bot.scheduler import cancel_reminders
 from bot.workflow import FLOWS
 from handlers.meeting_card import refresh_meeting_card
-from handlers.meeting_model import MEETINGS, UPCOMING, attendees, on_agenda, starts_at
+from handlers.meeting_model import MEETINGS, UPCOMING, attendees, on_agenda, stamp
 from handlers.meeting_moves import move_on
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ async def cancel_meeting(ctx: CommandContext) -> list[Outgoing]:
         entries = on_agenda(meeting)
         meeting["state"] = "cancelled"
         cancel_reminders(session, f"meeting:{number}:")
-        outgoing: list[Outgoing] = refresh_meeting_card(services, session, meeting)
+        outgoing: list[Outgoing] = []
         flows = session.collection(FLOWS)
         for entry in entries:
             flow = flows.get(entry["item"])
@@ -55,12 +55,12 @@ async def cancel_meeting(ctx: CommandContext) -> list[Outgoing]:
                 services, session, meeting, meeting["kind"], entry, flow, "meeting_cancelled"
             )
             flows.update(flow["id"], flow)
-        meetings.update(number, meeting)
+        outgoing += refresh_meeting_card(services, session, meeting)
         notice = services.messages.markdown(
             "meeting_cancelled",
             number=number,
             title=meeting["title"],
-            when=f"{starts_at(meeting):%Y-%m-%d %H:%M}",
+            when=stamp(meeting["start_ms"]),
             items=len(entries),
         )
         outgoing += [

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.cards import CARDS
-from bot.clock import TZ, to_epoch_ms
+from bot.clock import to_epoch_ms
 from bot.outgoing import Outgoing
+from handlers.flow_card import date_time_text
 from handlers.meeting_model import (
     ATTEND,
     LEAVE_PENDING,
+    MEETINGS,
     ON_LEAVE,
     SUBSTITUTE,
     agenda_minutes,
@@ -43,13 +44,6 @@ def meeting_card_id(meeting_id: str) -> str:
     return "gm" + hashlib.sha256(meeting_id.encode()).hexdigest()[:30]
 
 
-def _stamp(services: Services, ms: int) -> str:
-    moment = datetime.fromtimestamp(ms / 1000, TZ)
-    return services.messages.word(
-        "date_time", year=moment.year, month=moment.month, day=moment.day, hm=f"{moment:%H:%M}"
-    )
-
-
 def _name(services: Services, user_id: str) -> str:
     person = services.directory.person(user_id)
     return person.name if person else user_id
@@ -65,7 +59,7 @@ def meeting_rows(services: Services, meeting: Mapping[str, Any]) -> list[tuple[s
         rows.append((word("meeting_topic"), meeting["title"]))
     rows += [
         (word("meeting_kind"), label("meeting_kinds", meeting["kind"])),
-        (word("meeting_time"), _stamp(services, meeting["start_ms"])),
+        (word("meeting_time"), date_time_text(services.messages, meeting["start_ms"])),
         (word("meeting_place"), meeting["place"]),
         (word("meeting_chair"), _name(services, meeting["chair"])),
     ]
@@ -75,7 +69,7 @@ def meeting_rows(services: Services, meeting: Mapping[str, Any]) -> list[tuple[s
         )
     rows += [
         (word("meeting_members"), str(len(meeting["members"]))),
-        (word("meeting_deadline"), _stamp(services, meeting["deadline_ms"])),
+        (word("meeting_deadline"), date_time_text(services.messages, meeting["deadline_ms"])),
     ]
     return rows
 
@@ -212,7 +206,7 @@ def create_meeting_card(
     holders = attendees(meeting)
     meeting["delivered"] = holders
     session.collection(CARDS).insert({"id": card, "meeting": meeting["id"]})
-    session.collection("meetings").update(meeting["id"], meeting)
+    session.collection(MEETINGS).update(meeting["id"], meeting)
     return [
         Outgoing(
             f"{card}:create",
@@ -263,5 +257,5 @@ def refresh_meeting_card(
             },
         )
     )
-    session.collection("meetings").update(meeting["id"], meeting)
+    session.collection(MEETINGS).update(meeting["id"], meeting)
     return outgoing

@@ -149,6 +149,11 @@ def starts_at(meeting: Mapping[str, Any]) -> datetime:
     return from_epoch_ms(int(meeting["start_ms"]))
 
 
+def stamp(ms: int) -> str:
+    """A stored moment as chat texts show it (Beijing time)."""
+    return f"{from_epoch_ms(int(ms)):%Y-%m-%d %H:%M}"
+
+
 def next_meeting(
     session: Session, kind: str, after_ms: int, *, exclude: str | None = None
 ) -> dict[str, Any] | None:

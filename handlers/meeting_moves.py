@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bot.outgoing import Outgoing, markdown_to
 from bot.workflow import END_APPROVED, FLOWS
 from handlers.meeting_card import refresh_meeting_card
-from handlers.meeting_model import MEETINGS, next_meeting, starts_at
+from handlers.meeting_model import MEETINGS, next_meeting, stamp
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -81,7 +81,7 @@ def move_on(
         title=flow["title"],
         reason=messages.label("agenda_move_reasons", reason),
         target=target["id"] if target else "",
-        when=f"{starts_at(target):%Y-%m-%d %H:%M}" if target else "",
+        when=stamp(target["start_ms"]) if target else "",
     )
     for user in dict.fromkeys([flow["submitter"], entry["speaker"]]):
         outgoing.append(
@@ -121,7 +121,8 @@ def flag_absent_proposer(
     services: Services, session: Session, meeting: dict[str, Any], user_id: str
 ) -> list[Outgoing]:
     """The deputy head who proposed items will be absent: they are normally not studied
-    (第五十四条) and move to the next meeting; the county head may keep them."""
+    (第五十四条) and move to the next meeting; the county head may keep them. Changes
+    ``meeting`` in place; the caller refreshes its card, which stores it."""
     head = services.directory.sole("county_head")
     if user_id == head.user_id:
         return []
@@ -161,8 +162,7 @@ def flag_absent_proposer(
             },
         )
         outgoing += changes.outgoing
-    outgoing += refresh_meeting_card(services, session, meeting)
-    return outgoing
+    return outgoing  # the caller refreshes (and so stores) the meeting's card
 
 
 def keep_item(

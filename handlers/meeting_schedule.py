@@ -1,4 +1,5 @@
-"""A meeting's deadlines, run by the scheduler in the storage call that fires them:
+"""A meeting's deadlines, run by the scheduler in the storage call that fires them (each
+step changes the meeting in place; the card is refreshed and stored once afterwards):
 
 - ``meeting.lock`` — the submission deadline: the agenda is fixed (第五十四条);
 - ``meeting.distribute`` — the agenda and every item's materials go to all attendees
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,7 @@ from handlers.meeting_model import (
     expected_members,
     has_quorum,
     on_agenda,
+    stamp,
     starts_at,
 )
 from handlers.meeting_moves import flag_absent_proposer
@@ -62,7 +65,7 @@ def _common(services: Services, meeting: dict[str, Any]) -> dict[str, Any]:
     return {
         "number": meeting["id"],
         "title": meeting["title"],
-        "when": f"{starts_at(meeting):%Y-%m-%d %H:%M}",
+        "when": stamp(meeting["start_ms"]),
         "place": meeting["place"],
         "lines": agenda_lines(services, {**meeting, "agenda": on_agenda(meeting)}),
         "warnings": warnings(services, meeting),
@@ -81,7 +84,7 @@ def _lock(services: Services, session: Session, meeting: dict[str, Any]) -> list
         office_planners(services.directory),
         **_common(services, meeting),
     )
-    return outgoing + refresh_meeting_card(services, session, meeting)
+    return outgoing
 
 
 def _absent_proposers(
@@ -119,7 +122,7 @@ def _distribute(services: Services, session: Session, meeting: dict[str, Any]) -
             )
             for i, f in enumerate(entry.get("files", []))
         ]
-    return outgoing + refresh_meeting_card(services, session, meeting)
+    return outgoing
 
 
 def _eve(services: Services, session: Session, meeting: dict[str, Any]) -> list[Outgoing]:
@@ -148,7 +151,7 @@ def _eve(services: Services, session: Session, meeting: dict[str, Any]) -> list[
             total=total,
             **_common(services, meeting),
         )
-    return outgoing + refresh_meeting_card(services, session, meeting)
+    return outgoing
 
 
 def _soon(services: Services, session: Session, meeting: dict[str, Any]) -> list[Outgoing]:
@@ -177,7 +180,7 @@ def _start(services: Services, session: Session, meeting: dict[str, Any]) -> lis
         office_planners(services.directory),
         **_common(services, meeting),
     )
-    return outgoing + refresh_meeting_card(services, session, meeting)
+    return outgoing
 
 
 STEPS: dict[str, Step] = {
@@ -195,7 +198,11 @@ def meeting_actions(services: Services) -> dict[str, DeadlineAction]:
             meeting = session.collection(MEETINGS).get(str(action["meeting"]))
             if meeting is None:
                 return []
-            return step(services, session, meeting)
+            before = json.dumps(meeting, sort_keys=True)
+            outgoing = step(services, session, meeting)
+            if json.dumps(meeting, sort_keys=True) != before:  # one card update per step
+                outgoing += refresh_meeting_card(services, session, meeting)
+            return outgoing
 
         return run
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import TZ, to_epoch_ms
+from bot.clock import TZ, from_epoch_ms, to_epoch_ms
 from bot.dialog import Form, FormField, close_dialog
 from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing, markdown_to
@@ -30,6 +30,7 @@ from handlers.meeting_model import (
     observers_for,
     parse_when,
     propose_dates,
+    stamp,
 )
 from handlers.meeting_moves import adopt_carried_items
 
@@ -81,13 +82,8 @@ def _place(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
     return place
 
 
-def person_named(directory: OrgDirectory, name: str) -> Person | None:
-    found = [p for p in directory.all_people() if p.name == name.strip()]
-    return found[0] if len(found) == 1 else None
-
-
 def _chair(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    person = person_named(ctx.services.directory, str(answer))
+    person = ctx.services.directory.person_named(str(answer))
     if person is None:
         raise UserFacingError("meeting_unknown_person", name=str(answer).strip()[:20])
     if not person.roles & CHAIR_ROLES:
@@ -98,7 +94,7 @@ def _chair(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
 def _consult(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> list[str]:
     people: list[str] = []
     for name in [n for n in _SEPARATORS.split(str(answer)) if n]:
-        person = person_named(ctx.services.directory, name)
+        person = ctx.services.directory.person_named(name)
         if person is None:
             raise UserFacingError("meeting_unknown_person", name=name[:20])
         if not person.roles & {"deputy_head", "party_member", "executive_deputy", "county_head"}:
@@ -140,7 +136,7 @@ def deadlines(services: Services, start_ms: int) -> tuple[datetime, datetime]:
     """(item submission deadline, agenda distribution time) for a meeting start."""
     rules = services.config.rules
     calendar = services.calendar
-    start = datetime.fromtimestamp(start_ms / 1000, TZ)
+    start = from_epoch_ms(start_ms)
     last_day, _ = calendar.add_workdays(start.date(), -rules.agenda_deadline_working_days)
     send_day, _ = calendar.add_workdays(start.date(), -rules.agenda_distribution_working_days)
     return (
@@ -199,11 +195,11 @@ def _draft(
 
 
 def _schedule(session: Session, services: Services, meeting: dict[str, Any]) -> None:
-    start = datetime.fromtimestamp(meeting["start_ms"] / 1000, TZ)
+    start = from_epoch_ms(meeting["start_ms"])
     eve_day, _ = services.calendar.add_workdays(start.date(), -1)
     moments = {
-        "lock": datetime.fromtimestamp(meeting["deadline_ms"] / 1000, TZ),
-        "distribute": datetime.fromtimestamp(meeting["distribute_ms"] / 1000, TZ),
+        "lock": from_epoch_ms(meeting["deadline_ms"]),
+        "distribute": from_epoch_ms(meeting["distribute_ms"]),
         "eve": datetime.combine(eve_day, time(16, 0), TZ),
         "soon": start - timedelta(minutes=30),
         "start": start,
@@ -224,7 +220,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     key = f"reply:{ctx.message.msg_id}:planned"
 
     def plan(session: Session) -> None:
-        start = datetime.fromtimestamp(values["when"] / 1000, TZ)
+        start = from_epoch_ms(values["when"])
         seq = session.counter_next(f"meeting:{start.year}")
         meeting = _draft(services, values, chair, f"HY{start.year}-{seq:04d}", ctx.sender.user_id)
         if not meeting["title"]:
@@ -245,7 +241,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
             "meeting_planned",
             number=meeting["id"],
             title=meeting["title"],
-            deadline=_stamp(meeting["deadline_ms"]),
+            deadline=stamp(meeting["deadline_ms"]),
             carried=len(meeting["agenda"]),
         )
         services.outbox.stage(session, [*outgoing, Outgoing(key, reply.kind, reply.payload)])
@@ -274,10 +270,6 @@ def _consultation(services: Services, session: Session, meeting: dict[str, Any])
         },
     )
     return changes.outgoing
-
-
-def _stamp(ms: int) -> str:
-    return f"{datetime.fromtimestamp(ms / 1000, TZ):%Y-%m-%d %H:%M}"
 
 
 PLAN_FORM = Form(
