@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# START=2026-09-28T09:00+08:00 make demo starts the sandbox clock at that moment
+# (only for a new DATA folder: sandbox time never goes back).
 demo: $(STAMP)
-	$(BIN)/govbot sandbox --port $${PORT:-8600} --data $${DATA:-sandbox-data}
+	$(BIN)/govbot sandbox --port $${PORT:-8600} --data $${DATA:-sandbox-data} $${START:+--start "$$START"}
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.api_budget import ApiBudget
 from bot.calendar import WorkCalendar
 from bot.cards import CardDispatcher
 from bot.clock import Clock, OffsetClock, SystemClock
@@ -30,6 +31,7 @@ from bot.services import Services
 from bot.site import default_site_dir
 from bot.site_publisher import SitePublisher
 from bot.stream import StreamSupervisor
+from handlers.api_notices import budget_notifier
 from handlers.read_tracking import ReadTracker, read_check_interval
 from handlers.routes import CARD_ACTIONS, COMMANDS, JOBS
 from messages.render import Messages
@@ -70,6 +72,7 @@ class App:
     http: httpx.AsyncClient  # downloads and the sandbox clock; DingTalk calls use `client`
     read_tracker: ReadTracker  # polls who has read distributed documents (needs `client`)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    budget: ApiBudget | None = None  # the monthly DingTalk API count (stored at shutdown)
 
 
 async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> App:
@@ -79,6 +82,13 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
     messages = Messages()
     router = Router(COMMANDS, CARD_ACTIONS, has_description=messages.has_command_text)
     db = await Database.open(options.data_dir)
+    budget = ApiBudget(
+        db,
+        clock,
+        monthly_quota=config.dingtalk.monthly_api_quota,
+        warn_ratio=config.dingtalk.api_quota_warn_ratio,
+    )
+    await budget.load()
     client = DingTalkClient(
         DingTalkCredentials(
             app_key=secrets.app_key,
@@ -91,6 +101,7 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         api_base=config.dingtalk.api_base,
         oapi_base=config.dingtalk.oapi_base,
         secret_sink=register_secret,  # tokens and tickets are masked in every log line
+        observer=budget,  # counts every call against the monthly quota
     )
     services = Services(
         config=config,
@@ -101,7 +112,10 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         db=db,
         router=router,
     )
-    outbox = Outbox(db, client, clock, files_root=options.data_dir)
+    outbox = Outbox(
+        db, client, clock, files_root=options.data_dir, messages=messages, budget=budget
+    )
+    budget.attach(budget_notifier(services, outbox), outbox.wake)
     deadline_actions = wire_domain(services, outbox)
     inbound = InboundPipeline(services, outbox)
     cards = CardDispatcher(services, outbox)
@@ -126,7 +140,7 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
     site = SitePublisher(db, options.site_folder, config.county.name)
     services.site_changed = site.request
     read_tracker = ReadTracker(
-        services, client, interval_s=read_check_interval(options.scan_interval_s)
+        services, client, interval_s=read_check_interval(options.scan_interval_s), budget=budget
     )
     return App(
         services,
@@ -141,6 +155,7 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         clock,
         http,
         read_tracker,
+        budget=budget,
     )
 
 
@@ -193,6 +208,11 @@ async def _shutdown(app: App) -> None:
             await app.scheduler.shutdown()
             await app.inbound.drain()
             await app.outbox.drain(budget_s=1.0)
+    if app.budget is not None:
+        try:
+            await app.budget.flush()
+        except Exception:
+            log.exception("storing the API budget at shutdown failed")
     await app.client.aclose()
     await app.http.aclose()
     await app.services.db.close()

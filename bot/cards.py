@@ -12,6 +12,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from bot.card_buttons import ACTION_PARAM
 from bot.clock import to_epoch_ms
 from bot.errors import UserFacingError
 from bot.outgoing import Outgoing, text_to
@@ -40,6 +41,17 @@ def _json_obj(raw: Any) -> dict[str, Any]:
             return {}
         return value if isinstance(value, dict) else {}
     return {}
+
+
+def dispatch_key(params: dict[str, Any], action_ids: Any) -> str:
+    """What a click means: the ``action`` param a card-platform button binds (its
+    actionId is normally empty); a button with its own actionId is still understood."""
+    action = params.get(ACTION_PARAM)
+    if isinstance(action, str) and action:
+        return action
+    if isinstance(action_ids, list) and action_ids and isinstance(action_ids[0], str):
+        return action_ids[0]
+    return ""
 
 
 def click_key(out_track_id: str, user_id: str, action_id: str, params: dict[str, Any]) -> str:
@@ -85,10 +97,9 @@ class CardDispatcher:
         corp_id = str(data.get("corpId") or "")
         content = _json_obj(data.get("content"))
         private = _json_obj(content.get("cardPrivateData"))
-        action_ids = private.get("actionIds")
-        action_id = str(action_ids[0]) if isinstance(action_ids, list) and action_ids else ""
         params = private.get("params") if isinstance(private.get("params"), dict) else {}
         assert isinstance(params, dict)
+        action_id = dispatch_key(params, private.get("actionIds"))
         expected_corp = self._services.config.dingtalk.corp_id
         if not out_track_id or not user_id or (expected_corp and corp_id != expected_corp):
             log.warning("card callback rejected: missing ids or foreign corp")

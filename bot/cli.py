@@ -1,4 +1,5 @@
-"""``govbot`` command line: run, sandbox, check-config, site build, export."""
+"""``govbot`` command line: run, sandbox, check-config, doctor, import-org, site build,
+export."""
 
 from __future__ import annotations
 
@@ -11,19 +12,27 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.config import ConfigError, check_config, load_config, load_secrets
-from bot.redact import install_redaction
+from bot.api_scopes import scope_in_text
+from bot.clock import TZ, SystemClock
+from bot.config import ConfigError, Secrets, check_config, load_config, load_secrets
+from bot.config_schema import DEFAULT_API_BASE, DEFAULT_OAPI_BASE
+from bot.redact import install_redaction, register_secret
 from bot.site import default_site_dir
 from messages.render import Messages
 from storage.database import Database
 from storage.errors import StorageError
 
+if TYPE_CHECKING:
+    from bot.dingtalk_admin import DingTalkAdminClient
+
+EXIT_FAILED = 1  # doctor: a check failed; import-org: DingTalk refused
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
+ADMIN_RETRIES = 3  # doctor / import-org: a few retries, then report
 
 DEFAULT_CONFIG = Path("govbot.toml")
 DEFAULT_DATA = Path("govbot-data")
@@ -89,11 +98,153 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def _parse_start(text: str) -> datetime | None:
+    """``--start``: an ISO moment; without a timezone it is Beijing time."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=TZ)
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from sandbox.launcher import run_sandbox
 
+    start = None
+    if args.start:
+        start = _parse_start(args.start)
+        if start is None:
+            _say(Messages().text("cli_sandbox_start", part="bad", value=args.start), error=True)
+            return EXIT_CONFIG
     _setup_logging()
-    return run_sandbox(port=args.port, data_dir=Path(args.data), config_path=args.config)
+    return run_sandbox(
+        port=args.port, data_dir=Path(args.data), config_path=args.config, start=start
+    )
+
+
+def _admin_client(
+    secrets: Secrets, *, corp_id: str, api_base: str, oapi_base: str
+) -> DingTalkAdminClient:
+    """The OpenAPI client of the administration commands: few retries, quiet log."""
+    from bot.dingtalk import DingTalkCredentials
+    from bot.dingtalk_admin import DingTalkAdminClient
+
+    logging.basicConfig(
+        level=os.environ.get("GOVBOT_LOG_LEVEL", "ERROR"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    install_redaction([secrets.app_secret])
+    return DingTalkAdminClient(
+        DingTalkCredentials(
+            app_key=secrets.app_key,
+            app_secret=secrets.app_secret,
+            robot_code=secrets.robot_code,
+            agent_id=secrets.agent_id,
+            corp_id=corp_id,
+        ),
+        clock=SystemClock(),
+        api_base=api_base,
+        oapi_base=oapi_base,
+        max_retries=ADMIN_RETRIES,
+        backoff_base=0.5,
+        backoff_cap=2.0,
+        secret_sink=register_secret,
+    )
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bot.app import with_endpoint
+    from bot.doctor import Doctor, DoctorReport, render_report
+
+    messages = Messages()
+    try:
+        config = with_endpoint(load_config(Path(args.config)), args.endpoint)
+        secrets = load_secrets(os.environ)
+    except ConfigError as error:
+        _say(
+            messages.text("cli_config_problems", path=str(args.config), problems=error.problems),
+            error=True,
+        )
+        return EXIT_CONFIG
+
+    async def main() -> DoctorReport:
+        async with _admin_client(
+            secrets,
+            corp_id=config.dingtalk.corp_id,
+            api_base=config.dingtalk.api_base,
+            oapi_base=config.dingtalk.oapi_base,
+        ) as client:
+            return await Doctor(config, secrets, client, messages).run()
+
+    report = asyncio.run(main())
+    _say(
+        render_report(
+            messages, report, config_path=str(args.config), config=config, secrets=secrets
+        )
+    )
+    return 0 if report.passed else EXIT_FAILED
+
+
+def cmd_import_org(args: argparse.Namespace) -> int:
+    from bot.dingtalk_errors import DingTalkError
+    from bot.import_org import fetch_org, render_skeleton
+
+    messages = Messages()
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        _say(messages.text("cli_import_result", part="exists", out=str(out)), error=True)
+        return EXIT_CONFIG
+    try:
+        secrets = load_secrets(os.environ)
+    except ConfigError as error:
+        _say(
+            messages.text("cli_config_problems", path="", problems=error.problems),
+            error=True,
+        )
+        return EXIT_CONFIG
+    api_base = args.endpoint or DEFAULT_API_BASE
+    oapi_base = args.endpoint or DEFAULT_OAPI_BASE
+
+    async def main() -> str:
+        async with _admin_client(
+            secrets, corp_id=args.corp_id or "", api_base=api_base, oapi_base=oapi_base
+        ) as client:
+            org = await fetch_org(client, args.root_dept)
+        return render_skeleton(messages, org, corp_id=args.corp_id or "", source=oapi_base)
+
+    try:
+        text = asyncio.run(main())
+    except DingTalkError as error:
+        _say(
+            messages.text(
+                "cli_import_result",
+                part="failed",
+                code=error.code,
+                message=error.message,
+                scope=getattr(error, "scope", "") or scope_in_text(error.message),
+            ),
+            error=True,
+        )
+        return EXIT_FAILED
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        tmp.write_text(text + "\n", encoding="utf-8")
+        tmp.replace(out)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        _say(
+            messages.text(
+                "cli_import_result",
+                part="unwritable",
+                out=str(out),
+                detail=error.strerror or str(error),
+            ),
+            error=True,
+        )
+        return EXIT_CONFIG
+    problems = check_config(out)
+    _say(messages.text("cli_import_result", part="done", out=str(out), problems=len(problems)))
+    return 0
 
 
 def cmd_site_build(args: argparse.Namespace) -> int:
@@ -323,6 +474,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    texts = Messages()
     parser = argparse.ArgumentParser(prog="govbot", description="County government DingTalk bot")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -344,7 +496,39 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8600)
     sandbox.add_argument("--data", default="sandbox-data")
     sandbox.add_argument("--config", default=None, help="organisation (default: the demo)")
+    sandbox.add_argument(
+        "--start",
+        metavar="2026-09-28T09:00+08:00",
+        help=texts.text("cli_sandbox_start", part="help"),
+    )
     sandbox.set_defaults(func=cmd_sandbox)
+
+    doctor = sub.add_parser(
+        "doctor",
+        help=texts.text("cli_doctor_help", part="command"),
+        description=texts.text("cli_doctor_help", part="description"),
+    )
+    doctor.add_argument(
+        "--config", default=str(DEFAULT_CONFIG), help=texts.text("cli_doctor_help", part="config")
+    )
+    doctor.add_argument("--endpoint", help=texts.text("cli_doctor_help", part="endpoint"))
+    doctor.set_defaults(func=cmd_doctor)
+
+    import_org = sub.add_parser(
+        "import-org",
+        help=texts.text("cli_import_help", part="command"),
+        description=texts.text("cli_import_help", part="description"),
+    )
+    import_org.add_argument("--out", required=True, help=texts.text("cli_import_help", part="out"))
+    import_org.add_argument(
+        "--root-dept", type=int, default=1, help=texts.text("cli_import_help", part="root_dept")
+    )
+    import_org.add_argument("--corp-id", help=texts.text("cli_import_help", part="corp_id"))
+    import_org.add_argument("--endpoint", help=texts.text("cli_doctor_help", part="endpoint"))
+    import_org.add_argument(
+        "--force", action="store_true", help=texts.text("cli_import_help", part="force")
+    )
+    import_org.set_defaults(func=cmd_import_org)
 
     site = sub.add_parser("site", help="the public government website (第七十八条)")
     site_sub = site.add_subparsers(dest="site_command", required=True)

@@ -32,17 +32,47 @@ class SystemClock:
 
 
 class OffsetClock:
-    """Real time shifted by an offset that can be changed while running."""
+    """Real time shifted by an offset that can be changed while running.
+
+    In sandbox mode it follows the sandbox's movable time by polling, so right after the
+    sandbox time jumps it lags until the next poll. :meth:`observe` closes that gap: a
+    message stamped by the sandbox (``createAt``) proves its time has been reached.
+    """
 
     def __init__(self, offset: timedelta = timedelta(0)) -> None:
         self.offset = offset
+        self._seen: datetime | None = None  # the latest moment known to have passed
 
     def now(self) -> datetime:
         return datetime.now(TZ) + self.offset
 
     def follow(self, remote_now: datetime) -> None:
-        """Adopt another clock's reading (e.g. the sandbox's) as the current time."""
+        """Adopt another clock's reading (e.g. the sandbox's) as the current time.
+
+        A reading older than a moment already observed (a poll answered just before a
+        jump and received after it) does not take the clock back before that moment.
+        """
+        if self._seen is not None and remote_now < self._seen:
+            remote_now = self._seen
         self.offset = remote_now - datetime.now(TZ)
+
+    def observe(self, moment: datetime) -> None:
+        """``moment`` has passed on the followed clock: never read earlier than it."""
+        if self._seen is None or moment > self._seen:
+            self._seen = moment
+        if moment > self.now():
+            self.offset = moment - datetime.now(TZ)
+
+
+def observe(clock: Clock, moment: datetime) -> None:
+    """Tell a following clock that ``moment`` has passed (e.g. a message's server time).
+
+    Only the sandbox's :class:`OffsetClock` adopts it. The system clock of a real
+    deployment is never moved by what a message claims; there DingTalk's servers and the
+    host agree to within seconds, and nothing depends on a few seconds.
+    """
+    if isinstance(clock, OffsetClock):
+        clock.observe(moment)
 
 
 class FixedClock:

@@ -24,6 +24,8 @@ from typing import Any
 from bot.config_schema import (
     CHILD_KINDS,
     DEFAULT_API_BASE,
+    DEFAULT_API_QUOTA_WARN_RATIO,
+    DEFAULT_MONTHLY_API_QUOTA,
     DEFAULT_OAPI_BASE,
     DEFAULT_TODO_LINK,
     HEADED_KINDS,
@@ -124,7 +126,14 @@ _PERSON_KEYS = (
 _UNIT_KEYS = ("id", "name", "kind", "head", "parent", "roles", "county_managed")
 _GROUP_KEYS = ("conversation_id", "name", "members", "purpose")
 _AB_KEYS = ("pairs",)
-_DINGTALK_KEYS = ("api_base", "oapi_base", "corp_id", "todo_link")
+_DINGTALK_KEYS = (
+    "api_base",
+    "oapi_base",
+    "corp_id",
+    "todo_link",
+    "monthly_api_quota",
+    "api_quota_warn_ratio",
+)
 _YEAR_KEYS = ("holidays", "workdays", "complete")
 # Card templates the bot sends (messages/cards/<key>.json).
 REQUIRED_CARDS = ("approval", "notice", "meeting")
@@ -266,6 +275,12 @@ class _Where:
 
 # --------------------------------------------------------------------------------------
 # Messages
+
+
+def _ratio_text(value: object) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return _type_name(value)
 
 
 def _type_name(value: object) -> str:
@@ -607,6 +622,7 @@ class _Loader:
         corp_id = self.get_str(
             table, where, "corp_id", what="钉钉企业 CorpId，在开发者后台首页可见"
         )
+        quota, ratio = self.load_api_quota(table, where)
         if corp_id is None:
             return None
         return DingTalkSettings(
@@ -614,7 +630,32 @@ class _Loader:
             oapi_base=bases["oapi_base"],
             corp_id=corp_id,
             todo_link=bases["todo_link"],
+            monthly_api_quota=quota,
+            api_quota_warn_ratio=ratio,
         )
+
+    def load_api_quota(self, table: Mapping[str, Any], where: _Where) -> tuple[int, float]:
+        """``monthly_api_quota`` (a positive integer) and ``api_quota_warn_ratio`` (a
+        number above 0 and at most 1)."""
+        quota = table.get("monthly_api_quota", DEFAULT_MONTHLY_API_QUOTA)
+        if isinstance(quota, bool) or not isinstance(quota, int) or quota <= 0:
+            self.report(
+                where,
+                "monthly_api_quota",
+                "“monthly_api_quota”（钉钉每月接口调用额度）应为正整数（不加引号），"
+                f"标准版为 10000，实际是{_type_name(quota)}。",
+            )
+            quota = DEFAULT_MONTHLY_API_QUOTA
+        ratio = table.get("api_quota_warn_ratio", DEFAULT_API_QUOTA_WARN_RATIO)
+        if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio <= 1:
+            self.report(
+                where,
+                "api_quota_warn_ratio",
+                "“api_quota_warn_ratio”（额度提醒比例）应为大于 0、不超过 1 的小数，"
+                f"例如 0.8，实际是{_ratio_text(ratio)}。",
+            )
+            ratio = DEFAULT_API_QUOTA_WARN_RATIO
+        return int(quota), float(ratio)
 
     def load_rules(self) -> RuleParams:
         where = _Where("rules")

@@ -120,6 +120,8 @@ REQUIRED_DOC_PREFIXES: Mapping[str, str] = {
 DEFAULT_API_BASE = "https://api.dingtalk.com"
 DEFAULT_TODO_LINK = "https://www.dingtalk.com/"
 DEFAULT_OAPI_BASE = "https://oapi.dingtalk.com"
+DEFAULT_MONTHLY_API_QUOTA = 10_000
+DEFAULT_API_QUOTA_WARN_RATIO = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +211,11 @@ class DingTalkSettings:
     # Where a DingTalk to-do's "详情" opens (DingTalk requires one); the flow number is
     # appended as ?flow=... so an office H5 page can show it.
     todo_link: str = DEFAULT_TODO_LINK
+    # The organisation's monthly DingTalk API call quota (standard edition: 10,000) and the
+    # share of it at which non-essential calls (read-status checks, to-dos) stop and the
+    # office is told (bot/api_budget.py).
+    monthly_api_quota: int = DEFAULT_MONTHLY_API_QUOTA
+    api_quota_warn_ratio: float = DEFAULT_API_QUOTA_WARN_RATIO
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import to_epoch_ms
+from bot.clock import Clock, to_epoch_ms
 from bot.errors import UserFacingError
 from bot.outgoing import Outgoing
 
@@ -27,6 +27,7 @@ CANCEL_WORDS = {"取消", "退出", "cancel"}
 CONFIRM_WORDS = {"确认", "确定", "提交", "是"}
 # A form left alone this long is forgotten (the user is told when he comes back).
 DIALOG_TTL = timedelta(hours=12)
+DIALOG_TTL_MS = int(DIALOG_TTL.total_seconds() * 1000)
 _LINE = re.compile(r"^\s*([^：:\n]{1,12})\s*[：:]\s*(.*)$")
 
 
@@ -113,11 +114,21 @@ class Forms:
         if state is None or state.get("closed"):
             return None
         form = self._forms.get(state["form"])
-        now_ms = to_epoch_ms(ctx.services.clock.now())
-        if form is None or now_ms - state["updated_ms"] > DIALOG_TTL.total_seconds() * 1000:
+        if form is None:
             await self._close(ctx)
             return None
         text = (ctx.message.text or "").strip()
+        if idle_ms(state, ctx.message.created_ms, ctx.services.clock) > DIALOG_TTL_MS:
+            await self._close(ctx)
+            if ctx.services.router.match(text) is not None:
+                return None  # a command: answered as such
+            return [
+                ctx.text(
+                    "form_expired",
+                    form=self._texts[form.id]["_name"],
+                    hours=int(DIALOG_TTL.total_seconds() // 3600),
+                )
+            ]
         matched = ctx.services.router.match(text)
         if matched is not None and not matched[1] and text not in CONFIRM_WORDS:
             return None  # a command word (帮助, 待办 …) is answered; the form stays open
@@ -231,6 +242,8 @@ class Forms:
             "values": values,
             "confirming": confirming,
             "updated_ms": now_ms,
+            # DingTalk's time stamp of the message that moved the form (0 if it had none).
+            "message_ms": ctx.message.created_ms,
             "closed": False,
         }
 
@@ -245,6 +258,21 @@ class Forms:
 
     async def _close(self, ctx: CommandContext) -> None:
         await ctx.services.db.run(lambda s: close_dialog(s, ctx.sender.user_id))
+
+
+def idle_ms(state: Mapping[str, Any], message_ms: int, clock: Clock) -> int:
+    """How long a stored form was left alone when a message arrives.
+
+    Measured between DingTalk's time stamps (``createAt``) of the message that last moved
+    the form and of this one: both come from the same clock, so neither the bot's lag
+    behind a sandbox clock that has just jumped nor a skew between the bot host and
+    DingTalk's servers can make a form expire early or live on. Forms stored without a
+    time stamp, or messages without one, fall back to the bot's clock.
+    """
+    last = int(state.get("message_ms") or 0)
+    if last > 0 and message_ms > 0:
+        return message_ms - last
+    return to_epoch_ms(clock.now()) - int(state.get("updated_ms") or 0)
 
 
 async def _parsed(

@@ -6,9 +6,15 @@ refreshed before expiry by the injected clock (single flight), one refresh on an
 invalid-token answer, bounded retries with exponential backoff and jitter, and DingTalk's
 error answers mapped to :mod:`bot.dingtalk_errors`.
 
-Retry policy: connect errors/timeouts (nothing was sent), 429 and 5xx are retried for
-every call. Errors after the request was sent (read timeout, reset) are retried only for
-idempotent calls; for robot messages and work notifications they raise
+Retry policy: connect errors/timeouts (nothing was sent), 429, QPS throttling (new API
+HTTP 403 ``Forbidden.AccessDenied.QpsLimitFor...``, oapi errcodes 90018/90019) and 5xx
+are retried for every call. Over the monthly quota (403 ``ApiCountLimitForOrg``, oapi
+90020) raises :class:`QuotaExhausted`; a missing scope (403
+``AccessTokenPermissionDenied``, oapi 60011) raises :class:`PermissionDenied` with the
+scope; neither is retried. An optional :class:`CallObserver` sees every attempt.
+
+Errors after the request was sent (read timeout, reset) are retried only for idempotent
+calls; for robot messages and work notifications they raise
 :class:`DingTalkAmbiguousError`, because the message may have been delivered.
 
 Never log URLs with query strings or request headers here: they carry tokens.
@@ -23,11 +29,12 @@ import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
 import httpx
 
+from bot.api_scopes import scope_for, scope_in_text
 from bot.clock import Clock
 from bot.dingtalk_errors import (
     DingTalkAmbiguousError,
@@ -36,10 +43,13 @@ from bot.dingtalk_errors import (
     DingTalkRateLimitedError,
     DingTalkRejectedError,
     DingTalkUnavailableError,
+    PermissionDenied,
+    QuotaExhausted,
 )
 
 __all__ = [
     "BatchSendResult",
+    "CallObserver",
     "DeliverResult",
     "DingTalkAmbiguousError",
     "DingTalkAuthError",
@@ -49,6 +59,8 @@ __all__ = [
     "DingTalkRateLimitedError",
     "DingTalkRejectedError",
     "DingTalkUnavailableError",
+    "PermissionDenied",
+    "QuotaExhausted",
     "ReadInfo",
     "RecallResult",
     "WorkNoticeResult",
@@ -75,9 +87,26 @@ _INVALID_TOKEN_CODES = frozenset({"InvalidAuthentication"})
 _AUTH_CODE_PREFIXES = ("invalidClientIdOrSecret", "AuthenticationFailed", "Forbidden.AccessDenied")
 # oapi errcodes.
 _OAPI_INVALID_TOKEN = frozenset({40014, 42001})
-_OAPI_AUTH = frozenset({40089, 40096, 40035, 40001, 60011})  # bad creds / no permission
-_OAPI_RATE_LIMITED = frozenset({90002, 90006, 90018})
+_OAPI_AUTH = frozenset({40089, 40096, 40035, 40001})  # bad credentials
+_OAPI_RATE_LIMITED = frozenset({90002, 90006, 90018, 90019})  # QPS / flow control
 _OAPI_BUSY = frozenset({-1})
+_OAPI_QUOTA = 90020  # the organisation's monthly call quota is used up
+_OAPI_NO_PERMISSION = 60011
+# New API, HTTP 403: over a QPS limit (retried like 429), over the monthly quota, and a
+# missing permission scope.
+_QPS_CODES = frozenset(
+    {"Forbidden.AccessDenied.QpsLimitForApi", "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"}
+)
+_QUOTA_CODE = "Forbidden.AccessDenied.ApiCountLimitForOrg"
+_PERMISSION_CODE = "Forbidden.AccessDenied.AccessTokenPermissionDenied"
+
+
+class CallObserver(Protocol):
+    """Sees every authenticated OpenAPI attempt (the API budget counts them)."""
+
+    def before_call(self, method: str, path: str) -> None: ...
+
+    def after_call(self, method: str, path: str, error: DingTalkError | None) -> None: ...
 
 
 # ---------------------------------------------------------------------------- results
@@ -231,7 +260,9 @@ class DingTalkClient:
         token_margin: timedelta = timedelta(minutes=5),
         rng: random.Random | None = None,
         secret_sink: Callable[[str], None] | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
+        self._observer = observer
         self._creds = creds
         self._clock = clock
         self._api_base = api_base.rstrip("/")
@@ -400,6 +431,9 @@ class DingTalkClient:
                     headers["x-acs-dingtalk-access-token"] = token
                 else:
                     query["access_token"] = token
+            observer = self._observer if auth is not None else None
+            if observer is not None:
+                observer.before_call(method, path)
             try:
                 response = await self._http.request(
                     method,
@@ -411,7 +445,17 @@ class DingTalkClient:
                     headers=headers,
                     timeout=self._timeout,
                 )
-                return self._check(host, response)
+                body = self._check(host, response)
+                if observer is not None:
+                    observer.after_call(method, path, None)
+                return body
+            except (QuotaExhausted, PermissionDenied) as exc:
+                if isinstance(exc, PermissionDenied) and not exc.scope:
+                    exc.scope = scope_for(method, path)
+                log.warning("DingTalk %s %s: %s", method, path, exc.code)
+                if observer is not None:
+                    observer.after_call(method, path, exc)
+                raise
             except _InvalidToken as exc:
                 if auth is None or refreshed:
                     raise DingTalkAuthError(
@@ -468,11 +512,16 @@ class DingTalkClient:
         message = str(body.get("message") or response.reason_phrase)
         if status == 401 or code in _INVALID_TOKEN_CODES:
             raise _InvalidToken(DingTalkAuthError(status, code, message, request_id))
-        if status == 429:
+        if status == 429 or code in _QPS_CODES:
             raise _Retry(
                 DingTalkRateLimitedError(status, code, message, request_id),
                 _retry_after(response),
             )
+        if code == _QUOTA_CODE:
+            raise QuotaExhausted(status, code, message, request_id)
+        if code == _PERMISSION_CODE:
+            scope = _required_scope(body) or scope_in_text(message)
+            raise PermissionDenied(status, code, message, request_id, scope=scope)
         if status >= 500:
             raise _Retry(DingTalkUnavailableError(status, code, message, request_id))
         if status == 403 or code.startswith(_AUTH_CODE_PREFIXES):
@@ -497,6 +546,11 @@ class DingTalkClient:
             raise _Retry(DingTalkRateLimitedError(status, code, message, request_id))
         if errcode in _OAPI_BUSY:
             raise _Retry(DingTalkUnavailableError(status, code, message, request_id))
+        if errcode == _OAPI_QUOTA:
+            raise QuotaExhausted(status, code, message, request_id)
+        if errcode == _OAPI_NO_PERMISSION:
+            scope = scope_in_text(message)
+            raise PermissionDenied(status, code, message, request_id, scope=scope)
         if errcode in _OAPI_AUTH:
             raise DingTalkAuthError(status, code, message, request_id)
         raise DingTalkRejectedError(status, code, message, request_id)
@@ -1037,6 +1091,15 @@ def _opt_int(value: object) -> int | None:
 
 def _opt_str(value: object) -> str | None:
     return str(value) if value else None
+
+
+def _required_scope(body: Json) -> str:
+    """The first scope of ``accessdenieddetail.requiredScopes`` ("" if absent)."""
+    detail = body.get("accessdenieddetail")
+    scopes = detail.get("requiredScopes") if isinstance(detail, dict) else None
+    if isinstance(scopes, list) and scopes and isinstance(scopes[0], str):
+        return scopes[0]
+    return ""
 
 
 def _retry_after(response: httpx.Response) -> float | None:

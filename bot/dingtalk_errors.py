@@ -61,3 +61,33 @@ class DingTalkAmbiguousError(DingTalkError):
     It is not retried automatically; the caller decides (e.g. check read status, or
     accept a possible duplicate).
     """
+
+
+class QuotaExhausted(DingTalkError):
+    """The organisation's monthly API call quota is used up.
+
+    New API: HTTP 403 ``Forbidden.AccessDenied.ApiCountLimitForOrg``; oapi: errcode 90020.
+    Not retried: every further call this month gets the same answer until the quota is
+    raised or the month turns.
+    """
+
+
+class PermissionDenied(DingTalkAuthError):
+    """The app lacks the permission scope this call needs (``scope``, e.g.
+    ``qyapi_robot_sendmsg``). New API: HTTP 403
+    ``Forbidden.AccessDenied.AccessTokenPermissionDenied`` (the scope in
+    ``accessdenieddetail.requiredScopes``); oapi: errcode 60011 (the scope named in
+    ``errmsg``). Never retried in a loop: an administrator has to grant it.
+    """
+
+    def __init__(
+        self,
+        status: int | None,
+        code: str,
+        message: str,
+        request_id: str | None = None,
+        *,
+        scope: str = "",
+    ) -> None:
+        super().__init__(status, code, message, request_id)
+        self.scope = scope

@@ -13,9 +13,15 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import to_epoch_ms
+from bot.clock import from_epoch_ms, observe, to_epoch_ms
 from bot.errors import UserFacingError
-from bot.incoming import MAX_COMMAND_CHARS, IncomingMessage, message_key, parse_incoming
+from bot.incoming import (
+    MAX_COMMAND_CHARS,
+    IncomingMessage,
+    message_key,
+    parse_incoming,
+    scrub_payload,
+)
 from bot.outgoing import Outgoing, text_to
 from bot.router import CommandContext
 
@@ -41,7 +47,12 @@ class InboundPipeline:
 
     async def accept(self, data: dict[str, Any], frame_message_id: str | None = None) -> bool:
         """Store a new message; False when it was seen before (a redelivery)."""
+        clean = scrub_payload(data)
+        if clean != data:
+            log.warning("chatbot message with lone UTF-16 surrogates; replaced by U+FFFD")
+        data = clean
         key = message_key(data, frame_message_id)
+        self._observe(parse_incoming(data, key))
         now_ms = to_epoch_ms(self._services.clock.now())
 
         def record(session: Session) -> bool:
@@ -92,8 +103,15 @@ class InboundPipeline:
             else:
                 self._senders[sender] = (lock, users - 1)
 
+    def _observe(self, message: IncomingMessage) -> None:
+        """The message's server time has passed: a following clock catches up at once
+        (sandbox mode, right after its time jumped); see :func:`bot.clock.observe`."""
+        if message.created_ms > 0:
+            observe(self._services.clock, from_epoch_ms(message.created_ms))
+
     async def _handle_in_order(self, key: str, data: dict[str, Any]) -> None:
-        message = parse_incoming(data, key)
+        message = parse_incoming(scrub_payload(data), key)
+        self._observe(message)
         try:
             outgoing = await self._respond(message)
         except Exception:
@@ -113,6 +131,14 @@ class InboundPipeline:
 
     async def _respond(self, message: IncomingMessage) -> list[Outgoing]:
         services = self._services
+        if message.is_group and services.directory.group(message.conversation_id) is None:
+            # How an office finds a group's openConversationId for [[groups]]: @ the bot
+            # in that group once and read this line (see docs/deploy.md).
+            log.info(
+                "group message from a group not in the config: conversation_id=%s title=%s",
+                message.conversation_id,
+                message.conversation_title,
+            )
         if not message.sender_id:
             log.warning("message %s has no sender; not routed", message.msg_id)
             return self._reply_anonymous(message, "no_sender")

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 # Longer texts are not commands; they are answered politely and not routed.
 MAX_COMMAND_CHARS = 4000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,29 @@ def _int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+def scrub_text(text: str) -> str:
+    """``text`` with every lone UTF-16 surrogate replaced by U+FFFD.
+
+    JSON allows escapes such as ``"\\ud800"`` that ``json.loads`` turns into code points
+    no UTF-8 text can hold: stored or sent on, they would fail every write and every
+    send. A split pair (high then low) is joined into its character.
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def scrub_payload(value: Any) -> Any:
+    """A decoded JSON value with :func:`scrub_text` applied to every string and key."""
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, dict):
+        return {scrub_payload(k): scrub_payload(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_payload(v) for v in value]
+    return value
 
 
 def message_key(data: dict[str, Any], frame_message_id: str | None = None) -> str:

@@ -3,6 +3,17 @@ DingTalk confirms. Failed sends are retried with backoff; a restart resumes; key
 staging idempotent. A send whose outcome is unknown (timeout after the request left) is
 parked as "uncertain" instead of being sent again, so nobody gets a message twice.
 
+API budget (bot/api_budget.py): DingTalk throttling (429, QPS 403) keeps an item pending
+and retries it with backoff for as long as it takes, never marking it failed. A
+``QuotaExhausted`` or ``PermissionDenied`` answer parks it (not an attempt): while a
+scope is denied, the items needing it wait (44 minutes, then one probe) and resume when
+a call of that scope succeeds again; after a quota refusal one probe goes out every 30
+minutes. To-dos are non-essential: while the budget is not ``ok`` (near or exhausted)
+they wait in the outbox and are created/completed when the budget allows again (next
+month at the latest); a to-do whose create never went out and whose completion is
+already queued is skipped (status ``skipped``): nobody needs a to-do that is already
+done.
+
 To-dos: ``todo_create`` stores ``{"id": sourceId, "task_id", "union_id"}`` in the
 ``todos`` collection in the same storage call that marks it sent; ``todo_done`` (same
 target ``todo:<sourceId>``, so it runs after the create) reads the task id from there.
@@ -12,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import re
@@ -20,18 +32,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.api_budget import NONESSENTIAL_RECHECK_MS, PARK_MS, QUOTA_PROBE_MS
+from bot.api_scopes import CARD_WRITE, ROBOT_SEND, TODO_WRITE, WORK_NOTICE
 from bot.clock import Clock, to_epoch_ms
 from bot.dingtalk import (
     DeliverResult,
     DingTalkAmbiguousError,
     DingTalkClient,
     DingTalkError,
+    DingTalkRateLimitedError,
     DingTalkRejectedError,
+    PermissionDenied,
+    QuotaExhausted,
 )
+from bot.files import file_type, pack, packed_name
 from bot.outgoing import Outgoing
 from storage.errors import ArchivedError
 
 if TYPE_CHECKING:
+    from bot.api_budget import ApiBudget
+    from messages.render import Messages
     from storage.database import Database
     from storage.session import Session
 
@@ -44,6 +64,26 @@ _BACKOFF_S = (2, 5, 15, 60, 180, 600, 1800)
 MAX_ATTEMPTS = len(_BACKOFF_S) + 1
 # DingTalk's answer to a second task with the same sourceId ("task exist").
 _TASK_EXISTS = re.compile(r"task\s*(already\s*)?exists?\b", re.IGNORECASE)
+# Throttled items are retried for as long as it takes, at most this far apart.
+_THROTTLED_MAX_S = 600
+# The permission scope each kind of item needs (files: robot send; the upload's
+# qyapi_base is always granted).
+_KIND_SCOPES = {
+    "oto": ROBOT_SEND,
+    "group": ROBOT_SEND,
+    "file": ROBOT_SEND,
+    "card": CARD_WRITE,
+    "card_update": CARD_WRITE,
+    "card_deliver": CARD_WRITE,
+    "work_notice": WORK_NOTICE,
+    "todo_create": TODO_WRITE,
+    "todo_done": TODO_WRITE,
+}
+NONESSENTIAL_KINDS = frozenset({"todo_create", "todo_done"})
+
+
+def kind_scope(kind: str) -> str:
+    return _KIND_SCOPES.get(kind, "")
 
 
 class _Unsendable(Exception):
@@ -68,8 +108,12 @@ class Outbox:
         *,
         concurrency: int = 8,
         files_root: Path | None = None,
+        messages: Messages | None = None,
+        budget: ApiBudget | None = None,
     ) -> None:
+        self._budget = budget  # quota levels and denied scopes (None: no budget)
         self._files_root = files_root  # where "file" items' paths are relative to
+        self._messages = messages  # renders the note that goes with a zipped file
         self._db = db
         self._client = client
         self._clock = clock
@@ -96,7 +140,7 @@ class Outbox:
                     "seq": seq,
                     "status": "pending",
                     "attempts": 0,
-                    "next_ms": now_ms,
+                    "next_ms": _throttled_start(outbox, item, now_ms),
                     "created_ms": now_ms,
                 }
             )
@@ -138,6 +182,7 @@ class Outbox:
         # One message at a time per target keeps each conversation in order.
         blocked = set(self._in_flight.values())
         next_wait = 1.0
+        skips: list[str] = []
         for row in rows:
             item = Outgoing.from_doc(row)
             if row["id"] in self._in_flight or item.target in blocked:
@@ -146,11 +191,33 @@ class Outbox:
             if row["next_ms"] > now_ms:
                 next_wait = min(next_wait, (row["next_ms"] - now_ms) / 1000)
                 continue
+            if item.kind == "card_update" and _superseded(rows, row):
+                skips.append(item.key)  # a later update of the same keys replaces it
+                continue
+            held = self._held(item, rows, skips)
+            if held is not None:
+                next_wait = min(next_wait, max(held - now_ms, 0) / 1000)
+                continue
             self._in_flight[item.key] = item.target
             task = asyncio.create_task(self._deliver(row, item))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        if skips:
+            await self._db.run(lambda s: _mark_skipped(s, skips))
         return max(next_wait, 0.05)
+
+    def _held(self, item: Outgoing, rows: list[dict[str, Any]], skips: list[str]) -> int | None:
+        """When the budget holds ``item`` back: the epoch ms to look again (``None``: send
+        it now). Queues a to-do that need never be sent in ``skips``."""
+        budget = self._budget
+        if budget is None:
+            return None
+        now_ms = to_epoch_ms(self._clock.now())
+        if item.kind in NONESSENTIAL_KINDS and not budget.allows_nonessential():
+            if item.kind == "todo_create" and _done_queued(rows, item):
+                skips.append(item.key)
+            return now_ms + NONESSENTIAL_RECHECK_MS
+        return budget.claim(kind_scope(item.kind))
 
     async def _deliver(self, row: dict[str, Any], item: Outgoing) -> None:
         try:
@@ -188,6 +255,28 @@ class Outbox:
         except _Unsendable as error:
             log.error("outbox %s cannot be sent: %s", item.key, error)
             return {"status": "failed", "attempts": attempts, "error": str(error)}, None
+        except (QuotaExhausted, PermissionDenied) as error:
+            # Parked, not an attempt: it goes out once the quota or permission is back.
+            wait_ms = QUOTA_PROBE_MS if isinstance(error, QuotaExhausted) else PARK_MS
+            parked = error.scope if isinstance(error, PermissionDenied) else "quota"
+            log.warning("outbox %s parked: %s (%s)", item.key, error.code, parked)
+            return {
+                "next_ms": now_ms + wait_ms,
+                "error": str(error.code),
+                "parked": parked,
+                **self._skip_delivered(item, error),
+            }, None
+        except DingTalkRateLimitedError as error:
+            # Throttled: DingTalk did not take it; try again later, never give up.
+            step = _BACKOFF_S[min(attempts, len(_BACKOFF_S)) - 1]
+            backoff = min(step, _THROTTLED_MAX_S) * (0.8 + 0.4 * random.random())
+            log.warning("outbox %s throttled (%s); retry in %.0fs", item.key, error.code, backoff)
+            return {
+                "attempts": attempts,
+                "next_ms": now_ms + int(backoff * 1000),
+                "error": str(error.code),
+                **self._skip_delivered(item, error),
+            }, None
         except DingTalkError as error:
             changes = self._skip_delivered(item, error)
             if attempts >= MAX_ATTEMPTS:
@@ -230,11 +319,35 @@ class Outbox:
             raise ValueError("file outside the data folder")
         content = await asyncio.to_thread(path.read_bytes)
         name = str(item.payload["name"])
-        media_id = await self._client.upload_media("file", name, content)
+        sent_as = packed_name(name)
+        if sent_as != name:  # DingTalk refuses this type: send it inside a zip
+            content = await asyncio.to_thread(pack, name, content, self._clock.now())
+        media_id = await self._client.upload_media("file", sent_as, content)
         results = await self._client.send_file(
-            item.payload["user_ids"], media_id, name, path.suffix.lstrip(".") or "file"
+            item.payload["user_ids"], media_id, sent_as, file_type(sent_as) or "file"
         )
-        return _Sent({"media_id": media_id, "pqk": [r.process_query_key for r in results]})
+        result = {"media_id": media_id, "pqk": [r.process_query_key for r in results]}
+        if sent_as == name or self._messages is None:
+            return _Sent(result)
+        # Tell the recipients what the zip holds, once the file has reached them.
+        note = Outgoing(
+            f"{item.key}:zipped",
+            "oto",
+            {
+                "user_ids": list(item.payload.get("all_user_ids") or item.payload["user_ids"]),
+                "msg_key": "sampleText",
+                "msg_param": {
+                    "content": self._messages.text(
+                        "attachment_zipped", name=name, zip_name=sent_as, ext=file_type(name)
+                    )
+                },
+            },
+        )
+
+        def record(session: Session) -> None:
+            self.stage(session, [note])
+
+        return _Sent({**result, "zipped": sent_as}, record)
 
     @staticmethod
     def _skip_delivered(item: Outgoing, error: DingTalkError) -> dict[str, Any]:
@@ -243,7 +356,8 @@ class Outbox:
             return {}
         reached = set(error.sent_user_ids)
         remaining = [u for u in item.payload["user_ids"] if u not in reached]
-        return {"payload": {**item.payload, "user_ids": remaining}}
+        everyone = item.payload.get("all_user_ids") or item.payload["user_ids"]
+        return {"payload": {**item.payload, "user_ids": remaining, "all_user_ids": everyone}}
 
     async def _send(self, item: Outgoing) -> _Sent:
         p = item.payload
@@ -364,6 +478,81 @@ class Outbox:
         await self._client.complete_todo(union_id=str(union_id), task_id=str(task_id))
         done = {"id": source_id, "done": True}
         return _Sent({"task_id": task_id}, lambda s: _upsert(s, TODOS, done))
+
+
+def _done_queued(rows: list[dict[str, Any]], create: Outgoing) -> bool:
+    source = create.payload.get("source_id")
+    return any(
+        r.get("kind") == "todo_done" and (r.get("payload") or {}).get("source_id") == source
+        for r in rows
+    )
+
+
+def _pending_done(doc: dict[str, Any], source: object) -> bool:
+    payload = doc.get("payload") or {}
+    return (
+        doc.get("kind") == "todo_done"
+        and doc.get("status") == "pending"
+        and payload.get("source_id") == source
+    )
+
+
+def _throttled_start(outbox: Any, item: Outgoing, now_ms: int) -> int:
+    """When a new item may first go out: now, or for a card update carrying
+    ``throttle_s`` (e.g. the office's live progress card), not sooner than that long after
+    the last sent update of the same card; pending older updates are superseded by it."""
+    throttle = item.payload.get("throttle_s")
+    if item.kind != "card_update" or not throttle:
+        return now_ms
+    card = item.payload.get("out_track_id")
+    sent = [
+        int(d.get("sent_ms") or 0)
+        for d in outbox.find(
+            lambda d: (
+                d.get("kind") == "card_update"
+                and d.get("status") == "sent"
+                and (d.get("payload") or {}).get("out_track_id") == card
+            )
+        )
+    ]
+    return max(now_ms, max(sent, default=0) + int(float(throttle) * 1000))
+
+
+def _superseded(rows: list[dict[str, Any]], row: dict[str, Any]) -> bool:
+    """A pending card update whose every key a later pending update of the same card
+    sets again (public data only): sending it would change nothing that lasts."""
+    payload = row.get("payload") or {}
+    if payload.get("private_data"):
+        return False
+    keys = set(payload.get("card_data") or {})
+    for later in rows:
+        other = later.get("payload") or {}
+        if (
+            later["seq"] > row["seq"]
+            and later.get("kind") == "card_update"
+            and other.get("out_track_id") == payload.get("out_track_id")
+            and keys <= set(other.get("card_data") or {})
+        ):
+            return True
+    return False
+
+
+def _mark_skipped(session: Session, keys: list[str]) -> None:
+    """Rows that need no DingTalk call: card updates superseded by a later one, and
+    to-dos never created whose completion is queued (both create and completion)."""
+    outbox = session.collection(OUTBOX)
+    for key in keys:
+        row = outbox.get(key)
+        if row is None or row.get("status") != "pending":
+            continue
+        if row.get("kind") == "card_update":
+            outbox.update(key, {"status": "skipped", "error": "superseded"})
+            continue
+        source = (row.get("payload") or {}).get("source_id")
+        outbox.update(key, {"status": "skipped", "error": "budget"})
+        for done in outbox.find(functools.partial(_pending_done, source=source)):
+            outbox.update(done["id"], {"status": "skipped", "error": "budget"})
+        log.warning("outbox %s: to-do skipped (API budget; already done)", key)
 
 
 def _upsert(session: Session, name: str, doc: dict[str, Any]) -> None:

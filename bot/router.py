@@ -146,7 +146,7 @@ CardHandler = Callable[[CardContext, Any], Awaitable[CardResult]]
 
 @dataclass(frozen=True)
 class CardAction:
-    id: str  # the actionId a card button sends
+    id: str  # the "action" param a card button binds (or its actionId)
     payload_type: type[CardPayload]
     handler: CardHandler
 

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import RuleViolation, UserFacingError
+from bot.files import check_attachment_name
 from bot.router import CommandContext
 from bot.workflow import END_APPROVED, FLOWS
 from handlers.meeting_model import ACCEPTING, MEETINGS, UPCOMING, next_meeting
-from handlers.requests import ALLOWED_FILES, SUBMITTING_KINDS
+from handlers.requests import SUBMITTING_KINDS
 
 if TYPE_CHECKING:
     from storage.session import Session
@@ -27,8 +28,7 @@ def text_or_file(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) ->
     """A material: typed text, or a Word/PDF/OFD file sent in chat."""
     if isinstance(answer, dict):
         name = str(answer.get("name", ""))
-        if not name.lower().endswith(ALLOWED_FILES):
-            raise UserFacingError("request_bad_file", name=name[:60])
+        check_attachment_name(name)
         return {"file": {"name": name[:120], "download_code": answer.get("download_code", "")}}
     text = str(answer).strip()
     if len(text) < 2:

@@ -4,7 +4,8 @@ Every recipient unit's responsible person gets the document on a card with a 签
 (the government office's group gets the same card to read); the issuing office holds a
 live card "已签收 n/N" listing who is missing. Recipients who have not signed are
 reminded after one working day; after two the office is told. Who has *read* it is
-tracked too (``read_ms``: the 1:1 notice's read status, see handlers/read_tracking.py; a
+tracked too (``read_ms``: the read status of the 1:1 notice, sent to the recipients in
+batches of 20 so one readStatus call covers 20 of them, see handlers/read_tracking.py; a
 签收 implies it), so the office card reads "已读 n/N，已签收 m/N". 涉密 documents are
 never sent: recipients are told to collect them through the confidential channel.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.card_buttons import button
 from bot.cards import CARDS
 from bot.clock import from_epoch_ms, to_epoch_ms
 from bot.errors import NotAuthorized, UserFacingError
@@ -28,12 +30,34 @@ if TYPE_CHECKING:
     from storage.session import Session
 
 DISTRIBUTIONS = "distributions"
+# The office's live progress card is refreshed at most this often (every 签收 and every
+# read found would be one DingTalk call each: 200 per distribution to every unit).
+OFFICE_CARD_THROTTLE_S = 30 * 60
 SIGN = "doc.sign"
 
 
+# Recipients per 1:1 notice: DingTalk's batchSend takes 20 userIds, and one readStatus
+# call answers for all recipients of one send.
+NOTICE_BATCH = 20
+
+
 def notice_key(number: str, user_id: str) -> str:
-    """Outbox key of a recipient's 1:1 notice (its row's result holds the processQueryKey)."""
+    """Outbox key of a recipient's own 1:1 notice (distributions stored before notices
+    were batched; the row's result holds the processQueryKey)."""
     return f"dist:{number}:notice:{user_id}"
+
+
+def notice_batch_key(number: str, index: int) -> str:
+    """Outbox key of the ``index``-th batched 1:1 notice of a distribution."""
+    return f"dist:{number}:notices:{index}"
+
+
+def notice_batches(number: str, recipients: list[str]) -> dict[str, list[str]]:
+    """Outbox key → recipients of each batched notice (at most 20 each)."""
+    return {
+        notice_batch_key(number, n): recipients[i : i + NOTICE_BATCH]
+        for n, i in enumerate(range(0, len(recipients), NOTICE_BATCH))
+    }
 
 
 def _card_id(number: str, suffix: str) -> str:
@@ -75,6 +99,8 @@ def start_distribution(
         "secret": document["disclosure"] == "涉密",
         "created_ms": to_epoch_ms(now),
     }
+    if not record["secret"]:
+        record["notices"] = notice_batches(number, list(recipients))
     session.collection(DISTRIBUTIONS).insert(record)
     messages = services.messages
     if record["secret"]:
@@ -125,14 +151,16 @@ def start_distribution(
                 name=attachment["name"],
             )
         )
-    # A 1:1 notice per recipient as well: its read status (robot readStatus API) tells
-    # the office who has opened the document, besides who has signed for it.
+    # A 1:1 notice to every recipient as well, in batches of 20: its read status (robot
+    # readStatus API, one call per batch) tells the office who has opened the document,
+    # besides who has signed for it.
     notice = messages.markdown(
         "distribution_notice", number=number, title=document["title"], issuer=document["issuer"]
     )
+    param = {"title": notice.title, "text": notice.text}
     outgoing += [
-        markdown_to(notice_key(number, user), user_id=user, title=notice.title, text=notice.text)
-        for user in recipients
+        Outgoing(key, "oto", {"user_ids": users, "msg_key": "sampleMarkdown", "msg_param": param})
+        for key, users in record["notices"].items()
     ]
     rules = services.config.rules
     for days, kind in (
@@ -183,14 +211,7 @@ def _recipient_private(services: Services, number: str, signed_ms: int | None) -
     return {
         "can_act": True,
         "note": "",
-        "actions": [
-            {
-                "actionId": SIGN,
-                "text": services.messages.word("button_sign"),
-                "style": "primary",
-                "params": {"doc": number},
-            }
-        ],
+        "actions": [button(SIGN, services.messages.word("button_sign"), "primary", doc=number)],
     }
 
 
@@ -223,6 +244,8 @@ def office_card_update(
             "out_track_id": record["office_card_id"],
             "card_data": _office_public(services, document, record),
             "private_data": None,
+            # At most one update per OFFICE_CARD_THROTTLE_S; the newest one wins.
+            "throttle_s": OFFICE_CARD_THROTTLE_S,
         },
     )
 

@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.dialog import Form, FormField
 from bot.errors import RuleViolation, UserFacingError
+from bot.files import check_attachment_name
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
 from handlers.distribution import start_distribution
 from handlers.flow_submit import county_head, office_director, start_submitted_flow
-from handlers.requests import ALLOWED_FILES, SUBMITTING_KINDS, body_length, form_title
+from handlers.requests import SUBMITTING_KINDS, body_length, form_title
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -182,8 +183,7 @@ def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str | 
         raise RuleViolation("outgoing_secret_body")
     if isinstance(answer, dict):  # the document as a file; its text comes next
         name = str(answer.get("name", ""))
-        if not name.lower().endswith(ALLOWED_FILES):
-            raise UserFacingError("request_bad_file", name=name[:60])
+        check_attachment_name(name)
         return {"file": {"name": name[:120], "download_code": answer.get("download_code", "")}}
     text = str(answer).strip()
     if body_length(text) < 10:

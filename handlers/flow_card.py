@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from bot.card_buttons import button
 from bot.clock import from_epoch_ms
 from bot.workflow import Workflow, open_assignments
 
@@ -139,16 +140,14 @@ class ApprovalCardView:
         assignment = mine[0]
         step = self.workflow.flow_def(flow["kind"]).step(assignment["step"])
         actions = [
-            {
-                "actionId": FLOW_ACT,
-                "text": messages.label("decisions", choice.decision),
-                "style": choice.style,
-                "params": {
-                    "flow": flow["id"],
-                    "assignment": assignment["id"],
-                    "decision": choice.decision,
-                },
-            }
+            button(
+                FLOW_ACT,
+                messages.label("decisions", choice.decision),
+                choice.style,
+                flow=flow["id"],
+                assignment=assignment["id"],
+                decision=choice.decision,
+            )
             for choice in step.choices
         ]
         note = ""

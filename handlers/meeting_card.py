@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from bot.card_buttons import button
 from bot.cards import CARDS
 from bot.clock import to_epoch_ms
 from bot.outgoing import Outgoing
@@ -185,12 +186,13 @@ def private(services: Services, meeting: Mapping[str, Any], user_id: str) -> dic
         "is_unit": not leader,
         "note": note,
         "actions": [
-            {
-                "actionId": MEETING_ACT,
-                "text": messages.label("meeting_buttons", choice),
-                "style": "primary" if choice == "attend" else "normal",
-                "params": {"meeting": meeting["id"], "choice": choice},
-            }
+            button(
+                MEETING_ACT,
+                messages.label("meeting_buttons", choice),
+                "primary" if choice == "attend" else "normal",
+                meeting=meeting["id"],
+                choice=choice,
+            )
             for choice in choices
         ],
     }

@@ -1,17 +1,25 @@
 """Who has read each distributed document (第七十八条: read and signed-for status is
 tracked per recipient).
 
-Every recipient of a (non-涉密) distribution gets a 1:1 notice (``notice_key``); its
-processQueryKey, kept in the notice's outbox row, lets the robot readStatus API tell
-whether the recipient has opened it. DingTalk answers only for 24 hours after the send,
-so only young distributions are polled, only for recipients not yet known to have read
-(a 签收 implies read), one call per notice, a bounded number per run, least recently
-checked first. A recipient DingTalk refuses to answer for (window passed, unknown key)
-is not polled again.
+签收 is the main signal: a recipient who signed has read it and is never polled. Besides,
+every (non-涉密) distribution sends its recipients a 1:1 notice in batches of 20
+(``record["notices"]``: outbox key → recipients); the processQueryKey in a batch's outbox
+row lets one robot readStatus call tell which of its 20 recipients have opened it.
+
+DingTalk answers only for 24 hours after the send, and every call counts against the
+organisation's monthly API quota, so a distribution is checked on a bounded schedule:
+at +10 min, +1 h, +4 h, +12 h and +23 h after it was sent (:data:`READ_CHECK_OFFSETS_MS`;
+``record["read_checks"]`` counts the checkpoints done; missed ones are caught up by one
+check, not several), one call per batch that still has a recipient who neither read nor
+signed. It stops early when everybody has read or signed, and stops altogether while
+the API budget is near or exhausted (bot/api_budget.py) or the robot permission is
+denied. A batch DingTalk refuses to answer for (window passed, unknown key) is not
+polled again. At most 5 × ⌈N/20⌉ calls per distribution of N recipients.
 
 The network calls run between storage calls, never inside one: one storage call
-collects what to check, then one per changed distribution stores ``read_ms`` in the
-recipient's entry and stages the refreshed office progress card ("已读 n/N，已签收 m/N").
+collects what to check, then one per distribution stores ``read_ms`` in the recipients'
+entries and ``read_checks``, and stages the refreshed office progress card
+("已读 n/N，已签收 m/N").
 """
 
 from __future__ import annotations
@@ -23,11 +31,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.api_scopes import ROBOT_SEND
 from bot.clock import to_epoch_ms
 from bot.dingtalk import DingTalkError, DingTalkRejectedError, ReadInfo
 from handlers.distribution import DISTRIBUTIONS, has_read, notice_key, office_card_update
 
 if TYPE_CHECKING:
+    from bot.api_budget import ApiBudget
     from bot.services import Services
     from storage.session import Session
 
@@ -36,15 +46,19 @@ log = logging.getLogger(__name__)
 OUTBOX = "outbox"
 # DingTalk's readStatus answers only for messages sent within the last 24 hours.
 READ_WINDOW_MS = 24 * 3600 * 1000
-# Production period; with the sandbox's fast scans the period shrinks with them.
+_MIN = 60 * 1000
+# When a distribution's notices are checked, counted from the distribution.
+READ_CHECK_OFFSETS_MS: tuple[int, ...] = (10 * _MIN, 60 * _MIN, 240 * _MIN, 720 * _MIN, 1380 * _MIN)
+# Production period of the loop (it makes no call unless a checkpoint is due); with the
+# sandbox's fast scans the period shrinks with them.
 READ_CHECK_INTERVAL_S = 60.0
 SCANS_PER_READ_CHECK = 4
 MAX_CALLS_PER_RUN = 20
 
 
 def read_check_interval(scan_interval_s: float) -> float:
-    """The period of the read checks for a scheduler scanning every ``scan_interval_s``:
-    60 s for the production 15 s scans, proportionally less in the sandbox."""
+    """The period of the read-check loop for a scheduler scanning every
+    ``scan_interval_s``: 60 s for the production 15 s scans, less in the sandbox."""
     return max(scan_interval_s, min(READ_CHECK_INTERVAL_S, SCANS_PER_READ_CHECK * scan_interval_s))
 
 
@@ -56,13 +70,13 @@ class ReadStatusSource(Protocol):
 
 @dataclass(frozen=True)
 class ReadCheck:
-    number: str
-    user_id: str
-    pqk: str
+    """One readStatus call: the batch notice ``pqk`` of distribution ``number``, for its
+    recipients ``users`` who have neither read nor signed yet."""
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.number, self.user_id)
+    number: str
+    users: tuple[str, ...]
+    pqk: str
+    checkpoint: int  # checkpoints passed once this round is done
 
 
 def awaiting_read(record: Mapping[str, Any], now_ms: int) -> list[str]:
@@ -77,6 +91,27 @@ def awaiting_read(record: Mapping[str, Any], now_ms: int) -> list[str]:
     ]
 
 
+def checkpoints_passed(record: Mapping[str, Any], now_ms: int) -> int:
+    """How many of the scheduled checks are due by ``now_ms``."""
+    age = now_ms - int(record.get("created_ms") or 0)
+    return sum(1 for offset in READ_CHECK_OFFSETS_MS if age >= offset)
+
+
+def check_due(record: Mapping[str, Any], now_ms: int) -> bool:
+    """A scheduled check of ``record`` is due and somebody is still awaited."""
+    done = int(record.get("read_checks") or 0)
+    return checkpoints_passed(record, now_ms) > done and bool(awaiting_read(record, now_ms))
+
+
+def notice_groups(record: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Outbox key → recipients of each notice (one per recipient for distributions
+    stored before notices were batched)."""
+    notices = record.get("notices")
+    if isinstance(notices, dict) and notices:
+        return {str(k): list(v) for k, v in notices.items()}
+    return {notice_key(record["id"], user): [user] for user in record["recipients"]}
+
+
 def notice_pqk(row: Mapping[str, Any] | None, now_ms: int) -> str | None:
     """The processQueryKey of a sent notice still inside DingTalk's read window."""
     if row is None or row.get("status") != "sent":
@@ -87,22 +122,31 @@ def notice_pqk(row: Mapping[str, Any] | None, now_ms: int) -> str | None:
     return str(keys[0]) if keys and keys[0] else None
 
 
-def pick(
-    checks: Sequence[ReadCheck], last_checked: Mapping[tuple[str, str], int], limit: int
-) -> list[ReadCheck]:
-    """At most ``limit`` checks, never-checked and least recently checked first (ties in
-    the given order), so a long list is worked through fairly run after run."""
-    order = sorted(enumerate(checks), key=lambda ic: (last_checked.get(ic[1].key, -1), ic[0]))
-    return [check for _, check in order[: max(limit, 0)]]
+def pick(checks: Sequence[ReadCheck], limit: int) -> list[ReadCheck]:
+    """Whole distributions (oldest first, as collected) while fewer than ``limit`` calls
+    are taken; the first one always, so a large one is never starved."""
+    chosen: list[ReadCheck] = []
+    numbers: list[str] = []
+    for check in checks:
+        if check.number not in numbers:
+            if chosen and len(chosen) >= limit:
+                break
+            numbers.append(check.number)
+        chosen.append(check)
+    return chosen
 
 
-def read_moment(infos: Iterable[ReadInfo], user_id: str, now_ms: int) -> int | None:
-    """When ``user_id`` read the message according to a readStatus answer (``None``:
+def read_moments(infos: Iterable[ReadInfo], users: Iterable[str], now_ms: int) -> dict[str, int]:
+    """When each of ``users`` read the message according to a readStatus answer (absent:
     not yet); a read without a timestamp counts as read now."""
+    wanted = set(users)
+    moments: dict[str, int] = {}
     for info in infos:
-        if info.user_id == user_id and info.read:
-            return info.read_at_ms if info.read_at_ms and info.read_at_ms > 0 else now_ms
-    return None
+        if info.user_id in wanted and info.read:
+            moments[info.user_id] = (
+                info.read_at_ms if info.read_at_ms and info.read_at_ms > 0 else now_ms
+            )
+    return moments
 
 
 def apply_reads(
@@ -123,8 +167,17 @@ def apply_reads(
     return newly, changed
 
 
+@dataclass
+class _Outcome:
+    checkpoint: int
+    reads: dict[str, int]
+    errors: dict[str, str]
+    complete: bool = True  # every batch of the distribution was answered this round
+
+
 class ReadTracker:
-    """Polls the read status of distribution notices (started as a task by the app)."""
+    """Checks the read status of distribution notices on their schedule (started as a
+    task by the app)."""
 
     def __init__(
         self,
@@ -133,13 +186,14 @@ class ReadTracker:
         *,
         interval_s: float = READ_CHECK_INTERVAL_S,
         max_calls: int = MAX_CALLS_PER_RUN,
+        budget: ApiBudget | None = None,
     ) -> None:
         self._services = services
         self._client = client
         self._interval_s = interval_s
         self._max_calls = max_calls
-        self._runs = 0
-        self._last_checked: dict[tuple[str, str], int] = {}  # (number, user) -> run
+        self._budget = budget
+        self._paused_logged = False
 
     async def run(self) -> None:
         while True:
@@ -151,44 +205,53 @@ class ReadTracker:
                 log.exception("read-status check failed")
             await asyncio.sleep(self._interval_s)
 
+    def _paused(self) -> bool:
+        budget = self._budget
+        paused = budget is not None and (
+            not budget.allows_nonessential() or budget.blocked(ROBOT_SEND)
+        )
+        if paused and not self._paused_logged:
+            log.warning("read-status checks paused (API budget or robot permission)")
+        self._paused_logged = paused
+        return paused
+
     async def check_once(self) -> int:
         """One round; returns how many recipients were newly found to have read."""
-        self._runs += 1
+        if self._paused():
+            return 0
         now_ms = to_epoch_ms(self._services.clock.now())
         candidates = await self._services.db.run(functools.partial(_collect, now_ms=now_ms))
-        live = {c.key for c in candidates}
-        self._last_checked = {k: v for k, v in self._last_checked.items() if k in live}
-        reads: dict[str, dict[str, int]] = {}
-        errors: dict[str, dict[str, str]] = {}
-        for check in pick(candidates, self._last_checked, self._max_calls):
-            self._last_checked[check.key] = self._runs
+        outcomes: dict[str, _Outcome] = {
+            c.number: _Outcome(c.checkpoint, {}, {}) for c in candidates if not c.users
+        }
+        stopped = False
+        for check in pick([c for c in candidates if c.users], self._max_calls):
+            outcome = outcomes.setdefault(check.number, _Outcome(check.checkpoint, {}, {}))
+            if stopped:
+                outcome.complete = False
+                continue
             try:
                 infos = await self._client.read_status(check.pqk)
             except DingTalkRejectedError as error:
                 log.warning(
-                    "read status of %s for %s refused (%s); not polled again",
+                    "read status of %s (%d recipients) refused (%s); not polled again",
                     check.number,
-                    check.user_id,
+                    len(check.users),
                     error.code,
                 )
-                errors.setdefault(check.number, {})[check.user_id] = error.code or "rejected"
+                outcome.errors.update(dict.fromkeys(check.users, error.code or "rejected"))
                 continue
-            except DingTalkError as error:  # busy, rate limited, down: try again next run
+            except DingTalkError as error:  # busy, throttled, quota, permission: next run
                 log.warning("read status unavailable (%s); next round", error.code)
-                break
-            moment = read_moment(infos, check.user_id, now_ms)
-            if moment is not None:
-                reads.setdefault(check.number, {})[check.user_id] = moment
+                outcome.complete = False
+                stopped = True
+                continue
+            outcome.reads.update(read_moments(infos, check.users, now_ms))
         newly = 0
-        for number in sorted(set(reads) | set(errors)):
+        for number, outcome in sorted(outcomes.items()):
             try:
                 newly += await self._services.db.run(
-                    functools.partial(
-                        self._record,
-                        number=number,
-                        reads=reads.get(number, {}),
-                        errors=errors.get(number, {}),
-                    )
+                    functools.partial(self._record, number=number, outcome=outcome)
                 )
             except Exception:
                 log.exception("recording read status of %s failed", number)
@@ -196,17 +259,19 @@ class ReadTracker:
             self._services.outbox.wake()
         return newly
 
-    def _record(
-        self, session: Session, number: str, reads: Mapping[str, int], errors: Mapping[str, str]
-    ) -> int:
+    def _record(self, session: Session, number: str, outcome: _Outcome) -> int:
         distributions = session.collection(DISTRIBUTIONS)
         record = distributions.get(number)
         if record is None:
             return 0
-        newly, changed = apply_reads(record, reads, errors)
-        if not changed:
-            return 0
-        distributions.update(number, {"recipients": record["recipients"]})
+        newly, changed = apply_reads(record, outcome.reads, outcome.errors)
+        changes: dict[str, Any] = {}
+        if changed:
+            changes["recipients"] = record["recipients"]
+        if outcome.complete and outcome.checkpoint > int(record.get("read_checks") or 0):
+            changes["read_checks"] = outcome.checkpoint
+        if changes:
+            distributions.update(number, changes)
         if newly and not record.get("secret"):
             card = office_card_update(self._services, session, record, f"read:{newly[0]}")
             self._services.outbox.stage(session, [card])
@@ -214,12 +279,25 @@ class ReadTracker:
 
 
 def _collect(session: Session, now_ms: int) -> list[ReadCheck]:
+    """The calls of every distribution with a check due, oldest distribution first. A
+    distribution with a check due but no sent notice to ask about gets one entry without
+    users, so its checkpoint still advances."""
     outbox = session.collection(OUTBOX)
     checks: list[ReadCheck] = []
-    young = session.collection(DISTRIBUTIONS).find(lambda d: bool(awaiting_read(d, now_ms)))
-    for record in sorted(young, key=lambda d: int(d.get("created_ms") or 0)):
-        for user in awaiting_read(record, now_ms):
-            pqk = notice_pqk(outbox.get(notice_key(record["id"], user)), now_ms)
+    due = session.collection(DISTRIBUTIONS).find(lambda d: check_due(d, now_ms))
+    for record in sorted(due, key=lambda d: int(d.get("created_ms") or 0)):
+        number = str(record["id"])
+        checkpoint = checkpoints_passed(record, now_ms)
+        awaited = set(awaiting_read(record, now_ms))
+        found = False
+        for key, users in notice_groups(record).items():
+            waiting = tuple(u for u in users if u in awaited)
+            if not waiting:
+                continue
+            pqk = notice_pqk(outbox.get(key), now_ms)
             if pqk is not None:
-                checks.append(ReadCheck(str(record["id"]), user, pqk))
+                checks.append(ReadCheck(number, waiting, pqk, checkpoint))
+                found = True
+        if not found:
+            checks.append(ReadCheck(number, (), "", checkpoint))
     return checks

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.dialog import Form, FormField
 from bot.errors import RuleViolation, UserFacingError
+from bot.files import check_attachment_name
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import (
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 SUBMITTING_KINDS = {"department", "town", "dev_zone", "enterprise", "coal_mine"}
 VIA_PARENT_KINDS = {"internal", "affiliated"}
-ALLOWED_FILES = (".docx", ".doc", ".pdf", ".ofd", ".wps")
 # The county government (or its office acting for it) is the one proper main recipient.
 PROPER_RECIPIENTS = {"县人民政府", "县政府", "县人民政府办公室", "县政府办公室"}
 _SEPARATORS = re.compile(r"[、,，;；/]")
@@ -172,8 +172,7 @@ def _kind(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
 def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(answer, dict):  # an attached file
         name = str(answer.get("name", ""))
-        if not name.lower().endswith(ALLOWED_FILES):
-            raise UserFacingError("request_bad_file", name=name[:60])
+        check_attachment_name(name)
         return {"file": {"name": name[:120], "download_code": answer.get("download_code", "")}}
     return {"text": str(answer).strip()}
 

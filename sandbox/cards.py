@@ -147,8 +147,10 @@ def callback_data(
     space_id: str,
 ) -> dict[str, Any]:
     """The ``data`` of a ``/v1.0/card/instances/callback`` frame, as DingTalk sends it."""
+    # A platform-built button usually has an empty actionId: then no id is sent at all.
+    action_ids = [action_id] if action_id else []
     content = json.dumps(
-        {"cardPrivateData": {"actionIds": [action_id], "params": params}}, ensure_ascii=False
+        {"cardPrivateData": {"actionIds": action_ids, "params": params}}, ensure_ascii=False
     )
     return {
         "extension": "{}",

@@ -27,6 +27,22 @@ def _user_id_type(body: dict[str, Any]) -> int:
     return int(value)
 
 
+def check_card_data(
+    state: SandboxState,
+    template_id: str,
+    public: dict[str, str] | None,
+    private: dict[str, dict[str, str]] | None,
+) -> None:
+    """What the template does not declare, or cannot read, is refused."""
+    template = state.template(template_id)
+    if template is None:
+        return
+    if public:
+        template.check_param_map(public, "cardData.cardParamMap")
+    for user_id, values in (private or {}).items():
+        template.check_param_map(values, f"privateData.{user_id}.cardParamMap")
+
+
 def _new_card(state: SandboxState, body: dict[str, Any]) -> Card:
     """Validate a create request (nothing is stored here)."""
     template_id = body.get("cardTemplateId")
@@ -43,6 +59,7 @@ def _new_card(state: SandboxState, body: dict[str, Any]) -> Card:
     if public is None:
         raise ApiError(400, "param.cardDataEmpty", "cardData.cardParamMap 不能为空")
     private = private_data_maps(body.get("privateData")) or {}
+    check_card_data(state, template_id, public, private)
     callback_type = body.get("callbackType", "")
     if callback_type not in ("", "STREAM", "HTTP"):
         raise ApiError(400, "param.callbackTypeInvalid", "callbackType 只能是 STREAM 或 HTTP")
@@ -207,6 +224,7 @@ async def update(request: web.Request) -> web.Response:
     options = body.get("cardUpdateOptions") or {}
     if not isinstance(options, dict):
         raise ApiError(400, "param.cardUpdateOptionsInvalid", "cardUpdateOptions 必须是对象")
+    check_card_data(state, card.template_id, public, private)
     card.apply(
         public,
         private,

@@ -1,5 +1,5 @@
 """Control API (``/sandbox/...``): drive users, inspect inboxes and calls, move time,
-inject faults."""
+inject faults, set the monthly call quota and the app's permission scopes."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from sandbox.chatbot import check_user_id, send_group_message, send_user_message
 from sandbox.clock import ClockError
 from sandbox.errors import ControlError, json_response, read_control_json
 from sandbox.inbox import InboxItem
+from sandbox.permissions import PERMISSIONS, Permissions
+from sandbox.quota import LIMITS, ApiLimits
 from sandbox.state import SandboxState, base_url, state_of
 
 SSE_KEEPALIVE_S = 15.0
@@ -61,6 +63,9 @@ def render_item(state: SandboxState, item: InboxItem) -> dict[str, Any]:
             key = user.union_id if card.user_id_type == 2 and user else item.user_id
             out["cardData"] = card.data_for(key)
             out["cardVersion"] = card.version
+            template = state.template(card.template_id)
+            if template is not None:  # drawn as DingTalk would, from the template
+                out["cardView"] = template.render(out["cardData"])[0]
     if item.todo_id:
         todo = state.todos.get(item.todo_id)
         if todo is not None:
@@ -95,7 +100,10 @@ async def clear_calls(request: web.Request) -> web.Response:
 
 
 async def get_faults(request: web.Request) -> web.Response:
-    return json_response(state_of(request).faults.to_dict())
+    limits = request.app[LIMITS]
+    return json_response(
+        {**state_of(request).faults.to_dict(), "qps_limit_next": limits.qps_limit_next}
+    )
 
 
 def _count(body: dict[str, Any], key: str) -> int:
@@ -108,7 +116,14 @@ def _count(body: dict[str, Any], key: str) -> int:
 async def set_faults(request: web.Request) -> web.Response:
     state = state_of(request)
     body = await read_control_json(request)
-    known = {"drop_stream", "duplicate_next", "fail_next", "status", "expire_tokens"}
+    known = {
+        "drop_stream",
+        "duplicate_next",
+        "fail_next",
+        "status",
+        "expire_tokens",
+        "qps_limit_next",
+    }
     unknown = set(body) - known
     if unknown:
         raise ControlError(400, f"未知的故障类型：{', '.join(sorted(unknown))}")
@@ -121,12 +136,67 @@ async def set_faults(request: web.Request) -> web.Response:
         state.faults.fail_status = status
     if "duplicate_next" in body:
         state.faults.duplicate_next = _count(body, "duplicate_next")
+    limits = request.app[LIMITS]
+    if "qps_limit_next" in body:
+        limits.qps_limit_next = _count(body, "qps_limit_next")
     if body.get("expire_tokens") is True:
         state.tokens.expire_all()
         actions["tokens_expired"] = True
     if body.get("drop_stream") is True:
         actions["dropped_connections"] = state.stream.drop_all()
-    return json_response({**state.faults.to_dict(), **actions})
+    return json_response(
+        {**state.faults.to_dict(), "qps_limit_next": limits.qps_limit_next, **actions}
+    )
+
+
+async def get_quota(request: web.Request) -> web.Response:
+    return json_response(request.app[LIMITS].view(state_of(request).clock.now()))
+
+
+async def set_quota(request: web.Request) -> web.Response:
+    """``{"monthly_limit": N, "used": M, "qps_per_api": Q}`` (any of them); ``used`` sets
+    the count of the current month of the sandbox clock."""
+    state = state_of(request)
+    limits = request.app[LIMITS]
+    body = await read_control_json(request)
+    unknown = set(body) - {"monthly_limit", "used", "qps_per_api"}
+    if unknown:
+        raise ControlError(400, f"未知的额度设置：{', '.join(sorted(unknown))}")
+    if "qps_per_api" in body:
+        qps = _count(body, "qps_per_api")
+        if qps < 1:
+            raise ControlError(400, "qps_per_api 至少为 1")
+        limits.qps_per_api = qps
+    if "monthly_limit" in body:
+        limits.monthly_limit = _count(body, "monthly_limit")
+    now = state.clock.now()
+    if "used" in body:
+        limits.used[now.strftime("%Y-%m")] = _count(body, "used")
+    return json_response(limits.view(now))
+
+
+async def get_permissions(request: web.Request) -> web.Response:
+    return json_response(request.app[PERMISSIONS].view())
+
+
+async def set_permissions(request: web.Request) -> web.Response:
+    """``{"revoke": [scope, ...], "grant": [scope, ...]}``; answers like GET."""
+    permissions = request.app[PERMISSIONS]
+    body = await read_control_json(request)
+    unknown = set(body) - {"revoke", "grant"}
+    if unknown:
+        raise ControlError(400, f"未知的字段：{', '.join(sorted(unknown))}")
+    lists: dict[str, list[str]] = {}
+    for key in ("revoke", "grant"):
+        value = body.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ControlError(400, f"{key} 必须是权限点名称的数组")
+        lists[key] = value
+    try:
+        permissions.change(lists["revoke"], lists["grant"])
+    except ValueError as exc:
+        raise ControlError(400, f"未知的权限点：{exc}") from exc
+    return json_response(permissions.view())
 
 
 async def get_clock(request: web.Request) -> web.Response:
@@ -215,6 +285,8 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 
 def register(app: web.Application) -> None:
+    app[LIMITS] = ApiLimits()
+    app[PERMISSIONS] = Permissions()
     r = app.router
     r.add_get("/sandbox/directory", directory)
     r.add_post("/sandbox/users/{user_id}/messages", user_message)
@@ -232,3 +304,7 @@ def register(app: web.Application) -> None:
     r.add_get("/sandbox/stream/status", stream_status)
     r.add_get("/sandbox/stream/log", stream_log)
     r.add_get("/sandbox/events", events)
+    r.add_get("/sandbox/quota", get_quota)
+    r.add_post("/sandbox/quota", set_quota)
+    r.add_get("/sandbox/permissions", get_permissions)
+    r.add_post("/sandbox/permissions", set_permissions)

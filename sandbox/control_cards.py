@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.cards import Card, callback_data, param_map
+from sandbox.cards_api import check_card_data
 from sandbox.chatbot import check_user_id
 from sandbox.errors import ApiError, ControlError, json_response, read_control_json
 from sandbox.gateway import TOPIC_CARD_CALLBACK
@@ -68,6 +69,7 @@ def apply_response(state: SandboxState, card: Card, user_id: str, response: Any)
                     "userPrivateData.cardParamMap",
                 )
             }
+        check_card_data(state, card.template_id, card_map, private)
     except ApiError as exc:
         return exc.message
     if card_map is None and private is None:
@@ -82,21 +84,57 @@ def apply_response(state: SandboxState, card: Card, user_id: str, response: Any)
     return ""
 
 
+def _pressed(
+    state: SandboxState, card: Card, user_id: str, body: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """(actionId, params) as DingTalk would send them for this click.
+
+    A named button is looked up in the card as this person sees it (it must be
+    visible to him); its actionId and params come from the template's bindings and the
+    values he typed into the card's inputs. ``raw`` sends what a modified client could
+    (forged params), for tests of the bot's defences."""
+    raw = body.get("raw")
+    if raw is not None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("params", {}), dict):
+            raise ControlError(400, "raw 须为 {actionIds: [...], params: {...}}")
+        ids = raw.get("actionIds", [])
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise ControlError(400, "raw.actionIds 须为字符串列表")
+        return (ids[0] if ids else ""), dict(raw.get("params", {}))
+    template = state.template(card.template_id)
+    if template is None:
+        raise ControlError(400, f"模板 {card.template_id} 没有卡片平台定义，只能用 raw 点击")
+    button_id, text = body.get("button", ""), body.get("text", "")
+    inputs = body.get("inputs", {})
+    if not isinstance(button_id, str) or not isinstance(text, str) or not (button_id or text):
+        raise ControlError(400, "需要 button（按钮 id）或 text（按钮文字）")
+    if not isinstance(inputs, dict) or not all(isinstance(v, str) for v in inputs.values()):
+        raise ControlError(400, "inputs 须为 {本地变量名: 文字}")
+    unknown = [name for name in inputs if name not in template.locals]
+    if unknown:
+        raise ControlError(400, f"模板中没有本地变量：{', '.join(unknown)}")
+    button = template.button(_view(state, card, user_id)["cardData"], button_id, text)
+    if button is None:
+        raise ControlError(409, "该用户的卡片上没有这个按钮（可能已隐藏或已更新）")
+    if not button.sends:
+        raise ControlError(400, "这个按钮不回传请求")
+    return button.action_id, button.callback_params(inputs)
+
+
 async def click(request: web.Request) -> web.Response:
-    """POST /sandbox/cards/{outTrackId}/click {"userId","actionId","params"}"""
+    """POST /sandbox/cards/{outTrackId}/click
+    {"userId", "button" | "text", "inputs": {local: value}} or {"userId", "raw": {...}}"""
     state = state_of(request)
     card = _card(state, request)
     body = await read_control_json(request)
-    user_id, action_id = body.get("userId"), body.get("actionId")
-    params = body.get("params", {})
-    if not isinstance(user_id, str) or not isinstance(action_id, str) or not action_id:
-        raise ControlError(400, "需要 userId 和 actionId")
-    if not isinstance(params, dict):
-        raise ControlError(400, "params 必须是对象")
+    user_id = body.get("userId")
+    if not isinstance(user_id, str):
+        raise ControlError(400, "需要 userId")
     check_user_id(user_id)
     space_id = holder_space(state, card, user_id)
     if space_id is None:
         raise ControlError(403, "该用户看不到这张卡片，无法点击")
+    action_id, params = _pressed(state, card, user_id, body)
     record: dict[str, Any] = {
         "ts": state.clock.now_ms(),
         "userId": user_id,

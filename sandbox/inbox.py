@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.clock import iso_from_ms
+from sandbox.errors import scrub, scrub_value
 
 
 @dataclass
@@ -69,6 +70,12 @@ class Inboxes:
         self._by_id: dict[str, InboxItem] = {}
 
     def add(self, item: InboxItem) -> InboxItem:
+        # The APIs refuse lone surrogates; should one slip through, it is stored as
+        # U+FFFD so the inbox, the console and the saved state can still be written.
+        item.title = scrub(item.title)
+        item.text = scrub(item.text)
+        item.msg_param = scrub_value(item.msg_param)
+        item.extra = scrub_value(item.extra)
         self._by_user.setdefault(item.user_id, []).append(item)
         self._by_id[item.id] = item
         return item

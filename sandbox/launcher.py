@@ -11,12 +11,15 @@ import os
 import signal
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
 from bot.config import Config, OrgDirectory, load_config
 from messages.render import Messages
 from sandbox.app import RunningSandbox, start_sandbox
+from sandbox.clock import TZ
+from sandbox.contacts import ROOT_DEPT, OrgSeed, SeedDept
 from sandbox.demo import (
     CORP_ONLY_USERS,
     DEMO_AGENT_ID,
@@ -26,11 +29,15 @@ from sandbox.demo import (
 )
 from sandbox.persistence import autosave, load_state
 from sandbox.seed import SandboxSeed, SeedGroup, SeedUser
+from sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 
 BOT_STOP_BUDGET_S = 5.0
+EXIT_START_REFUSED = 2
 SNAPSHOT_FILE = "sandbox-world.pickle"
+# The sandbox DingTalk organisation (root department) is "<county>人民政府".
+ORG_NAME_SUFFIX = "人民政府"
 
 
 def card_definitions(config: Config) -> dict[str, dict[str, object]]:
@@ -43,8 +50,34 @@ def card_definitions(config: Config) -> dict[str, dict[str, object]]:
     return templates
 
 
+FIRST_DEPT_ID = 1001
+
+
+def departments_from_config(
+    config: Config, extra_units: list[str]
+) -> tuple[list[SeedDept], dict[str, int]]:
+    """DingTalk departments modelled on the org's units (sub-units are sub-departments,
+    the unit's head is the department's 主管), plus one top-level department per name in
+    ``extra_units``. Returns the departments and unit id/extra name -> dept id."""
+    ids: dict[str, int] = {}
+    for unit_id in config.units:
+        ids[unit_id] = FIRST_DEPT_ID + len(ids)
+    for name in extra_units:
+        ids.setdefault(name, FIRST_DEPT_ID + len(ids))
+    depts: list[SeedDept] = []
+    for unit in config.units.values():
+        parent = ids.get(unit.parent_id, ROOT_DEPT) if unit.parent_id else ROOT_DEPT
+        leaders = (unit.head_id,) if unit.head_id else ()
+        depts.append(SeedDept(ids[unit.unit_id], unit.name, parent, leaders))
+    for name in dict.fromkeys(extra_units):
+        depts.append(SeedDept(ids[name], name))
+    return depts, ids
+
+
 def seed_from_config(config: Config, **overrides: object) -> SandboxSeed:
     directory = OrgDirectory(config)
+    extra_units = [unit_name for _, _, unit_name in CORP_ONLY_USERS]
+    departments, dept_ids = departments_from_config(config, extra_units)
     users = []
     for person in directory.all_people():
         unit = directory.unit(person.unit_id)
@@ -56,14 +89,19 @@ def seed_from_config(config: Config, **overrides: object) -> SandboxSeed:
                 unit=unit.name if unit else person.unit_id,
                 roles=sorted(person.roles),
                 title=person.title,
+                dept_id=dept_ids.get(person.unit_id, ROOT_DEPT),
             )
         )
     for user_id, name, unit_name in CORP_ONLY_USERS:
-        users.append(SeedUser(user_id, f"union-{user_id}", name, unit_name, roles=[]))
+        users.append(
+            SeedUser(
+                user_id, f"union-{user_id}", name, unit_name, roles=[], dept_id=dept_ids[unit_name]
+            )
+        )
     groups = [
         SeedGroup(g.conversation_id, g.name, list(g.member_ids)) for g in config.groups.values()
     ]
-    seed = SandboxSeed(
+    seed = OrgSeed(
         app_key=DEMO_APP_KEY,
         app_secret=DEMO_APP_SECRET,
         robot_code=DEMO_APP_KEY,
@@ -72,6 +110,8 @@ def seed_from_config(config: Config, **overrides: object) -> SandboxSeed:
         users=users,
         groups=groups,
         card_templates=card_definitions(config),
+        org_name=config.county.name + ORG_NAME_SUFFIX,
+        departments=departments,
     )
     for key, value in overrides.items():
         setattr(seed, key, value)
@@ -116,12 +156,29 @@ class _Running:
     saver: asyncio.Task[None]
 
 
-async def _start(port: int, data_dir: Path, config_path: Path) -> _Running:
+class StartRefusedError(Exception):
+    """``--start`` is earlier than the time of the world saved in the data folder."""
+
+    def __init__(self, saved: datetime) -> None:
+        super().__init__(saved.isoformat())
+        self.saved = saved
+
+
+async def _start(
+    port: int, data_dir: Path, config_path: Path, start: datetime | None = None
+) -> _Running:
     config = load_config(config_path)
-    sandbox = await start_sandbox(seed_from_config(config), port=port)
+    overrides: dict[str, object] = {} if start is None else {"start_time": start}
+    sandbox = await start_sandbox(seed_from_config(config, **overrides), port=port)
+    chosen_offset = sandbox.state.clock.offset
     snapshot = data_dir / SNAPSHOT_FILE
     if load_state(sandbox.state, snapshot):
         log.info("sandbox world restored from %s", snapshot)
+        # Sandbox time never goes back: a saved world already past --start keeps its time.
+        if start is not None and sandbox.state.clock.offset != chosen_offset:
+            saved = sandbox.state.clock.now()
+            await sandbox.stop()
+            raise StartRefusedError(saved)
     saver = asyncio.create_task(autosave(sandbox.state, snapshot))
     bot = await asyncio.create_subprocess_exec(
         *bot_command(config_path, data_dir / "bot", sandbox.url), env=bot_environment()
@@ -147,8 +204,16 @@ async def _start(port: int, data_dir: Path, config_path: Path) -> _Running:
         )
         + "\n"
     )
+    if start is not None:
+        sys.stdout.write(
+            messages.text("cli_sandbox_start", part="banner", now=_beijing(sandbox.state)) + "\n"
+        )
     sys.stdout.flush()
     return _Running(sandbox, bot, saver)
+
+
+def _beijing(state: SandboxState) -> str:
+    return state.clock.now().astimezone(TZ).strftime("%Y-%m-%d %H:%M")
 
 
 async def _stop_bot(bot: asyncio.subprocess.Process) -> None:
@@ -163,8 +228,22 @@ async def _stop_bot(bot: asyncio.subprocess.Process) -> None:
         await bot.wait()
 
 
-async def _serve(port: int, data_dir: Path, config_path: Path) -> int:
-    running = await _start(port, data_dir, config_path)
+async def _serve(
+    port: int, data_dir: Path, config_path: Path, start: datetime | None = None
+) -> int:
+    try:
+        running = await _start(port, data_dir, config_path, start)
+    except StartRefusedError as refused:
+        sys.stderr.write(
+            Messages().text(
+                "cli_sandbox_start",
+                part="refused",
+                data=str(data_dir),
+                saved=refused.saved.astimezone(TZ).strftime("%Y-%m-%d %H:%M"),
+            )
+            + "\n"
+        )
+        return EXIT_START_REFUSED
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -187,7 +266,12 @@ async def _serve(port: int, data_dir: Path, config_path: Path) -> int:
     return code
 
 
-def run_sandbox(*, port: int, data_dir: Path, config_path: str | None) -> int:
+def run_sandbox(
+    *, port: int, data_dir: Path, config_path: str | None, start: datetime | None = None
+) -> int:
+    """Serve until Ctrl+C. ``start`` (timezone-aware) sets the sandbox time for a new
+    world; a world saved in ``data_dir`` that is already later keeps its own time and
+    the start is refused (exit 2)."""
     path = Path(config_path) if config_path else demo_config_path()
     data_dir.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(_serve(port, data_dir, path))
+    return asyncio.run(_serve(port, data_dir, path, start))

@@ -14,6 +14,12 @@ from sandbox.files import StoredFile
 from sandbox.state import UPLOAD_INFO, state_of
 
 MB = 1024 * 1024
+# DingTalk's media/upload: per ``type``, the size cap and the extensions it takes. A
+# ``file`` of any other extension (ofd, wps, exe ...) is refused, never stored.
+# Error codes as in DingTalk's global error-code table (oapi, HTTP 200): 40004
+# 不合法的媒体文件类型 (the ``type``), 40005 不合法的文件类型 (the extension), 40006 不合法的
+# 文件大小 (too big or empty), 40035 缺少参数. The table is inherited from WeChat's and
+# has kept these numbers; third-party mirrors of it agree on all four.
 LIMITS: dict[str, tuple[int, set[str]]] = {
     "image": (20 * MB, {"jpg", "jpeg", "gif", "png", "bmp"}),
     "voice": (2 * MB, {"amr", "mp3", "wav"}),

@@ -1,4 +1,5 @@
-"""One middleware for every request: routing errors, faults, auth, error shapes, call log."""
+"""One middleware for every request: routing errors, faults, auth, metering (monthly quota,
+QPS, permission scopes: sandbox/quota.py, sandbox/permissions.py), error shapes, call log."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from aiohttp.typedefs import Handler
 
 from sandbox.auth import check_new_api, check_oapi
 from sandbox.errors import ApiError, ControlError, OapiError
+from sandbox.permissions import PERMISSIONS
+from sandbox.quota import LIMITS
 from sandbox.state import MAX_CALLS, UPLOAD_INFO, SandboxState, state_of
 
 log = logging.getLogger("sandbox.api")
@@ -75,6 +78,9 @@ async def _dispatch(
                 check_oapi(request, state)
             else:
                 check_new_api(request, state)
+            refused = _metered(request, state, oapi)
+            if refused is not None:
+                return refused
         return await handler(request)
     except (ApiError, OapiError) as exc:
         return exc.response()
@@ -83,6 +89,21 @@ async def _dispatch(
         if oapi:
             return OapiError(-1, "系统繁忙").response()
         return ApiError(500, "system.busy", "系统繁忙，请稍后重试").response()
+
+
+def _metered(request: web.Request, state: SandboxState, oapi: bool) -> web.Response | None:
+    """QPS limit and monthly quota (counting the call), then the permission scope."""
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else request.path
+    limits = request.app.get(LIMITS)
+    if limits is not None:
+        refused = limits.admit(route, oapi, state.clock.now())
+        if refused is not None:
+            return refused
+    permissions = request.app.get(PERMISSIONS)
+    if permissions is not None:
+        return permissions.refusal(request.method, route, oapi)
+    return None
 
 
 async def _body_for_log(request: web.Request) -> Any:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from sandbox.card_template import Template
 from sandbox.cards import Card
 from sandbox.clock import SandboxClock, iso_from_ms
 from sandbox.events import EventBus
@@ -42,6 +43,7 @@ class SandboxState:
         self.media: dict[str, StoredFile] = {}  # media_id -> file
         self.robot_sends: dict[str, RobotSend] = {}
         self.cards: dict[str, Card] = {}
+        self._templates: dict[str, Template | None] = {}
         self.notifications: dict[int, WorkNotification] = {}
         self.notified_today: set[tuple[str, str, str]] = set()  # (date, user, content hash)
         self.todos: dict[str, Todo] = {}
@@ -54,6 +56,13 @@ class SandboxState:
         if self.hub is None:
             raise RuntimeError("stream hub not attached")
         return self.hub
+
+    def template(self, template_id: str) -> Template | None:
+        """The parsed card-platform template (None for an id registered without one)."""
+        if template_id not in self._templates:
+            raw = self.seed.card_templates.get(template_id) or {}
+            self._templates[template_id] = Template(raw) if raw else None
+        return self._templates[template_id]
 
     # -- ids -------------------------------------------------------------------------
     def next_seq(self) -> int:

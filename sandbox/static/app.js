@@ -563,19 +563,20 @@ async function sendFile(file) {
 async function onCardAction(button, cardEl) {
   const outTrackId = cardEl?.dataset.outTrackId;
   if (!outTrackId) return;
-  const params = { ...(button.params || {}), ...cardInputs(cardEl) };
   const buttons = cardEl.querySelectorAll(".card-btn");
   for (const b of buttons) b.disabled = true;
   try {
+    // Like the DingTalk client: which button, and what was typed; the template decides
+    // the params sent back.
     const res = await api("POST", `/sandbox/cards/${enc(outTrackId)}/click`, {
       userId: S.me,
-      actionId: String(button.actionId || ""),
-      params,
+      button: button.id,
+      inputs: cardInputs(cardEl),
     });
     if (res.skipped) toast(res.skipped);
     else if (!res.acked) toast("机器人没有在 2 秒内确认这次点击", "error");
     else if (res.error) toast(res.error, "error");
-    else toast(`已提交：${button.text || button.actionId}`);
+    else toast(`已提交：${button.text}`);
   } catch (e) {
     toast(e.message, "error");
   } finally {

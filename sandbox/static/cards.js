@@ -1,23 +1,14 @@
-// Interactive cards drawn from the project's card template definitions
-// (messages/cards/*.json: "variables" + a "layout" list of blocks).
+// Interactive cards as DingTalk draws them from a card-platform template. The sandbox
+// interprets the template (messages/cards/*.json, the platform's export format) for the
+// viewer and sends the resolved tree as item.cardView; this file only draws it. A click
+// names the button and the text typed into the card's inputs (local variables); the
+// sandbox then sends exactly the params the template binds to that button.
 
 import { h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 
 const TAG_COLORS = new Set(["blue", "green", "red", "gray", "orange", "yellow", "purple"]);
-
-function present(data, name) {
-  const value = name ? data[name] : undefined;
-  return value !== undefined && value !== null && String(value).trim() !== "";
-}
-
-function parseJson(value) {
-  try {
-    return JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-}
+const BUTTON_COLORS = { blue: "primary", red: "danger", gray: "default" };
 
 function markdownBox(text) {
   const box = h("div", { class: "md card-md" });
@@ -25,91 +16,64 @@ function markdownBox(text) {
   return box;
 }
 
-function labelled(label, body, extraClass = "") {
-  return h(
-    "div",
-    { class: `card-block ${extraClass}`.trim() },
-    label ? h("div", { class: "card-label" }, label) : null,
-    body,
-  );
+function drawChildren(node, ctx) {
+  return (node.children || []).map((child) => draw(child, ctx)).filter(Boolean);
 }
 
-const BLOCKS = {
-  header(block, data) {
-    if (!present(data, block.text)) return null;
-    const color = TAG_COLORS.has(data[block.tag_color]) ? data[block.tag_color] : "blue";
-    return h(
-      "div",
-      { class: "card-header" },
-      h("div", { class: "card-title", "data-testid": "card-title" }, data[block.text]),
-      present(data, block.tag)
-        ? h("span", { class: `card-tag tag-${color}`, "data-testid": "card-tag" }, data[block.tag])
-        : null,
-    );
+const NODES = {
+  text(node) {
+    if (!String(node.text || "").trim()) return null;
+    return h("div", { class: node.bold ? "card-text emphasis" : "card-text" }, node.text);
   },
-  fields(block, data) {
-    const name = block.items;
-    if (!present(data, name)) return null;
-    const items = parseJson(data[name]);
-    if (!Array.isArray(items) || !items.length) return null;
-    return h(
-      "dl",
-      { class: "card-fields", "data-testid": "card-fields" },
-      ...items.flatMap((f) => [
-        h("dt", {}, String(f?.label ?? "")),
-        h("dd", {}, String(f?.value ?? "")),
-      ]),
-    );
+  markdown(node) {
+    if (!String(node.text || "").trim()) return null;
+    return h("div", { class: "card-block" }, markdownBox(node.text));
   },
-  markdown(block, data) {
-    if (!present(data, block.text)) return null;
-    return labelled(block.label, markdownBox(data[block.text]));
-  },
-  text(block, data) {
-    if (!present(data, block.text)) return null;
-    const body = h("div", { class: block.emphasis ? "card-text emphasis" : "card-text" }, data[block.text]);
-    return labelled(block.label, body);
-  },
-  input(block) {
+  input(node) {
     return h(
       "div",
       { class: "card-block" },
-      block.label ? h("div", { class: "card-label" }, block.label) : null,
+      node.title ? h("div", { class: "card-label" }, node.title) : null,
       h("textarea", {
         class: "card-input",
         rows: "2",
-        name: block.name || "input",
-        placeholder: block.placeholder || "",
+        name: node.local || "input",
+        "data-local": node.local || "",
+        placeholder: node.placeholder || "",
         "data-testid": "card-input",
       }),
     );
   },
-  actions(block, data, ctx) {
-    const name = block.buttons;
-    if (!present(data, name)) return null;
-    const buttons = parseJson(data[name]);
-    if (!Array.isArray(buttons) || !buttons.length) return null;
-    return h(
-      "div",
-      { class: "card-actions" },
-      ...buttons.map((btn) => {
-        const style = ["primary", "danger"].includes(btn?.style) ? btn.style : "default";
-        const el = h(
-          "button",
-          {
-            type: "button",
-            class: `card-btn btn-${style}`,
-            "data-testid": "card-action",
-            "data-action-id": String(btn?.actionId ?? ""),
-          },
-          String(btn?.text ?? btn?.actionId ?? "按钮"),
-        );
-        el.addEventListener("click", () => ctx.onAction(btn, el.closest(".card")));
-        return el;
-      }),
+  button(node, ctx) {
+    const style = BUTTON_COLORS[node.color] || "default";
+    const el = h(
+      "button",
+      { type: "button", class: `card-btn btn-${style}`, "data-testid": "card-action", "data-button-id": node.id },
+      node.text || "按钮",
     );
+    el.addEventListener("click", () => ctx.onAction(node, el.closest(".card")));
+    return el;
+  },
+  row(node, ctx) {
+    const children = drawChildren(node, ctx);
+    if (!children.length) return null;
+    const buttons = children.some((c) => c.querySelector?.(".card-btn") || c.classList?.contains("card-btn"));
+    return h("div", { class: buttons ? "card-actions" : "card-row" }, ...children);
+  },
+  list(node, ctx) {
+    const children = drawChildren(node, ctx);
+    return children.length ? h("div", { class: "card-list" }, ...children) : null;
+  },
+  box(node, ctx) {
+    const children = drawChildren(node, ctx);
+    return children.length ? h("div", { class: "card-box" }, ...children) : null;
   },
 };
+
+function draw(node, ctx) {
+  const fn = NODES[node?.kind];
+  return fn ? fn(node, ctx) : null;
+}
 
 function genericCard(templateId, data) {
   const keys = Object.keys(data);
@@ -120,7 +84,7 @@ function genericCard(templateId, data) {
       h("div", { class: "card-title" }, data.title || "互动卡片"),
       h("span", { class: "card-tag tag-gray" }, "未知模板"),
     ),
-    h("div", { class: "card-note" }, `模板 ${templateId || "（无）"} 没有定义，按键值显示：`),
+    h("div", { class: "card-note" }, `模板 ${templateId || "（无）"} 没有卡片平台定义，按键值显示：`),
     h(
       "dl",
       { class: "card-fields" },
@@ -129,42 +93,41 @@ function genericCard(templateId, data) {
   ];
 }
 
-/** Collect the values of a card's inputs: {name: value}. */
+/** The text typed into a card's inputs: {localVariable: value}; untouched inputs send nothing. */
 export function cardInputs(cardEl) {
   const values = {};
-  for (const input of cardEl.querySelectorAll(".card-input")) values[input.name] = input.value;
+  for (const input of cardEl.querySelectorAll(".card-input")) {
+    if (input.dataset.local && input.value !== "") values[input.dataset.local] = input.value;
+  }
   return values;
 }
 
 /**
  * Draw a card.
- * @param {object|undefined} definition  the template definition (or undefined)
- * @param {object} item   the inbox item (templateId, outTrackId, cardData)
+ * @param {object} item   the inbox item (templateId, outTrackId, cardData, cardView)
  * @param {{onAction: Function}} ctx
  */
-export function renderCard(definition, item, ctx) {
-  const data = item.cardData || {};
+export function renderCard(item, ctx) {
   const card = h("div", {
     class: "card",
     "data-testid": "card",
     "data-out-track-id": item.outTrackId || "",
     "data-template-id": item.templateId || "",
   });
-  const layout = definition && Array.isArray(definition.layout) ? definition.layout : null;
-  if (!layout) {
-    card.append(...genericCard(item.templateId, data));
+  const view = item.cardView;
+  if (!view) {
+    card.append(...genericCard(item.templateId, item.cardData || {}));
     return card;
   }
-  const body = h("div", { class: "card-body" });
-  for (const block of layout) {
-    if (block.if && data[block.if] !== "true") continue;
-    const draw = BLOCKS[block.type];
-    const el = draw ? draw(block, data, ctx) : null;
-    if (el) (block.type === "header" ? card : body).append(el);
-  }
-  card.append(body);
-  if (!card.querySelector(".card-header")) {
-    card.prepend(h("div", { class: "card-header" }, h("div", { class: "card-title" }, definition.name || "互动卡片")));
-  }
+  const color = TAG_COLORS.has(view.tagColor) ? view.tagColor : "blue";
+  card.append(
+    h(
+      "div",
+      { class: "card-header" },
+      h("div", { class: "card-title", "data-testid": "card-title" }, view.title || "互动卡片"),
+      view.tag ? h("span", { class: `card-tag tag-${color}`, "data-testid": "card-tag" }, view.tag) : null,
+    ),
+    h("div", { class: "card-body" }, ...drawChildren(view, ctx)),
+  );
   return card;
 }

@@ -107,7 +107,7 @@ export function bubbleContent(item, ctx) {
       return { el: fileBox(item.file, p.fileName) };
     case "card":
       return {
-        el: renderCard(ctx.templates[item.templateId], item, { onAction: ctx.onCardAction }),
+        el: renderCard(item, { onAction: ctx.onCardAction }),
         wide: true,
         bare: true,
       };

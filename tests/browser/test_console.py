@@ -27,9 +27,10 @@ def _sole(sandbox: SandboxThread, role: str) -> str:
 
 def _create_card(api: BotApi, out_track_id: str) -> None:
     """A card in the office group, as the bot would send it (approval template)."""
+    bound = {"action": "flow.act", "flow": "QS-browser", "assignment": "a1"}
     actions = [
-        {"actionId": "flow.act", "text": "同意", "style": "primary", "params": {"decision": "ok"}},
-        {"actionId": "flow.act", "text": "退回", "style": "danger", "params": {"decision": "no"}},
+        {"text": "同意", "color": "blue", **bound, "decision": "ok"},
+        {"text": "退回", "color": "red", **bound, "decision": "no"},
     ]
     fields = [
         {"label": "来文单位", "value": "县教育局"},
@@ -214,7 +215,7 @@ def test_card_renders_from_template_and_click_reaches_the_bot(
     for card in (mine, theirs):
         assert card.get_by_test_id("card-title").inner_text() == "请示：关于新建城东小学的请示"
         assert card.get_by_test_id("card-tag").inner_text() == "待签发"
-        assert "阳教请〔2026〕3号" in card.get_by_test_id("card-fields").inner_text()
+        assert "阳教请〔2026〕3号" in card.inner_text()
         assert card.locator("strong", has_text="城东小学").count() == 1
         assert card.locator("li").count() == 2
     assert mine.get_by_test_id("card-input").count() == 1
@@ -234,7 +235,16 @@ def test_card_renders_from_template_and_click_reaches_the_bot(
         callbacks = control.get("/sandbox/cards/card-browser-1")["callbacks"]
         time.sleep(0.1)
     assert callbacks[0]["userId"] == ACTOR
-    assert callbacks[0]["params"] == {"decision": "ok", "opinion": "同意，请办理。"}
+    # What the template's button binds: an empty actionId, its loop item's fields and
+    # the typed opinion.
+    assert callbacks[0]["actionId"] == ""
+    assert callbacks[0]["params"] == {
+        "action": "flow.act",
+        "flow": "QS-browser",
+        "assignment": "a1",
+        "decision": "ok",
+        "opinion": "同意，请办理。",
+    }
     # The bot does not know this card: it says so privately, in his 1:1 chat.
     single = actor.single_chat()
     single.get_by_test_id("conversation-unread").wait_for()

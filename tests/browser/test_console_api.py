@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -52,8 +53,10 @@ def test_directory_groups_units_leadership_and_office_first(http: httpx.Client) 
 
 def test_card_definitions_come_from_the_card_files(http: httpx.Client) -> None:
     templates = http.get("/console/api/cards").json()
-    layout = templates["govbot.approval.schema"]["layout"]
-    assert {"type": "actions", "buttons": "actions", "if": "can_act"} in layout
+    approval = templates["govbot.approval.schema"]
+    assert approval["type"] == "im" and approval["mode"] == "card"
+    names = {v["name"] for v in json.loads(approval["editorData"])["variableList"]}
+    assert {"title", "status", "fields", "trail", "can_act", "actions"} <= names
 
 
 def test_page_and_static_files_are_served_without_auth_or_call_log(

@@ -145,7 +145,7 @@ async def test_click_round_trip(
         task = asyncio.create_task(bot())
         resp = await client.post(
             "/sandbox/cards/card-1/click",
-            json={"userId": "lisi", "actionId": "agree", "params": {"x": [1]}},
+            json={"userId": "lisi", "raw": {"actionIds": ["agree"], "params": {"x": [1]}}},
         )
         await task
         out = resp.json()
@@ -156,7 +156,8 @@ async def test_click_round_trip(
             "canApprove": "false",
         }
         stranger = await client.post(
-            "/sandbox/cards/card-1/click", json={"userId": "wangwu", "actionId": "agree"}
+            "/sandbox/cards/card-1/click",
+            json={"userId": "wangwu", "raw": {"actionIds": ["agree"]}},
         )
         assert stranger.status_code == 403
     finally:
@@ -166,7 +167,7 @@ async def test_click_round_trip(
 async def test_click_without_stream_callback_type(api: Api, client: httpx.AsyncClient) -> None:
     await create(api, callbackType="HTTP")
     resp = await client.post(
-        "/sandbox/cards/card-1/click", json={"userId": "lisi", "actionId": "agree"}
+        "/sandbox/cards/card-1/click", json={"userId": "lisi", "raw": {"actionIds": ["agree"]}}
     )
     assert resp.json()["acked"] is False and resp.json()["skipped"]
 

@@ -162,7 +162,7 @@ async def test_sdk_card_click_round_trip(sdk_bot: SdkBot) -> None:
     assert created.status_code == 200, created.text
     resp = await http.post(
         "/sandbox/cards/leave-42/click",
-        json={"userId": "lisi", "actionId": "approve", "params": {"decision": "同意"}},
+        json={"userId": "lisi", "raw": {"actionIds": ["approve"], "params": {"decision": "同意"}}},
     )
     out = resp.json()
     assert out["acked"] is True

@@ -26,7 +26,18 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxThread]:
 def control(sandbox: SandboxThread) -> Iterator[Control]:
     client = Control(sandbox.url)
     yield client
+    # Whatever the scenario did, every card the bot wrote fitted its card-platform
+    # template: the sandbox refuses a variable the template does not declare, or a value
+    # it cannot read (a boolean that is not "true"/"false", a loop that is not a list).
+    refused = [
+        (call["path"], call["response"])
+        for call in client.get("/sandbox/calls")
+        if "/card/instances" in call["path"]
+        and call["status"] == 400
+        and "cardParamMap" in str((call["response"] or {}).get("code", ""))
+    ]
     client.close()
+    assert not refused, refused
 
 
 @pytest.fixture

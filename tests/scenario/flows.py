@@ -44,12 +44,13 @@ def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
 def press(
     control: Control, user: str, card: dict[str, Any], button: str, opinion: str = ""
 ) -> dict[str, Any]:
-    """Click the button labelled ``button`` on ``user``'s view of ``card``."""
-    chosen = next(a for a in actions(card) if a["text"] == button)
-    params = {**chosen["params"], "opinion": opinion}
+    """Click the button labelled ``button`` on ``user``'s view of ``card``, the way the
+    card-platform template sends it: params bound to the button, the typed opinion."""
+    assert any(a["text"] == button for a in actions(card)), f"no button {button!r}"
+    inputs = {"local_opinion": opinion} if opinion else {}
     result: dict[str, Any] = control.post(
         f"/sandbox/cards/{card['outTrackId']}/click",
-        {"userId": user, "actionId": chosen["actionId"], "params": params},
+        {"userId": user, "text": button, "inputs": inputs},
     )
     return result
 

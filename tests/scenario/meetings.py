@@ -171,11 +171,10 @@ def click_meeting(
         if chosen is None:
             assert time.monotonic() < deadline, f"{user}'s meeting card never offered {button}"
             time.sleep(0.1)
+    inputs = {"local_note": note} if note else {}
+    if substitute:
+        inputs["local_substitute"] = substitute
     control.post(
         f"/sandbox/cards/{card['outTrackId']}/click",
-        {
-            "userId": user,
-            "actionId": chosen["actionId"],
-            "params": {**chosen["params"], "note": note, "substitute": substitute},
-        },
+        {"userId": user, "text": button, "inputs": inputs},
     )

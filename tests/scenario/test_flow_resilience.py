@@ -105,16 +105,23 @@ def card_by_id(control: Control, user: str, out_track_id: str) -> dict[str, Any]
 def click_params(
     card: dict[str, Any], button: str, opinion: str = ""
 ) -> tuple[str, dict[str, Any]]:
+    """What the card-platform button labelled ``button`` sends: an empty actionId and the
+    params bound to its loop item, plus the typed opinion (kept to replay or forge)."""
     chosen = next(a for a in actions(card) if a["text"] == button)
-    return chosen["actionId"], {**chosen["params"], "opinion": opinion}
+    params = {k: v for k, v in chosen.items() if k not in ("text", "color")}
+    return "", {**params, **({"opinion": opinion} if opinion else {})}
+
+
+def _raw(action_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {"actionIds": [action_id] if action_id else [], "params": params}
 
 
 def raw_click(
     control: Control, user: str, out_track_id: str, action_id: str, params: dict[str, Any]
 ) -> dict[str, Any]:
+    """A click whose callback carries exactly these params (a stale or modified client)."""
     result: dict[str, Any] = control.post(
-        f"/sandbox/cards/{out_track_id}/click",
-        {"userId": user, "actionId": action_id, "params": params},
+        f"/sandbox/cards/{out_track_id}/click", {"userId": user, "raw": _raw(action_id, params)}
     )
     return result
 
@@ -133,7 +140,7 @@ def at_once(url: str, clicks: list[tuple[str, str, str, dict[str, Any]]]) -> lis
                 barrier.wait(timeout=10)
                 answer = http.post(
                     f"/sandbox/cards/{out_track_id}/click",
-                    json={"userId": user, "actionId": action_id, "params": params},
+                    json={"userId": user, "raw": _raw(action_id, params)},
                 )
                 answer.raise_for_status()
                 answers[index] = answer.json()

@@ -122,9 +122,10 @@ def test_deputy_leave_is_approved_filed_and_listed(
     # A forged click: the applicant sends the county head's button params from the copy
     # of the card he holds himself. Nothing changes.
     chosen = next(a for a in actions(card) if a["text"] == "同意")
+    forged = {k: v for k, v in chosen.items() if k not in ("text", "color")}
     control.post(
         f"/sandbox/cards/{card['outTrackId']}/click",
-        {"userId": ZHANG, "actionId": chosen["actionId"], "params": chosen["params"]},
+        {"userId": ZHANG, "raw": {"actionIds": [], "params": forged}},
     )
     _has(control, ZHANG, "您无权操作")
     time.sleep(1)

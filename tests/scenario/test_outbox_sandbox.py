@@ -61,11 +61,11 @@ async def test_card_and_todo_round_trip_through_the_sandbox(
                     "card:new",
                     template_id=config.cards["approval"],
                     out_track_id="leave-7-card",
-                    card_data={"title": "请假审批", "status": "待审批", "canAct": True},
+                    card_data={"title": "请假审批", "status": "待审批", "can_act": True},
                     user_ids=[first],
                 ),
                 card_deliver("card:cc", "leave-7-card", user_ids=[second]),
-                card_update("card:agreed", "leave-7-card", {"status": "已同意", "canAct": False}),
+                card_update("card:agreed", "leave-7-card", {"status": "已同意", "can_act": False}),
                 todo_create(
                     "todo:new",
                     source_id="leave-7",
@@ -95,7 +95,7 @@ async def test_card_and_todo_round_trip_through_the_sandbox(
         ("todo:new", "sent"),
         ("todo:done", "sent"),
     ]
-    expected = {"title": "请假审批", "status": "已同意", "canAct": "false"}
+    expected = {"title": "请假审批", "status": "已同意", "can_act": "false"}
     for user in (first, second):
         cards = [i for i in control.inbox(user) if i["kind"] == "card"]
         assert [c["outTrackId"] for c in cards] == ["leave-7-card"], user

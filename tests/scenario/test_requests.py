@@ -86,6 +86,16 @@ def test_request_travels_the_whole_chain(
     # the unit head holds the same card and sees the outcome too
     wait_card(control, head, lambda c: c["cardData"]["status"] == "已同意", "维修资金")
 
+    # Every click travelled as a card-platform button sends it (empty actionId, the
+    # meaning in the bound params), and the template accepted every card write.
+    clicks = control.get(f"/sandbox/cards/{final['outTrackId']}")["callbacks"]
+    assert len(clicks) == 7
+    assert all(c["actionId"] == "" and c["params"]["action"] == "flow.act" for c in clicks)
+    card_calls = [c for c in control.get("/sandbox/calls") if "/card/instances" in c["path"]]
+    assert card_calls and all(c["status"] == 200 for c in card_calls), [
+        (c["path"], c["response"]) for c in card_calls if c["status"] != 200
+    ]
+
 
 def test_wrong_person_click_changes_nothing(
     sandbox: SandboxThread, control: Control, bot: BotProcess
@@ -101,9 +111,12 @@ def test_wrong_person_click_changes_nothing(
         f"/sandbox/cards/{card['outTrackId']}/forward",
         {"from": head, "to": intruder, "force": True},
     )
+    # The forwarded card shows the intruder no button; a modified client sends the
+    # head's params anyway.
+    forged = {k: v for k, v in button.items() if k not in ("text", "color")}
     result = control.post(
         f"/sandbox/cards/{card['outTrackId']}/click",
-        {"userId": intruder, "actionId": button["actionId"], "params": button["params"]},
+        {"userId": intruder, "raw": {"actionIds": [], "params": forged}},
     )
     assert result["acked"]
     control.wait_for(intruder, lambda i: any("无权操作" in item_text(x) for x in i))

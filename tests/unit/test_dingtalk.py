@@ -13,9 +13,12 @@ from bot.dingtalk import (
     DingTalkAmbiguousError,
     DingTalkAuthError,
     DingTalkClient,
+    DingTalkError,
     DingTalkRateLimitedError,
     DingTalkRejectedError,
     DingTalkUnavailableError,
+    PermissionDenied,
+    QuotaExhausted,
 )
 from tests.unit.test_dingtalk_fakes import (
     CREDS,
@@ -358,3 +361,116 @@ async def test_aclose_closes_only_an_owned_http_client() -> None:
 
 def test_credentials_repr_hides_the_secret() -> None:
     assert CREDS.app_secret not in repr(CREDS)
+
+
+# ---------------------------------------------------------------- quota, QPS, permissions
+
+PERMISSION_BODY = {
+    "code": "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+    "message": "没有调用该接口的权限，接口权限申请参考：https://open.dingtalk.com/document/orgapp/add-api-permission",
+    "requestid": "rid-9",
+    "accessdenieddetail": {"requiredScopes": ["qyapi_robot_sendmsg"]},
+}
+
+
+class RecordingObserver:
+    def __init__(self) -> None:
+        self.before: list[tuple[str, str]] = []
+        self.after: list[tuple[str, str, str | None]] = []
+
+    def before_call(self, method: str, path: str) -> None:
+        self.before.append((method, path))
+
+    def after_call(self, method: str, path: str, error: DingTalkError | None) -> None:
+        self.after.append((method, path, None if error is None else type(error).__name__))
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["Forbidden.AccessDenied.QpsLimitForApi", "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"],
+)
+async def test_qps_403_is_retried_with_backoff_and_then_succeeds(code: str) -> None:
+    async with harness() as h:
+        h.fake.on(*SEND, api_error(403, code), api_error(403, code), ok({"processQueryKey": "k"}))
+        results = await h.client.send_text(["u1"], "你好")
+        assert [r.process_query_key for r in results] == ["k"]
+        assert len(h.fake.calls(*SEND)) == 3  # a throttled send was not delivered: resent
+        assert len(h.delays) == 2 and all(d > 0 for d in h.delays)
+
+
+async def test_qps_403_outlasting_the_retries_is_rate_limited_not_auth() -> None:
+    async with harness(max_retries=2) as h:
+        h.fake.on(*READ, api_error(403, "Forbidden.AccessDenied.QpsLimitForApi"))
+        with pytest.raises(DingTalkRateLimitedError) as info:
+            await h.client.read_status("pqk")
+        assert not isinstance(info.value, DingTalkAuthError)
+        assert len(h.fake.calls(*READ)) == 3
+
+
+@pytest.mark.parametrize("errcode", [90018, 90019])
+async def test_oapi_qps_errcodes_are_retried(errcode: int) -> None:
+    async with harness() as h:
+        h.fake.on(
+            "POST",
+            USER_GET,
+            ok({"errcode": errcode, "errmsg": "限流"}),
+            ok({"errcode": 0, "result": {"userid": "u1"}}),
+        )
+        assert await h.client.get_user("u1") == {"userid": "u1"}
+        assert len(h.delays) == 1
+
+
+async def test_quota_exhausted_on_both_hosts_is_not_retried() -> None:
+    async with harness() as h:
+        h.fake.on(*SEND, api_error(403, "Forbidden.AccessDenied.ApiCountLimitForOrg", "超额"))
+        with pytest.raises(QuotaExhausted) as info:
+            await h.client.send_text(["u1"], "你好")
+        assert info.value.status == 403
+        assert info.value.code == "Forbidden.AccessDenied.ApiCountLimitForOrg"
+        assert not isinstance(info.value, DingTalkAuthError)
+        h.fake.on("POST", USER_GET, ok({"errcode": 90020, "errmsg": "超过调用上限"}))
+        with pytest.raises(QuotaExhausted) as oapi:
+            await h.client.get_user("u1")
+        assert oapi.value.code == "90020"
+        assert len(h.fake.calls(*SEND)) == 1 and len(h.fake.calls("POST", USER_GET)) == 1
+        assert h.delays == []
+
+
+async def test_permission_denied_names_the_scope_and_is_not_retried() -> None:
+    async with harness() as h:
+        h.fake.on(*SEND, httpx.Response(403, json=PERMISSION_BODY))
+        with pytest.raises(PermissionDenied) as info:
+            await h.client.send_text(["u1"], "你好")
+        assert info.value.scope == "qyapi_robot_sendmsg"
+        assert isinstance(info.value, DingTalkAuthError)  # old callers still see an auth error
+        assert len(h.fake.calls(*SEND)) == 1 and h.delays == []
+        assert h.fake.token_requests == 1  # no token refresh either
+
+
+async def test_permission_denied_scope_from_errmsg_or_from_the_path() -> None:
+    async with harness() as h:
+        h.fake.on(
+            "POST",
+            USER_GET,
+            ok({"errcode": 60011, "errmsg": "没有调用该接口的权限，缺少权限点：qyapi_get_member"}),
+        )
+        with pytest.raises(PermissionDenied) as oapi:
+            await h.client.get_user("u1")
+        assert (oapi.value.code, oapi.value.scope) == ("60011", "qyapi_get_member")
+        # No scope in the answer: the bot's own table names it.
+        h.fake.on(*CARD_PUT, api_error(403, "Forbidden.AccessDenied.AccessTokenPermissionDenied"))
+        with pytest.raises(PermissionDenied) as card:
+            await h.client.update_card("track-1", {"a": 1})
+        assert card.value.scope == "Card.Instance.Write"
+
+
+async def test_observer_sees_every_attempt_but_no_token_call() -> None:
+    observer = RecordingObserver()
+    async with harness(observer=observer) as h:
+        h.fake.on(*READ, api_error(503, "system.busy"), read_ok())
+        await h.client.read_status("pqk")
+        h.fake.on(*SEND, httpx.Response(403, json=PERMISSION_BODY))
+        with pytest.raises(PermissionDenied):
+            await h.client.send_text(["u1"], "你好")
+        assert observer.before == [READ, READ, SEND]
+        assert observer.after == [(*READ, None), (*SEND, "PermissionDenied")]

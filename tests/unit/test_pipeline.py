@@ -4,10 +4,13 @@ and a fake DingTalk client."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
+
+import pytest
 
 from bot.cards import CardDispatcher
 from bot.clock import FixedClock
@@ -270,4 +273,29 @@ async def test_one_persons_messages_are_handled_in_order(tmp_path: Path) -> None
     texts = [s["msg_param"].get("content", "") for s in fake.sent]
     assert "开始填写请示" in texts[0]
     assert "综合性" in texts[-1]  # the title was taken; the next question is the kind
+    await services.db.close()
+
+
+async def test_a_group_not_in_the_config_is_logged_with_its_id(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """How the office learns a new group's openConversationId (docs/deploy.md step 7)."""
+    services = await make_services(tmp_path)
+    outbox = _outbox(services, FakeDingTalk())
+    inbound = InboundPipeline(services, outbox)
+    user = services.directory.holders("office_clerk")[0].user_id
+    message = {
+        **_message(user, "帮助", "group1"),
+        "conversationType": "2",
+        "conversationId": "cidNewGroup==",
+        "conversationTitle": "新建工作群",
+    }
+    with caplog.at_level(logging.INFO, logger="bot.inbound"):
+        await inbound.accept(message)
+        await inbound.drain()
+    lines = [r.getMessage() for r in caplog.records if "not in the config" in r.getMessage()]
+    assert lines == [
+        "group message from a group not in the config: "
+        "conversation_id=cidNewGroup== title=新建工作群"
+    ]
     await services.db.close()

@@ -1,31 +1,36 @@
-"""Read tracking of distributed documents: the pure pieces and one round against a fake."""
+"""Read tracking of distributed documents: the pure pieces and rounds against a fake."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
-from bot.clock import FixedClock, to_epoch_ms
+from bot.clock import TZ, FixedClock, to_epoch_ms
 from bot.dingtalk import DingTalkClient, DingTalkRejectedError, ReadInfo
 from bot.outbox import Outbox
 from bot.services import Services
-from handlers.distribution import distribution_actions, notice_key
+from handlers.distribution import distribution_actions, notice_batches, notice_key
 from handlers.read_tracking import (
+    READ_CHECK_OFFSETS_MS,
     READ_WINDOW_MS,
     ReadCheck,
     ReadTracker,
     apply_reads,
     awaiting_read,
+    check_due,
+    checkpoints_passed,
+    notice_groups,
     notice_pqk,
     pick,
     read_check_interval,
-    read_moment,
+    read_moments,
 )
 from tests.unit.fakes import FakeDingTalk, make_services, server_error
 
+START = datetime(2026, 11, 25, 10, 0, tzinfo=TZ)  # make_services' clock
 NUMBER = "阳政办发〔2026〕9号"
 NOW = 1_790_000_000_000
 
@@ -34,7 +39,7 @@ def _entry(signed: int | None = None, read: int | None = None, **more: Any) -> d
     return {"unit": "jyj", "signed_ms": signed, "read_ms": read, **more}
 
 
-def test_interval_is_a_minute_in_production_and_short_in_the_sandbox() -> None:
+def test_loop_period_is_a_minute_in_production_and_short_in_the_sandbox() -> None:
     assert read_check_interval(15.0) == 60.0
     assert read_check_interval(1.0) == 4.0
     assert read_check_interval(120.0) == 120.0
@@ -65,24 +70,49 @@ def test_notice_pqk_only_for_sent_notices_inside_the_window() -> None:
     assert notice_pqk(None, NOW) is None
 
 
-def test_pick_is_bounded_and_least_recently_checked_first() -> None:
-    checks = [ReadCheck("n", u, f"k{u}") for u in "abcd"]
-    assert [c.user_id for c in pick(checks, {}, 2)] == ["a", "b"]
-    last = {("n", "a"): 3, ("n", "b"): 3, ("n", "c"): 2}
-    assert [c.user_id for c in pick(checks, last, 3)] == ["d", "c", "a"]
-    assert pick(checks, {}, 0) == []
+def test_schedule_is_five_checks_inside_the_window() -> None:
+    assert [o // 60_000 for o in READ_CHECK_OFFSETS_MS] == [10, 60, 240, 720, 1380]
+    assert READ_CHECK_OFFSETS_MS[-1] < READ_WINDOW_MS
+    record: dict[str, Any] = {"created_ms": NOW, "recipients": {"a": _entry()}}
+    assert checkpoints_passed(record, NOW + 9 * 60_000) == 0
+    assert not check_due(record, NOW + 9 * 60_000)
+    assert checkpoints_passed(record, NOW + 10 * 60_000) == 1
+    assert check_due(record, NOW + 10 * 60_000)
+    assert not check_due({**record, "read_checks": 1}, NOW + 59 * 60_000)
+    assert check_due({**record, "read_checks": 1}, NOW + 60 * 60_000)
+    # Hours late: one catch-up check, not several.
+    assert checkpoints_passed(record, NOW + 13 * 3600_000) == 4
+    assert not check_due({**record, "read_checks": 5}, NOW + 23 * 3600_000 + 1)
+    # Everybody read or signed: nothing is due any more.
+    done = {"created_ms": NOW, "recipients": {"a": _entry(signed=NOW), "b": _entry(read=NOW)}}
+    assert not check_due(done, NOW + 3600_000)
 
 
-def test_read_moment() -> None:
+def test_notices_are_batched_by_twenty() -> None:
+    users = [f"u{i:02d}" for i in range(45)]
+    batches = notice_batches("N", users)
+    assert [len(v) for v in batches.values()] == [20, 20, 5]
+    assert [u for batch in batches.values() for u in batch] == users
+    assert notice_groups({"id": "N", "notices": batches, "recipients": {}}) == batches
+    old = {"id": "N", "recipients": {"a": _entry()}}  # stored before batching
+    assert notice_groups(old) == {notice_key("N", "a"): ["a"]}
+
+
+def test_pick_takes_whole_distributions_up_to_the_limit() -> None:
+    checks = [ReadCheck(n, ("a",), f"k{n}{i}", 1) for n in "xyz" for i in range(2)]
+    assert [c.pqk for c in pick(checks, 3)] == ["kx0", "kx1", "ky0", "ky1"]
+    assert [c.pqk for c in pick(checks, 1)] == ["kx0", "kx1"]  # the first always whole
+    assert pick([], 5) == []
+
+
+def test_read_moments() -> None:
     infos = [
         ReadInfo("a", "甲", True, 123),
         ReadInfo("b", "乙", False, None),
         ReadInfo("c", "丙", True, 0),
+        ReadInfo("d", "丁", True, 5),  # not asked about
     ]
-    assert read_moment(infos, "a", NOW) == 123
-    assert read_moment(infos, "b", NOW) is None
-    assert read_moment(infos, "c", NOW) == NOW
-    assert read_moment(infos, "z", NOW) is None
+    assert read_moments(infos, ["a", "b", "c", "z"], NOW) == {"a": 123, "c": NOW}
 
 
 def test_apply_reads_keeps_earlier_facts() -> None:
@@ -96,8 +126,11 @@ def test_apply_reads_keeps_earlier_facts() -> None:
 
 
 class FakeReadStatus:
-    def __init__(self) -> None:
-        self.read: dict[str, int] = {}  # pqk -> read moment
+    """readStatus of batch notices: ``batches`` maps a pqk to its recipients."""
+
+    def __init__(self, batches: dict[str, list[str]]) -> None:
+        self.batches = batches
+        self.read: dict[str, int] = {}  # user -> read moment
         self.refused: set[str] = set()
         self.failures: list[Exception] = []
         self.calls: list[str] = []
@@ -108,16 +141,28 @@ class FakeReadStatus:
             raise self.failures.pop(0)
         if process_query_key in self.refused:
             raise DingTalkRejectedError(400, "param.processQueryKeyExpired", "24 小时", "r")
-        user = process_query_key.removeprefix("pqk-")
-        moment = self.read.get(process_query_key)
-        return [ReadInfo(user, user, moment is not None, moment)]
+        return [
+            ReadInfo(u, u, u in self.read, self.read.get(u))
+            for u in self.batches[process_query_key]
+        ]
 
 
-async def _setup(tmp_path: Path, users: list[str]) -> Services:
+async def _setup(
+    tmp_path: Path, users: list[str], *, batched: bool = True
+) -> tuple[Services, FakeReadStatus]:
+    """A distribution sent a minute ago to ``users``, its notices sent: batches of 20
+    (pqk ``pqk-<n>``), or one per recipient as stored before batching (``pqk-<user>``)."""
     services = await make_services(tmp_path)
     services._outbox = Outbox(services.db, cast(DingTalkClient, FakeDingTalk()), services.clock)
     now_ms = to_epoch_ms(services.clock.now())
     clerk = services.directory.holders("office_clerk")[0].user_id
+    if batched:
+        notices = notice_batches(NUMBER, users)
+        pqks = {key: f"pqk-{n}" for n, key in enumerate(notices)}
+    else:
+        notices = {notice_key(NUMBER, u): [u] for u in users}
+        pqks = {notice_key(NUMBER, u): f"pqk-{u}" for u in users}
+    fake = FakeReadStatus({pqks[key]: members for key, members in notices.items()})
 
     def seed(session: Any) -> None:
         session.collection("documents").insert(
@@ -129,31 +174,40 @@ async def _setup(tmp_path: Path, users: list[str]) -> Services:
                 "disclosure": "依申请公开",
             }
         )
-        session.collection("distributions").insert(
-            {
-                "id": NUMBER,
-                "title": "关于测试的通知",
-                "recipients": {u: _entry() for u in users},
-                "office": [clerk],
-                "card_id": "gdr",
-                "office_card_id": "gdo",
-                "secret": False,
-                "created_ms": now_ms - 60_000,
-            }
-        )
-        for user in users:
+        record: dict[str, Any] = {
+            "id": NUMBER,
+            "title": "关于测试的通知",
+            "recipients": {u: _entry() for u in users},
+            "office": [clerk],
+            "card_id": "gdr",
+            "office_card_id": "gdo",
+            "secret": False,
+            "created_ms": now_ms - 60_000,
+        }
+        if batched:
+            record["notices"] = notices
+        session.collection("distributions").insert(record)
+        for key in notices:
             session.collection("outbox").insert(
                 {
-                    "id": notice_key(NUMBER, user),
+                    "id": key,
                     "kind": "oto",
                     "status": "sent",
                     "sent_ms": now_ms - 50_000,
-                    "result": {"pqk": [f"pqk-{user}"], "invalid": []},
+                    "result": {"pqk": [pqks[key]], "invalid": []},
                 }
             )
 
     await services.db.run(seed)
-    return services
+    return services, fake
+
+
+def _advance_to(services: Services, minutes: int) -> None:
+    """Move the clock to ``minutes`` after the distribution (sent a minute before setup)."""
+    clock = services.clock
+    assert isinstance(clock, FixedClock)
+    target = START + timedelta(minutes=minutes - 1)
+    clock.advance(target - clock.now())
 
 
 async def _recipients(services: Services) -> dict[str, Any]:
@@ -169,43 +223,100 @@ async def _card_updates(services: Services) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda d: d["seq"])
 
 
-async def test_a_round_records_reads_and_refreshes_the_office_card(tmp_path: Path) -> None:
-    services = await _setup(tmp_path, ["u1", "u2", "u3"])
-    fake = FakeReadStatus()
-    tracker = ReadTracker(services, fake, max_calls=2)
+async def test_checks_follow_the_schedule_and_refresh_the_office_card(tmp_path: Path) -> None:
+    services, fake = await _setup(tmp_path, ["u1", "u2", "u3"])
+    tracker = ReadTracker(services, fake)
     try:
         assert await tracker.check_once() == 0
-        assert fake.calls == ["pqk-u1", "pqk-u2"]  # bounded per run
-        fake.read["pqk-u3"] = 1234
-        fake.refused.add("pqk-u1")
-        assert await tracker.check_once() == 1  # u3 first: never checked before
-        assert fake.calls[2:] == ["pqk-u3", "pqk-u1"]
+        assert fake.calls == []  # the first check is 10 minutes after the send
+        _advance_to(services, 10)
+        fake.read["u3"] = 1234
+        assert await tracker.check_once() == 1
+        assert fake.calls == ["pqk-0"]  # one call for the whole batch
+        assert await tracker.check_once() == 0
+        assert fake.calls == ["pqk-0"]  # nothing more until the next checkpoint
         recipients = await _recipients(services)
         assert recipients["u3"]["read_ms"] == 1234
-        assert recipients["u1"]["read_error"] == "param.processQueryKeyExpired"
         updates = await _card_updates(services)
         assert [u["id"] for u in updates] == ["gdo:read:u3"]
         assert "已读 1/3，已签收 0/3" in updates[0]["payload"]["card_data"]["progress"]
-        # Only u2 is left to poll; a busy DingTalk ends the round without giving up.
+
+        # u1 signs (the main signal), u2 reads: at +1 h both are settled.
+        def sign(session: Any) -> None:
+            recipients["u1"]["signed_ms"] = 5
+            session.collection("distributions").update(NUMBER, {"recipients": recipients})
+
+        await services.db.run(sign)
+        fake.read["u2"] = 99
+        _advance_to(services, 60)
+        assert await tracker.check_once() == 1
+        assert fake.calls == ["pqk-0", "pqk-0"]
+        # Everybody has read or signed: no call at any later checkpoint.
+        for minutes in (240, 720, 1380):
+            _advance_to(services, minutes)
+            assert await tracker.check_once() == 0
+        assert len(fake.calls) == 2
+        updates = await _card_updates(services)
+        assert "已读 3/3，已签收 1/3" in updates[-1]["payload"]["card_data"]["progress"]
+    finally:
+        await services.db.close()
+
+
+async def test_a_day_of_nobody_reading_is_five_checks_per_batch(tmp_path: Path) -> None:
+    users = [f"u{i:03d}" for i in range(200)]
+    services, fake = await _setup(tmp_path, users)
+    tracker = ReadTracker(services, fake)
+    try:
+        for minutes in range(0, 24 * 60 + 30, 5):  # a check loop every 5 minutes for a day
+            _advance_to(services, max(minutes, 1))
+            await tracker.check_once()
+        assert len(fake.calls) == 5 * 10
+        assert sorted(set(fake.calls)) == sorted(f"pqk-{n}" for n in range(10))
+    finally:
+        await services.db.close()
+
+
+async def test_busy_dingtalk_keeps_the_checkpoint_and_refusal_stops_polling(
+    tmp_path: Path,
+) -> None:
+    users = [f"u{i:02d}" for i in range(25)]  # two batches
+    services, fake = await _setup(tmp_path, users)
+    tracker = ReadTracker(services, fake)
+    try:
+        _advance_to(services, 10)
         fake.failures.append(server_error())
         assert await tracker.check_once() == 0
-        assert fake.calls[4:] == ["pqk-u2"]
-        fake.read["pqk-u2"] = 99
+        assert fake.calls == ["pqk-0"]  # the round ends at the first failure
+        fake.refused.add("pqk-1")
+        assert await tracker.check_once() == 0  # same checkpoint, tried again
+        assert fake.calls[1:] == ["pqk-0", "pqk-1"]
+        recipients = await _recipients(services)
+        assert recipients["u24"]["read_error"] == "param.processQueryKeyExpired"
+        assert "read_error" not in recipients["u00"]
+        _advance_to(services, 60)
+        await tracker.check_once()
+        assert fake.calls[3:] == ["pqk-0"]  # the refused batch is not polled again
+    finally:
+        await services.db.close()
+
+
+async def test_distributions_stored_before_batching_are_still_tracked(tmp_path: Path) -> None:
+    services, fake = await _setup(tmp_path, ["u1", "u2"], batched=False)
+    tracker = ReadTracker(services, fake)
+    try:
+        _advance_to(services, 10)
+        fake.read["u2"] = 7
         assert await tracker.check_once() == 1
-        assert await tracker.check_once() == 0
-        assert fake.calls[5:] == ["pqk-u2"]  # nobody left to poll
-        updates = await _card_updates(services)
-        assert "已读 2/3" in updates[-1]["payload"]["card_data"]["progress"]
+        assert sorted(fake.calls) == ["pqk-u1", "pqk-u2"]
+        assert (await _recipients(services))["u2"]["read_ms"] == 7
     finally:
         await services.db.close()
 
 
 async def test_nothing_is_polled_after_the_window(tmp_path: Path) -> None:
-    services = await _setup(tmp_path, ["u1"])
-    fake = FakeReadStatus()
+    services, fake = await _setup(tmp_path, ["u1"])
     try:
-        assert isinstance(services.clock, FixedClock)
-        services.clock.advance(timedelta(hours=24))
+        _advance_to(services, 24 * 60)
         assert await ReadTracker(services, fake).check_once() == 0
         assert fake.calls == []
     finally:
@@ -216,7 +327,7 @@ async def test_nothing_is_polled_after_the_window(tmp_path: Path) -> None:
 async def test_report_and_reminder_say_whether_it_was_read(
     tmp_path: Path, read: int | None, word: str
 ) -> None:
-    services = await _setup(tmp_path, ["u1"])
+    services, _ = await _setup(tmp_path, ["u1"])
     try:
 
         def mark(session: Any) -> None:
