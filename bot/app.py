@@ -113,7 +113,13 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         router=router,
     )
     outbox = Outbox(
-        db, client, clock, files_root=options.data_dir, messages=messages, budget=budget
+        db,
+        client,
+        clock,
+        files_root=options.data_dir,
+        messages=messages,
+        budget=budget,
+        todo_delay_ms=config.dingtalk.todo_delay_minutes * 60_000,
     )
     budget.attach(budget_notifier(services, outbox), outbox.wake)
     deadline_actions = wire_domain(services, outbox)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.api_scopes import scope_in_text
 from bot.clock import TZ, SystemClock
-from bot.config import ConfigError, Secrets, check_config, load_config, load_secrets
+from bot.config import Config, ConfigError, Secrets, check_config, load_config, load_secrets
 from bot.config_schema import DEFAULT_API_BASE, DEFAULT_OAPI_BASE
 from bot.redact import install_redaction, register_secret
 from bot.site import default_site_dir
@@ -64,10 +64,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return EXIT_CONFIG
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import RunOptions, create_app, run_app, with_endpoint
+def _config_and_secrets(
+    args: argparse.Namespace, messages: Messages
+) -> tuple[Config, Secrets] | None:
+    """The config (pointed at ``--endpoint`` if given) and the env secrets, or None
+    after printing every problem."""
+    from bot.app import with_endpoint
 
-    messages = Messages()
     try:
         config = with_endpoint(load_config(Path(args.config)), args.endpoint)
         secrets = load_secrets(os.environ)
@@ -76,7 +79,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             messages.text("cli_config_problems", path=str(args.config), problems=error.problems),
             error=True,
         )
+        return None
+    return config, secrets
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import RunOptions, create_app, run_app
+
+    messages = Messages()
+    loaded = _config_and_secrets(args, messages)
+    if loaded is None:
         return EXIT_CONFIG
+    config, secrets = loaded
     _setup_logging([secrets.app_secret])
     options = RunOptions(
         data_dir=Path(args.data),
@@ -153,19 +167,13 @@ def _admin_client(
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from bot.app import with_endpoint
     from bot.doctor import Doctor, DoctorReport, render_report
 
     messages = Messages()
-    try:
-        config = with_endpoint(load_config(Path(args.config)), args.endpoint)
-        secrets = load_secrets(os.environ)
-    except ConfigError as error:
-        _say(
-            messages.text("cli_config_problems", path=str(args.config), problems=error.problems),
-            error=True,
-        )
+    loaded = _config_and_secrets(args, messages)
+    if loaded is None:
         return EXIT_CONFIG
+    config, secrets = loaded
 
     async def main() -> DoctorReport:
         async with _admin_client(

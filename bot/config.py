@@ -27,6 +27,7 @@ from bot.config_schema import (
     DEFAULT_API_QUOTA_WARN_RATIO,
     DEFAULT_MONTHLY_API_QUOTA,
     DEFAULT_OAPI_BASE,
+    DEFAULT_TODO_DELAY_MINUTES,
     DEFAULT_TODO_LINK,
     HEADED_KINDS,
     IN_CHARGE_ROLES,
@@ -133,6 +134,7 @@ _DINGTALK_KEYS = (
     "todo_link",
     "monthly_api_quota",
     "api_quota_warn_ratio",
+    "todo_delay_minutes",
 )
 _YEAR_KEYS = ("holidays", "workdays", "complete")
 # Card templates the bot sends (messages/cards/<key>.json).
@@ -623,6 +625,15 @@ class _Loader:
             table, where, "corp_id", what="钉钉企业 CorpId，在开发者后台首页可见"
         )
         quota, ratio = self.load_api_quota(table, where)
+        delay = table.get("todo_delay_minutes", DEFAULT_TODO_DELAY_MINUTES)
+        if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 1440:
+            self.report(
+                where,
+                "todo_delay_minutes",
+                "“todo_delay_minutes”（步骤等待多少分钟后才建钉钉待办）应为 0 到 1440 的整数"
+                f"（不加引号），实际是{_type_name(delay)}。",
+            )
+            delay = DEFAULT_TODO_DELAY_MINUTES
         if corp_id is None:
             return None
         return DingTalkSettings(
@@ -632,6 +643,7 @@ class _Loader:
             todo_link=bases["todo_link"],
             monthly_api_quota=quota,
             api_quota_warn_ratio=ratio,
+            todo_delay_minutes=int(delay),
         )
 
     def load_api_quota(self, table: Mapping[str, Any], where: _Where) -> tuple[int, float]:

@@ -121,6 +121,7 @@ DEFAULT_API_BASE = "https://api.dingtalk.com"
 DEFAULT_TODO_LINK = "https://www.dingtalk.com/"
 DEFAULT_OAPI_BASE = "https://oapi.dingtalk.com"
 DEFAULT_MONTHLY_API_QUOTA = 10_000
+DEFAULT_TODO_DELAY_MINUTES = 120
 DEFAULT_API_QUOTA_WARN_RATIO = 0.8
 
 
@@ -216,6 +217,9 @@ class DingTalkSettings:
     # office is told (bot/api_budget.py).
     monthly_api_quota: int = DEFAULT_MONTHLY_API_QUOTA
     api_quota_warn_ratio: float = DEFAULT_API_QUOTA_WARN_RATIO
+    # A step's DingTalk to-do is created only if the step is still open this long after
+    # it was assigned (0: at once); a step handled sooner costs no to-do calls.
+    todo_delay_minutes: int = DEFAULT_TODO_DELAY_MINUTES
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cards import CLICKS
 from bot.clock import Clock, to_epoch_ms
 from bot.inbound import INBOUND
-from bot.outbox import OUTBOX
+from bot.outbox import MERGED, OUTBOX
 
 if TYPE_CHECKING:
     from storage.database import Database
@@ -19,13 +19,13 @@ if TYPE_CHECKING:
 
 # Redeliveries come within minutes; these margins are generous.
 KEEP = {INBOUND: timedelta(days=2), OUTBOX: timedelta(days=3), CLICKS: timedelta(days=7)}
-FINISHED = {INBOUND: "done", OUTBOX: "sent", CLICKS: "done"}
+FINISHED = {INBOUND: ("done",), OUTBOX: ("sent", "skipped", MERGED), CLICKS: ("done",)}
 TIME_FIELD = {INBOUND: "received_ms", OUTBOX: "created_ms", CLICKS: "at_ms"}
 
 
 def _finished_before(name: str, cutoff_ms: int) -> Callable[[dict[str, Any]], bool]:
     def test(doc: dict[str, Any]) -> bool:
-        return doc.get("status") == FINISHED[name] and doc.get(TIME_FIELD[name], 0) < cutoff_ms
+        return doc.get("status") in FINISHED[name] and doc.get(TIME_FIELD[name], 0) < cutoff_ms
 
     return test
 

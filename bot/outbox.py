@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from bot.api_budget import NONESSENTIAL_RECHECK_MS, PARK_MS, QUOTA_PROBE_MS
 from bot.api_scopes import CARD_WRITE, ROBOT_SEND, TODO_WRITE, WORK_NOTICE
 from bot.clock import Clock, to_epoch_ms
+from bot.coalesce import coalesce
 from bot.dingtalk import (
     DeliverResult,
     DingTalkAmbiguousError,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
+MERGED = "merged"  # a member of a batch item (see bot/coalesce.py); never sent itself
 TODOS = "todos"
 # Backoff between attempts of one message (the client already retried quickly inside).
 _BACKOFF_S = (2, 5, 15, 60, 180, 600, 1800)
@@ -110,7 +112,10 @@ class Outbox:
         files_root: Path | None = None,
         messages: Messages | None = None,
         budget: ApiBudget | None = None,
+        todo_delay_ms: int = 0,
     ) -> None:
+        # A to-do goes out only if its step is still open this long after staging.
+        self._todo_delay_ms = todo_delay_ms
         self._budget = budget  # quota levels and denied scopes (None: no budget)
         self._files_root = files_root  # where "file" items' paths are relative to
         self._messages = messages  # renders the note that goes with a zipped file
@@ -129,6 +134,13 @@ class Outbox:
         outbox = session.collection(OUTBOX)
         now_ms = to_epoch_ms(self._clock.now())
         added = 0
+        fresh = [item for item in items if outbox.get(item.key) is None]
+        items, merged = coalesce(fresh)
+        for member, into in merged.items():
+            # Remembered so that staging the member again is seen as a repeat.
+            outbox.insert(
+                {"id": member, "key": member, "status": MERGED, "into": into, "created_ms": now_ms}
+            )
         for item in items:
             if outbox.get(item.key) is not None:
                 continue
@@ -140,12 +152,17 @@ class Outbox:
                     "seq": seq,
                     "status": "pending",
                     "attempts": 0,
-                    "next_ms": _throttled_start(outbox, item, now_ms),
+                    "next_ms": self._start(outbox, item, now_ms),
                     "created_ms": now_ms,
                 }
             )
             added += 1
         return added
+
+    def _start(self, outbox: Any, item: Outgoing, now_ms: int) -> int:
+        if item.kind == "todo_create":
+            return now_ms + self._todo_delay_ms
+        return _throttled_start(outbox, item, now_ms)
 
     async def enqueue(self, items: Sequence[Outgoing]) -> int:
         added = await self._db.run(lambda s: self.stage(s, items))
@@ -188,6 +205,9 @@ class Outbox:
             if row["id"] in self._in_flight or item.target in blocked:
                 continue
             blocked.add(item.target)
+            if self._deferred_todo_not_needed(row, item, rows):
+                skips.append(item.key)  # the step was handled first: no to-do at all
+                continue
             if row["next_ms"] > now_ms:
                 next_wait = min(next_wait, (row["next_ms"] - now_ms) / 1000)
                 continue
@@ -205,6 +225,18 @@ class Outbox:
         if skips:
             await self._db.run(lambda s: _mark_skipped(s, skips))
         return max(next_wait, 0.05)
+
+    def _deferred_todo_not_needed(
+        self, row: dict[str, Any], item: Outgoing, rows: list[dict[str, Any]]
+    ) -> bool:
+        """A to-do held back by the delay whose step was done meanwhile is never created
+        (one never tried: a tried one may exist in DingTalk and must be completed)."""
+        return (
+            item.kind == "todo_create"
+            and self._todo_delay_ms > 0
+            and not row.get("attempts")
+            and _done_queued(rows, item)
+        )
 
     def _held(self, item: Outgoing, rows: list[dict[str, Any]], skips: list[str]) -> int | None:
         """When the budget holds ``item`` back: the epoch ms to look again (``None``: send
@@ -549,10 +581,10 @@ def _mark_skipped(session: Session, keys: list[str]) -> None:
             outbox.update(key, {"status": "skipped", "error": "superseded"})
             continue
         source = (row.get("payload") or {}).get("source_id")
-        outbox.update(key, {"status": "skipped", "error": "budget"})
+        outbox.update(key, {"status": "skipped", "error": "step already done"})
         for done in outbox.find(functools.partial(_pending_done, source=source)):
-            outbox.update(done["id"], {"status": "skipped", "error": "budget"})
-        log.warning("outbox %s: to-do skipped (API budget; already done)", key)
+            outbox.update(done["id"], {"status": "skipped", "error": "step already done"})
+        log.info("outbox %s: to-do not needed (its step was done first)", key)
 
 
 def _upsert(session: Session, name: str, doc: dict[str, Any]) -> None:

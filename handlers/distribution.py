@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 DISTRIBUTIONS = "distributions"
 # The office's live progress card is refreshed at most this often (every 签收 and every
 # read found would be one DingTalk call each: 200 per distribution to every unit).
-OFFICE_CARD_THROTTLE_S = 30 * 60
+OFFICE_CARD_THROTTLE_S = 60 * 60
 SIGN = "doc.sign"
 
 

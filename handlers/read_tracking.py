@@ -8,13 +8,13 @@ row lets one robot readStatus call tell which of its 20 recipients have opened i
 
 DingTalk answers only for 24 hours after the send, and every call counts against the
 organisation's monthly API quota, so a distribution is checked on a bounded schedule:
-at +10 min, +1 h, +4 h, +12 h and +23 h after it was sent (:data:`READ_CHECK_OFFSETS_MS`;
+at +1 h, +5 h and +23 h after it was sent (:data:`READ_CHECK_OFFSETS_MS`;
 ``record["read_checks"]`` counts the checkpoints done; missed ones are caught up by one
 check, not several), one call per batch that still has a recipient who neither read nor
 signed. It stops early when everybody has read or signed, and stops altogether while
 the API budget is near or exhausted (bot/api_budget.py) or the robot permission is
 denied. A batch DingTalk refuses to answer for (window passed, unknown key) is not
-polled again. At most 5 × ⌈N/20⌉ calls per distribution of N recipients.
+polled again. At most 3 × ⌈N/20⌉ calls per distribution of N recipients.
 
 The network calls run between storage calls, never inside one: one storage call
 collects what to check, then one per distribution stores ``read_ms`` in the recipients'
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.api_scopes import ROBOT_SEND
 from bot.clock import to_epoch_ms
 from bot.dingtalk import DingTalkError, DingTalkRejectedError, ReadInfo
+from bot.outbox import MERGED, OUTBOX
 from handlers.distribution import DISTRIBUTIONS, has_read, notice_key, office_card_update
 
 if TYPE_CHECKING:
@@ -43,12 +44,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OUTBOX = "outbox"
+
 # DingTalk's readStatus answers only for messages sent within the last 24 hours.
 READ_WINDOW_MS = 24 * 3600 * 1000
 _MIN = 60 * 1000
 # When a distribution's notices are checked, counted from the distribution.
-READ_CHECK_OFFSETS_MS: tuple[int, ...] = (10 * _MIN, 60 * _MIN, 240 * _MIN, 720 * _MIN, 1380 * _MIN)
+READ_CHECK_OFFSETS_MS: tuple[int, ...] = (60 * _MIN, 300 * _MIN, 1380 * _MIN)
 # Production period of the loop (it makes no call unless a checkpoint is due); with the
 # sandbox's fast scans the period shrinks with them.
 READ_CHECK_INTERVAL_S = 60.0
@@ -294,7 +295,10 @@ def _collect(session: Session, now_ms: int) -> list[ReadCheck]:
             waiting = tuple(u for u in users if u in awaited)
             if not waiting:
                 continue
-            pqk = notice_pqk(outbox.get(key), now_ms)
+            row = outbox.get(key)
+            if row is not None and row.get("status") == MERGED:  # sent within a batch
+                row = outbox.get(str(row["into"]))
+            pqk = notice_pqk(row, now_ms)
             if pqk is not None:
                 checks.append(ReadCheck(number, waiting, pqk, checkpoint))
                 found = True

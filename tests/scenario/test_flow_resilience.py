@@ -263,7 +263,10 @@ def test_ten_identical_concurrent_clicks_make_one_transition(
     assert [p["trail"] for p in puts if "会签" in p["status"]] == [final["cardData"]["trail"]]
     versions = Counter(p["trail"] for p in puts)
     assert [n for n in versions.values() if n > 1] == [], puts
-    # Exactly one to-do for the finance head.
+    # Exactly one to-do for the finance head once his step has waited past the delay.
+    control.post("/sandbox/clock", {"advance_seconds": 121 * 60})
+    control.wait_for(finance, lambda i: any(x.get("kind") == "todo" for x in i))
+    settle(control)
     todos = [i for i in control.bot_items(finance) if i.get("kind") == "todo"]
     assert len(todos) == 1
 
@@ -432,6 +435,9 @@ def test_bot_killed_mid_chain_continues_exactly_once(
     settle(control)
     assert len(cards(control, office_clerk)) == 1
     assert [w for _, w in trail(card_of(control, clerk, TITLE))].count("会签：无不同意见") == 1
+    control.post("/sandbox/clock", {"advance_seconds": 121 * 60})
+    control.wait_for(office_clerk, lambda i: any(x.get("kind") == "todo" for x in i))
+    settle(control)
     assert len([i for i in control.bot_items(office_clerk) if i.get("kind") == "todo"]) == 1
 
     press(control, office_clerk, review, "审核通过")

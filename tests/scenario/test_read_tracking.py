@@ -40,11 +40,11 @@ def test_office_card_tracks_read_and_signed(
         edu, lambda i: any("收文通知" in item_text(x) and x.get("processQueryKey") for x in i)
     )
     control.post(f"/sandbox/users/{edu}/read", {"ids": [x["id"] for x in notice]})
-    # Read status is checked on a schedule (+10 min, +1 h, +4 h, +12 h, +23 h), one call
-    # for the batch notice of both recipients.
+    # Read status is checked on a schedule (+1 h, +5 h, +23 h), one call for the batch
+    # notice of both recipients.
     time.sleep(2)
     assert _read_status_calls(control) == []
-    control.post("/sandbox/clock", {"advance_seconds": 11 * 60})
+    control.post("/sandbox/clock", {"advance_seconds": 61 * 60})
     office = wait_card(control, clerk, lambda c: "已读 1/2，已签收 0/2" in _progress(c), title)
     assert len(_read_status_calls(control)) == 1
     missing = office["cardData"]["missing"]
@@ -53,10 +53,10 @@ def test_office_card_tracks_read_and_signed(
     assert "未读" not in edu_line and "未读" in finance_line
 
     press(control, edu, wait_card(control, edu, lambda c: True, title), "签收")
-    # The office card is refreshed at most every 30 minutes (one DingTalk call each).
+    # The office card is refreshed at most every hour (one DingTalk call each).
     time.sleep(2)
     assert "已签收 0/2" in _progress(card_of(control, clerk, title))
-    control.post("/sandbox/clock", {"advance_seconds": 31 * 60})
+    control.post("/sandbox/clock", {"advance_seconds": 61 * 60})
     office = wait_card(control, clerk, lambda c: "已读 1/2，已签收 1/2" in _progress(c), title)
     assert "县教育局" not in office["cardData"]["missing"]
     assert "签收" in card_of(control, edu, title)["cardData"]["note"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.config import OrgDirectory
@@ -201,7 +203,7 @@ def test_each_person_holds_the_flow_card_once(
         assert len(held) == 1, user
 
 
-def test_every_step_is_a_dingtalk_todo_closed_when_the_step_moves_on(
+def test_a_step_left_waiting_becomes_a_dingtalk_todo_closed_when_the_step_moves_on(
     sandbox: SandboxThread, control: Control, bot: BotProcess
 ) -> None:
     directory = OrgDirectory(sandbox.config)
@@ -211,12 +213,21 @@ def test_every_step_is_a_dingtalk_todo_closed_when_the_step_moves_on(
     def todos(user: str) -> list[dict[str, object]]:
         return [i["todo"] for i in control.bot_items(user) if i.get("kind") == "todo"]
 
+    def waited(minutes: int) -> None:
+        control.post("/sandbox/clock", {"advance_seconds": minutes * 60})
+
+    # The card comes at once; the DingTalk to-do only once the step has waited for
+    # [dingtalk] todo_delay_minutes (120).
+    wait_card(control, head, lambda c: bool(actions(c)), "维修资金")
+    time.sleep(2)
+    assert todos(head) == []
+    waited(121)
     control.wait_for(head, lambda i: any(x.get("kind") == "todo" for x in i))
     (todo,) = todos(head)
     assert "维修资金" in str(todo["subject"]) and not todo["done"]
     press(control, head, wait_card(control, head, lambda c: bool(actions(c)), "维修资金"), "签发")
     control.wait_for(head, lambda i: all(x["todo"]["done"] for x in i if x.get("kind") == "todo"))
-    # The review step goes to every office clerk; one acts, all their to-dos are done.
+    # Handled within the delay: no to-do at all, not even later.
     finance = head_with_role(directory, "finance_bureau")
     press(
         control,
@@ -224,9 +235,13 @@ def test_every_step_is_a_dingtalk_todo_closed_when_the_step_moves_on(
         wait_card(control, finance, lambda c: bool(actions(c)), "维修资金"),
         "无不同意见",
     )
+    # The review step goes to every office clerk; one acts, all their to-dos are done.
     clerks = [p.user_id for p in directory.holders("office_clerk")]
+    wait_card(control, clerks[0], lambda c: bool(actions(c)), "维修资金")
+    waited(121)
     for user in clerks:
         control.wait_for(user, lambda i: any(x.get("kind") == "todo" for x in i))
+    assert todos(finance) == []
     press(
         control,
         clerks[0],

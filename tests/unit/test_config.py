@@ -493,3 +493,21 @@ def test_load_secrets_lists_every_missing_variable() -> None:
         )
     assert len(caught.value.problems) == 1
     assert "正整数" in caught.value.problems[0].message
+
+
+def test_dingtalk_budget_settings(tmp_path: Path) -> None:
+    assert load_config(DEMO).dingtalk.todo_delay_minutes == 120
+    good = variant(tmp_path, ("\n[dingtalk]\n", "\n[dingtalk]\ntodo_delay_minutes = 0\n"))
+    assert load_config(good).dingtalk.todo_delay_minutes == 0
+    bad = variant(
+        tmp_path,
+        (
+            "\n[dingtalk]\n",
+            '\n[dingtalk]\ntodo_delay_minutes = "2h"\nmonthly_api_quota = 0\n'
+            "api_quota_warn_ratio = 1.5\n",
+        ),
+    )
+    problems = check_config(bad)
+    find(problems, "todo_delay_minutes", "0 到 1440 的整数")
+    find(problems, "monthly_api_quota", "正整数")
+    find(problems, "api_quota_warn_ratio", "不超过 1")

@@ -425,3 +425,33 @@ async def test_a_malformed_item_is_failed_not_retried_forever(tmp_path: Path) ->
     assert rows["t1"]["status"] == "failed" and rows["t1"]["attempts"] == 1
     assert rows["m1"]["status"] == "sent"
     await services.db.close()
+
+
+async def test_a_deferred_todo_goes_out_only_if_its_step_is_still_open(tmp_path: Path) -> None:
+    services = await make_services(tmp_path)
+    clock = cast(FixedClock, services.clock)
+    fake = FakeDingTalk()
+    delay = timedelta(minutes=120)
+    outbox = Outbox(
+        services.db,
+        cast(DingTalkClient, fake),
+        services.clock,
+        todo_delay_ms=int(delay.total_seconds() * 1000),
+    )
+    # Step A is handled within the delay: neither create nor completion is ever sent.
+    await outbox.enqueue([_todo("a:create", "flow-a")])
+    clock.advance(timedelta(minutes=30))
+    await outbox.enqueue([todo_done("a:done", "flow-a")])
+    # Step B is still open when the delay ends: its to-do is created then.
+    await outbox.enqueue([_todo("b:create", "flow-b")])
+    await _run_until_rows(services, outbox, lambda rows: rows["a:create"]["status"] == "skipped")
+    rows = await _rows(services)
+    assert rows["a:done"]["status"] == "skipped"
+    assert rows["b:create"]["status"] == "pending" and fake.sent == []
+    clock.advance(delay)
+    await _run_until_settled(services, outbox)
+    assert [(s["kind"], s["source_id"]) for s in fake.sent] == [("todo_create", "flow-b")]
+    await outbox.enqueue([todo_done("b:done", "flow-b")])
+    await _run_until_settled(services, outbox)
+    assert fake.todos["flow-b"]["done"] is True and "flow-a" not in fake.todos
+    await services.db.close()

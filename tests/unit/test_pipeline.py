@@ -299,3 +299,19 @@ async def test_a_group_not_in_the_config_is_logged_with_its_id(
         "conversation_id=cidNewGroup== title=新建工作群"
     ]
     await services.db.close()
+
+
+async def test_one_message_to_many_is_one_call_and_members_stay_known(tmp_path: Path) -> None:
+    services = await make_services(tmp_path)
+    fake = FakeDingTalk()
+    outbox = _outbox(services, fake)
+    people = [p.user_id for p in services.directory.all_people()][:3]
+    items = [text_to(f"notice:{u}", user_id=u, text="明天上午九点开会") for u in people]
+    assert await outbox.enqueue(items) == 1
+    assert await outbox.enqueue(items[:1]) == 0  # a member staged again is a repeat
+    await _run_outbox_until(outbox, lambda: len(fake.sent) >= 1)
+    await asyncio.sleep(0.05)
+    assert [s["user_ids"] for s in fake.sent] == [people]
+    rows = await services.db.run(lambda s: s.collection("outbox").all_open())
+    assert sorted(r["status"] for r in rows) == ["merged"] * 3 + ["sent"]
+    await services.db.close()

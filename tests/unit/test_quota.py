@@ -396,7 +396,7 @@ async def test_read_tracker_pauses_while_the_budget_is_near(tmp_path: Path) -> N
                     "card_id": "a",
                     "office_card_id": "b",
                     "secret": False,
-                    "created_ms": now_ms - 11 * 60_000,
+                    "created_ms": now_ms - 61 * 60_000,
                     "notices": {"k": ["u1"]},
                 }
             )

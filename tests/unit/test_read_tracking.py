@@ -70,19 +70,19 @@ def test_notice_pqk_only_for_sent_notices_inside_the_window() -> None:
     assert notice_pqk(None, NOW) is None
 
 
-def test_schedule_is_five_checks_inside_the_window() -> None:
-    assert [o // 60_000 for o in READ_CHECK_OFFSETS_MS] == [10, 60, 240, 720, 1380]
+def test_schedule_is_three_checks_inside_the_window() -> None:
+    assert [o // 60_000 for o in READ_CHECK_OFFSETS_MS] == [60, 300, 1380]
     assert READ_CHECK_OFFSETS_MS[-1] < READ_WINDOW_MS
     record: dict[str, Any] = {"created_ms": NOW, "recipients": {"a": _entry()}}
-    assert checkpoints_passed(record, NOW + 9 * 60_000) == 0
-    assert not check_due(record, NOW + 9 * 60_000)
-    assert checkpoints_passed(record, NOW + 10 * 60_000) == 1
-    assert check_due(record, NOW + 10 * 60_000)
-    assert not check_due({**record, "read_checks": 1}, NOW + 59 * 60_000)
-    assert check_due({**record, "read_checks": 1}, NOW + 60 * 60_000)
+    assert checkpoints_passed(record, NOW + 59 * 60_000) == 0
+    assert not check_due(record, NOW + 59 * 60_000)
+    assert checkpoints_passed(record, NOW + 60 * 60_000) == 1
+    assert check_due(record, NOW + 60 * 60_000)
+    assert not check_due({**record, "read_checks": 1}, NOW + 299 * 60_000)
+    assert check_due({**record, "read_checks": 1}, NOW + 300 * 60_000)
     # Hours late: one catch-up check, not several.
-    assert checkpoints_passed(record, NOW + 13 * 3600_000) == 4
-    assert not check_due({**record, "read_checks": 5}, NOW + 23 * 3600_000 + 1)
+    assert checkpoints_passed(record, NOW + 23 * 3600_000) == 3
+    assert not check_due({**record, "read_checks": 3}, NOW + 23 * 3600_000 + 1)
     # Everybody read or signed: nothing is due any more.
     done = {"created_ms": NOW, "recipients": {"a": _entry(signed=NOW), "b": _entry(read=NOW)}}
     assert not check_due(done, NOW + 3600_000)
@@ -228,8 +228,8 @@ async def test_checks_follow_the_schedule_and_refresh_the_office_card(tmp_path: 
     tracker = ReadTracker(services, fake)
     try:
         assert await tracker.check_once() == 0
-        assert fake.calls == []  # the first check is 10 minutes after the send
-        _advance_to(services, 10)
+        assert fake.calls == []  # the first check is an hour after the send
+        _advance_to(services, 60)
         fake.read["u3"] = 1234
         assert await tracker.check_once() == 1
         assert fake.calls == ["pqk-0"]  # one call for the whole batch
@@ -241,18 +241,18 @@ async def test_checks_follow_the_schedule_and_refresh_the_office_card(tmp_path: 
         assert [u["id"] for u in updates] == ["gdo:read:u3"]
         assert "已读 1/3，已签收 0/3" in updates[0]["payload"]["card_data"]["progress"]
 
-        # u1 signs (the main signal), u2 reads: at +1 h both are settled.
+        # u1 signs (the main signal), u2 reads: at +5 h both are settled.
         def sign(session: Any) -> None:
             recipients["u1"]["signed_ms"] = 5
             session.collection("distributions").update(NUMBER, {"recipients": recipients})
 
         await services.db.run(sign)
         fake.read["u2"] = 99
-        _advance_to(services, 60)
+        _advance_to(services, 300)
         assert await tracker.check_once() == 1
         assert fake.calls == ["pqk-0", "pqk-0"]
         # Everybody has read or signed: no call at any later checkpoint.
-        for minutes in (240, 720, 1380):
+        for minutes in (720, 1380):
             _advance_to(services, minutes)
             assert await tracker.check_once() == 0
         assert len(fake.calls) == 2
@@ -262,7 +262,7 @@ async def test_checks_follow_the_schedule_and_refresh_the_office_card(tmp_path: 
         await services.db.close()
 
 
-async def test_a_day_of_nobody_reading_is_five_checks_per_batch(tmp_path: Path) -> None:
+async def test_a_day_of_nobody_reading_is_three_checks_per_batch(tmp_path: Path) -> None:
     users = [f"u{i:03d}" for i in range(200)]
     services, fake = await _setup(tmp_path, users)
     tracker = ReadTracker(services, fake)
@@ -270,7 +270,7 @@ async def test_a_day_of_nobody_reading_is_five_checks_per_batch(tmp_path: Path) 
         for minutes in range(0, 24 * 60 + 30, 5):  # a check loop every 5 minutes for a day
             _advance_to(services, max(minutes, 1))
             await tracker.check_once()
-        assert len(fake.calls) == 5 * 10
+        assert len(fake.calls) == 3 * 10
         assert sorted(set(fake.calls)) == sorted(f"pqk-{n}" for n in range(10))
     finally:
         await services.db.close()
@@ -283,7 +283,7 @@ async def test_busy_dingtalk_keeps_the_checkpoint_and_refusal_stops_polling(
     services, fake = await _setup(tmp_path, users)
     tracker = ReadTracker(services, fake)
     try:
-        _advance_to(services, 10)
+        _advance_to(services, 60)
         fake.failures.append(server_error())
         assert await tracker.check_once() == 0
         assert fake.calls == ["pqk-0"]  # the round ends at the first failure
@@ -293,7 +293,7 @@ async def test_busy_dingtalk_keeps_the_checkpoint_and_refusal_stops_polling(
         recipients = await _recipients(services)
         assert recipients["u24"]["read_error"] == "param.processQueryKeyExpired"
         assert "read_error" not in recipients["u00"]
-        _advance_to(services, 60)
+        _advance_to(services, 300)
         await tracker.check_once()
         assert fake.calls[3:] == ["pqk-0"]  # the refused batch is not polled again
     finally:
@@ -304,7 +304,7 @@ async def test_distributions_stored_before_batching_are_still_tracked(tmp_path: 
     services, fake = await _setup(tmp_path, ["u1", "u2"], batched=False)
     tracker = ReadTracker(services, fake)
     try:
-        _advance_to(services, 10)
+        _advance_to(services, 60)
         fake.read["u2"] = 7
         assert await tracker.check_once() == 1
         assert sorted(fake.calls) == ["pqk-u1", "pqk-u2"]
