@@ -43,6 +43,7 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/api_budget.py
 
 clean:
 	rm -rf $(VENV) sandbox-data .pytest_cache .mypy_cache .ruff_cache
