@@ -5,11 +5,12 @@ and counts the metered calls the sandbox served (``GET /sandbox/quota``: every D
 API call except the token and Stream-gateway endpoints), from the moment the bot is
 connected until the action has settled:
 
-- a leave request through approval (the scenario ``test_deputy_leave_is_approved...``:
-  filed, approved by the county head, filed with the office, listed);
-- a 请示 through its whole chain (scenario ``test_request_travels_the_whole_chain``);
-- an agenda item from submission to distributed minutes (scenario
-  ``test_item_from_submission_to_distributed_minutes``; it also plans the meeting);
+- the business actions of bench/budget_flows.py, done as officials do them (the
+  scenario tests also probe refusals and forged clicks, which no office pays for): a
+  leave request approved by the county head (with its filing and stand-in notice); a
+  fiscal 请示 through its seven steps; one meeting with one agenda item, counted in two
+  parts, the item's (its chain to 上会, its decision) and the meeting's (planning, lock,
+  distribution, reminders, minutes);
 - a county-office 发文 with distribution to every unit (``--units`` bench units plus the
   demo county's, as in bench/e2e.py), up to every recipient holding the card; then every
   recipient signs, ten every 15 minutes (the office's live progress card);
@@ -45,7 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import load_config  # noqa: E402
+from bot.config import OrgDirectory, load_config  # noqa: E402
 from sandbox.launcher import seed_from_config  # noqa: E402
 from tests.harness import BotProcess, Control, SandboxThread  # noqa: E402
 
@@ -60,6 +61,8 @@ VOLUMES = {
     "distributions": 1_500,
 }
 WORKING_DAYS_PER_MONTH = 21.75
+# A county's executive, county-head and topical meetings take about five items each.
+ITEMS_PER_MEETING = 5
 TARGET = 5_000
 
 
@@ -121,8 +124,10 @@ class Run:
         self.box.stop()
 
     def used(self) -> int:
+        """Metered calls so far, over every month (scenarios move the clock across one)."""
         assert self.control is not None
-        return int(self.control.get("/sandbox/quota")["used"])
+        months = self.control.get("/sandbox/quota")["months"]
+        return sum(int(month["used"]) for month in months.values())
 
     def paths(self) -> dict[str, int]:
         assert self.control is not None
@@ -223,6 +228,26 @@ def read_tracking_day(folder: Path, extra_units: int) -> tuple[int, int]:
         return read_calls() - before, len(distribution_recipients(run.box.config))
 
 
+def agenda_parts(folder: Path) -> dict[str, int]:
+    """Calls of one meeting with one item, split into the item's and the meeting's."""
+    parts = {"item": 0, "meeting": 0}
+    with Run(folder, None, "2026-11-30T08:00:00+08:00") as run:
+        assert run.control is not None
+        last = run.used()
+
+        def mark(part: str) -> None:
+            nonlocal last
+            run.settle(3.0)
+            now = run.used()
+            parts[part] += now - last
+            last = now
+
+        from bench.budget_flows import agenda
+
+        agenda(run.control, mark)
+    return parts
+
+
 def idle_day(folder: Path) -> int:
     with Run(folder, None, "2026-11-24T07:30:00+08:00") as run:
         assert run.control is not None
@@ -246,11 +271,9 @@ def main() -> None:
     global TODO_DELAY_MINUTES
     TODO_DELAY_MINUTES = args.todo_delay_minutes
 
+    from bench import budget_flows
     from bench.e2e import distribution_recipients
     from sandbox.demo import demo_config_path
-    from tests.scenario.test_leave import test_deputy_leave_is_approved_filed_and_listed
-    from tests.scenario.test_meeting_item import test_item_from_submission_to_distributed_minutes
-    from tests.scenario.test_requests import test_request_travels_the_whole_chain
 
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -258,18 +281,16 @@ def main() -> None:
         results["leave"] = scenario(
             root / "leave",
             "2026-11-23T08:00:00+08:00",
-            test_deputy_leave_is_approved_filed_and_listed,
+            lambda box, control, _: budget_flows.leave(control, OrgDirectory(box.config)),
         )
         results["request"] = scenario(
-            root / "request", "2026-11-24T07:00:00+08:00", test_request_travels_the_whole_chain
+            root / "request",
+            "2026-11-24T07:00:00+08:00",
+            lambda box, control, _: budget_flows.request(control, OrgDirectory(box.config)),
         )
         print("leave", results["leave"][0], "request", results["request"][0], flush=True)
-        results["agenda"] = scenario(
-            root / "agenda",
-            "2026-11-30T08:00:00+08:00",
-            test_item_from_submission_to_distributed_minutes,
-        )
-        print("agenda", results["agenda"][0], flush=True)
+        parts = agenda_parts(root / "agenda")
+        print("agenda", parts, flush=True)
         dist_calls, dist_recipients, sign_calls, dist_paths = distribution(
             root / "dist", args.units
         )
@@ -286,11 +307,13 @@ def main() -> None:
     for name, label in (
         ("leave", "leave request through approval"),
         ("request", "请示 through its whole chain"),
-        ("agenda", "agenda item to distributed minutes (incl. meeting planning)"),
     ):
         calls, paths = results[name]
         print(f"  {label:62}{calls:>6}")
         print("      " + ", ".join(f"{p} {n}" for p, n in sorted(paths.items()) if n))
+    print(f"  {'agenda item: its chain to 上会 and its decision':62}{parts['item']:>6}")
+    meeting_label = "a meeting: planning, agenda, reminders, minutes distributed"
+    print(f"  {meeting_label:62}{parts['meeting']:>6}")
     print(f"  {'发文 + distribution to ' + str(dist_recipients) + ' recipients':62}{dist_calls:>6}")
     print("      " + ", ".join(f"{p} {n}" for p, n in sorted(dist_paths.items()) if n))
     print(
@@ -317,7 +340,12 @@ def main() -> None:
             per_month["supervision_items"],
             results["request"][0],
         ),
-        ("agenda items", per_month["agenda_items"], results["agenda"][0]),
+        ("agenda items", per_month["agenda_items"], parts["item"]),
+        (
+            f"meetings (~{ITEMS_PER_MEETING} items each)",
+            per_month["agenda_items"] / ITEMS_PER_MEETING,
+            parts["meeting"],
+        ),
         (
             f"发文 distributions ({dist_recipients} recipients)",
             per_month["distributions"],
