@@ -9,13 +9,8 @@ from collections.abc import Callable
 from bot.config import OrgDirectory
 from tests.harness import Control, item_text
 from tests.scenario.flows import actions, head_of, head_with_role, press, staff_of, wait_card
+from tests.scenario.test_requests import REQUEST
 
-REQUEST = """请示
-标题：关于县第一中学教学楼维修资金的请示
-类别：专题性
-正文：县第一中学教学楼建于1998年，屋面漏水，需维修。
-涉及部门：县财政局
-财政资金：是"""
 LEAVE = """请假
 外出类型：出差
 离开时间：2026-11-25 上午

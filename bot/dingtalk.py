@@ -685,7 +685,7 @@ class DingTalkClient:
                 user_id=str(item.get("userId") or ""),
                 name=str(item.get("name") or ""),
                 read=str(item.get("readStatus") or "").upper() == "READ",
-                read_at_ms=_opt_int(item.get("readTimestamp")),
+                read_at_ms=optional_int(item.get("readTimestamp")),
             )
             for item in infos
             if isinstance(item, dict)
@@ -945,7 +945,7 @@ class DingTalkClient:
             except DingTalkError as exc:
                 exc.sent_user_ids = tuple(sent)
                 raise
-            task_id = _opt_int(body.get("task_id"))
+            task_id = optional_int(body.get("task_id"))
             if task_id is None:
                 raise DingTalkAmbiguousError(200, "noTaskId", "asyncsend_v2 without task_id")
             task_ids.append(task_id)
@@ -1079,7 +1079,8 @@ def _recall_result(body: Json) -> RecallResult:
     )
 
 
-def _opt_int(value: object) -> int | None:
+def optional_int(value: object) -> int | None:
+    """An integer DingTalk may send as a number or a digit string (None otherwise)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.dingtalk import DingTalkClient, DingTalkCredentials
+from bot.dingtalk import DingTalkClient, DingTalkCredentials, optional_int
 
 USER_PAGE = 100  # /topapi/v2/user/list: size ≤ 100
 MAX_USER_PAGES = 10_000
@@ -47,23 +47,13 @@ class Member:
     leader_in: tuple[int, ...]  # departments where DingTalk marks this user as 主管
 
 
-def _int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
 def _member(item: dict[str, Any]) -> Member:
-    dept_ids = tuple(d for d in (_int(x) for x in item.get("dept_id_list") or []) if d)
+    dept_ids = tuple(d for d in (optional_int(x) for x in item.get("dept_id_list") or []) if d)
     leader_in = tuple(
         d
         for entry in item.get("leader_in_dept") or []
         if isinstance(entry, dict) and entry.get("leader") is True
-        for d in [_int(entry.get("dept_id"))]
+        for d in [optional_int(entry.get("dept_id"))]
         if d is not None
     )
     return Member(
@@ -125,7 +115,7 @@ class DingTalkAdminClient(DingTalkClient):
         return Department(
             dept_id=dept_id,
             name=str(res.get("name") or ""),
-            parent_id=_int(res.get("parent_id")),
+            parent_id=optional_int(res.get("parent_id")),
         )
 
     async def list_sub_departments(self, dept_id: int) -> list[Department]:
@@ -138,10 +128,10 @@ class DingTalkAdminClient(DingTalkClient):
         for item in body.get("result") or []:
             if not isinstance(item, dict):
                 continue
-            sub = _int(item.get("dept_id"))
+            sub = optional_int(item.get("dept_id"))
             if sub is None:
                 continue
-            parent = _int(item.get("parent_id"))
+            parent = optional_int(item.get("parent_id"))
             found.append(Department(sub, str(item.get("name") or ""), parent or dept_id))
         return found
 
@@ -176,7 +166,7 @@ class DingTalkAdminClient(DingTalkClient):
             result = body.get("result")
             res: dict[str, Any] = result if isinstance(result, dict) else {}
             members += [_member(i) for i in res.get("list") or [] if isinstance(i, dict)]
-            next_cursor = _int(res.get("next_cursor"))
+            next_cursor = optional_int(res.get("next_cursor"))
             if not res.get("has_more") or next_cursor is None or next_cursor == cursor:
                 break
             cursor = next_cursor

@@ -163,7 +163,7 @@ class Template:
         return {"kind": kind, "children": drawn}
 
     def _button(self, node_id: str, props: Json, scope: _Scope) -> Json | None:
-        if not _visible(props.get("visible"), scope):
+        if not _visible(props.get("visible"), scope):  # ButtonBlock items carry their own
             return None
         suffix = "".join(f"#{i}" for i in scope.indices)
         fixed: Json = {}
