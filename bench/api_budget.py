@@ -14,9 +14,10 @@ connected until the action has settled:
 - a county-office 发文 with distribution to every unit (``--units`` bench units plus the
   demo county's, as in bench/e2e.py), up to every recipient holding the card; then every
   recipient signs, ten every 15 minutes (the office's live progress card);
-- a read-tracking day of one 发文 nobody reads or signs (the demo county's units plus
-  enough bench units for 20 recipients): the sandbox clock is moved through the three
-  checkpoints and past the 24-hour window; only readStatus calls are counted;
+- a read-tracking day of one 发文 to as many recipients that nobody reads or signs: the
+  sandbox clock is moved through the three checkpoints and past the 24-hour window; only
+  the read-status calls are counted (getsendresult of the work notification, readStatus
+  of robot messages);
 - an idle working day (daily jobs only).
 
 Then a monthly projection at the three-year county volume of bench/storage.py, divided
@@ -34,7 +35,6 @@ waits longer than the delay (every step's to-do created and completed).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import tempfile
 import time
@@ -50,7 +50,10 @@ from bot.config import OrgDirectory, load_config  # noqa: E402
 from sandbox.launcher import seed_from_config  # noqa: E402
 from tests.harness import BotProcess, Control, SandboxThread  # noqa: E402
 
-READ_STATUS = "/v1.0/robot/oToMessages/readStatus"
+READ_STATUS = (
+    "/v1.0/robot/oToMessages/readStatus",
+    "/topapi/message/corpconversation/getsendresult",
+)
 MONTHS = 36
 # Three years of a county office (bench/storage.py VOLUMES).
 VOLUMES = {
@@ -203,6 +206,7 @@ def distribution(folder: Path, units: int) -> tuple[int, int, int, dict[str, int
 
 
 def read_tracking_day(folder: Path, extra_units: int) -> tuple[int, int]:
+    """Read-status calls over the day of a distribution nobody reads or signs."""
     from bench.e2e import bench_config, distribution_recipients, drive_document
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -217,7 +221,7 @@ def read_tracking_day(folder: Path, extra_units: int) -> tuple[int, int]:
         run.settle()
 
         def read_calls() -> int:
-            return sum(1 for c in control.calls() if c.get("path") == READ_STATUS)
+            return sum(1 for c in control.calls() if c.get("path") in READ_STATUS)
 
         before = read_calls()
         elapsed = 0
@@ -272,8 +276,6 @@ def main() -> None:
     TODO_DELAY_MINUTES = args.todo_delay_minutes
 
     from bench import budget_flows
-    from bench.e2e import distribution_recipients
-    from sandbox.demo import demo_config_path
 
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -295,9 +297,7 @@ def main() -> None:
             root / "dist", args.units
         )
         print("distribution", dist_calls, dist_recipients, sign_calls, flush=True)
-        demo_recipients = len(distribution_recipients(load_config(demo_config_path())))
-        extra = max(0, 20 - demo_recipients)
-        read_calls, read_recipients = read_tracking_day(root / "read", extra)
+        read_calls, read_recipients = read_tracking_day(root / "read", args.units)
         idle = idle_day(root / "idle")
 
     delay = "as configured" if TODO_DELAY_MINUTES is None else f"{TODO_DELAY_MINUTES} min"
@@ -327,10 +327,6 @@ def main() -> None:
     print(f"  {'idle working day (daily jobs)':62}{idle:>6}")
 
     per_month = {k: v / MONTHS for k, v in VOLUMES.items()}
-    # Read tracking at the 200-recipient distribution size: 3 checks x one call per 20.
-    read_per_200 = (
-        read_calls / max(1, math.ceil(read_recipients / 20)) * math.ceil(dist_recipients / 20)
-    )
     requests_per_month = per_month["documents"] - per_month["distributions"]
     lines = [
         ("leave forms", per_month["leave_forms"], results["leave"][0]),
@@ -352,7 +348,7 @@ def main() -> None:
             dist_calls,
         ),
         ("  their 签收 (office progress card)", per_month["distributions"], sign_calls),
-        ("read tracking, nobody reads (worst case)", per_month["distributions"], read_per_200),
+        ("read tracking, nobody reads (worst case)", per_month["distributions"], read_calls),
         ("idle working days", WORKING_DAYS_PER_MONTH, idle),
     ]
     print()

@@ -2,12 +2,14 @@
 
 Every recipient unit's responsible person gets the document on a card with a 签收 button
 (the government office's group gets the same card to read); the issuing office holds a
-live card "已签收 n/N" listing who is missing. Recipients who have not signed are
+card "已读 n/N，已签收 m/N" listing who is missing, brought up to date by its 刷新进度
+button (answered in the click's ACK, which costs no DingTalk call), when everyone has
+signed and when read checks find new readers. Recipients who have not signed are
 reminded after one working day; after two the office is told. Who has *read* it is
-tracked too (``read_ms``: the read status of the 1:1 notice, sent to the recipients in
-batches of 20 so one readStatus call covers 20 of them, see handlers/read_tracking.py; a
-签收 implies it), so the office card reads "已读 n/N，已签收 m/N". 涉密 documents are
-never sent: recipients are told to collect them through the confidential channel.
+tracked too (``read_ms``): every recipient also gets one work notification (工作通知,
+one call for up to 5,000 people), whose send result says who has opened it, see
+handlers/read_tracking.py; a 签收 implies it. 涉密 documents are never sent: recipients
+are told to collect them through the confidential channel.
 """
 
 from __future__ import annotations
@@ -30,14 +32,16 @@ if TYPE_CHECKING:
     from storage.session import Session
 
 DISTRIBUTIONS = "distributions"
-# The office's live progress card is refreshed at most this often (every 签收 and every
-# read found would be one DingTalk call each: 200 per distribution to every unit).
+# The office's progress card is pushed at most this often (every 签收 and every read
+# found would be one DingTalk call each: 200 per distribution to every unit); in between
+# its 刷新进度 button shows the current state for free.
 OFFICE_CARD_THROTTLE_S = 60 * 60
 SIGN = "doc.sign"
+PROGRESS = "doc.progress"
 
 
-# Recipients per 1:1 notice: DingTalk's batchSend takes 20 userIds, and one readStatus
-# call answers for all recipients of one send.
+# Recipients per 1:1 notice of distributions stored before notices became one work
+# notification: DingTalk's batchSend takes 20 userIds.
 NOTICE_BATCH = 20
 
 
@@ -52,12 +56,9 @@ def notice_batch_key(number: str, index: int) -> str:
     return f"dist:{number}:notices:{index}"
 
 
-def notice_batches(number: str, recipients: list[str]) -> dict[str, list[str]]:
-    """Outbox key → recipients of each batched notice (at most 20 each)."""
-    return {
-        notice_batch_key(number, n): recipients[i : i + NOTICE_BATCH]
-        for n, i in enumerate(range(0, len(recipients), NOTICE_BATCH))
-    }
+def work_notice_key(number: str) -> str:
+    """Outbox key of a distribution's work notification to all its recipients."""
+    return f"dist:{number}:work-notice"
 
 
 def _card_id(number: str, suffix: str) -> str:
@@ -66,6 +67,11 @@ def _card_id(number: str, suffix: str) -> str:
 
 @dataclass(frozen=True)
 class SignFor(CardPayload):
+    doc: str
+
+
+@dataclass(frozen=True)
+class ShowProgress(CardPayload):
     doc: str
 
 
@@ -100,7 +106,9 @@ def start_distribution(
         "created_ms": to_epoch_ms(now),
     }
     if not record["secret"]:
-        record["notices"] = notice_batches(number, list(recipients))
+        # No robot notices (``notices`` of older records): one work notification.
+        record["notices"] = {}
+        record["work_notice"] = work_notice_key(number)
     session.collection(DISTRIBUTIONS).insert(record)
     messages = services.messages
     if record["secret"]:
@@ -137,7 +145,7 @@ def start_distribution(
                 "card_data": _office_public(services, document, record),
                 "user_ids": office,
                 "group_ids": [],
-                "private_data": None,
+                "private_data": {u: _office_private(services, number) for u in office},
             },
         ),
     ]
@@ -151,17 +159,15 @@ def start_distribution(
                 name=attachment["name"],
             )
         )
-    # A 1:1 notice to every recipient as well, in batches of 20: its read status (robot
-    # readStatus API, one call per batch) tells the office who has opened the document,
-    # besides who has signed for it.
+    # A work notification to every recipient as well (one call): its send result (one
+    # call per check) tells the office who has opened it, besides who has signed.
     notice = messages.markdown(
         "distribution_notice", number=number, title=document["title"], issuer=document["issuer"]
     )
-    param = {"title": notice.title, "text": notice.text}
-    outgoing += [
-        Outgoing(key, "oto", {"user_ids": users, "msg_key": "sampleMarkdown", "msg_param": param})
-        for key, users in record["notices"].items()
-    ]
+    msg = {"msgtype": "markdown", "markdown": {"title": notice.title, "text": notice.text}}
+    outgoing.append(
+        Outgoing(record["work_notice"], "work_notice", {"user_ids": list(recipients), "msg": msg})
+    )
     rules = services.config.rules
     for days, kind in (
         (rules.distribution_remind_working_days, "dist.remind"),
@@ -213,6 +219,11 @@ def _recipient_private(services: Services, number: str, signed_ms: int | None) -
         "note": "",
         "actions": [button(SIGN, services.messages.word("button_sign"), "primary", doc=number)],
     }
+
+
+def _office_private(services: Services, number: str) -> dict[str, Any]:
+    label = services.messages.word("button_progress")
+    return {"can_act": True, "note": "", "actions": [button(PROGRESS, label, "normal", doc=number)]}
 
 
 def _progress(record: dict[str, Any]) -> tuple[int, int, list[str]]:
@@ -298,13 +309,33 @@ async def sign_for(ctx: CardContext, payload: SignFor) -> CardResult:
         if entry.get("read_ms") is None:  # 签收 implies read
             entry["read_ms"] = entry["signed_ms"]
         distributions.update(payload.doc, {"recipients": record["recipients"]})
-        office_card = office_card_update(services, session, record, f"signed:{ctx.user_id}")
-        services.outbox.stage(session, [office_card])
+        if not _progress(record)[2]:  # the last one: the office sees it without asking
+            office_card = office_card_update(services, session, record, "all-signed")
+            services.outbox.stage(session, [office_card])
         return CardResult(
             private_data=_recipient_private(services, payload.doc, entry["signed_ms"])
         )
 
     return await services.db.run(sign)
+
+
+async def show_progress(ctx: CardContext, payload: ShowProgress) -> CardResult:
+    """刷新进度 on the office card: the current state, carried back in the ACK."""
+    services = ctx.services
+
+    def progress(session: Session) -> CardResult:
+        record = session.collection(DISTRIBUTIONS).get(payload.doc)
+        if record is None or ctx.card.get("distribution") != payload.doc:
+            raise UserFacingError("card_expired")
+        if ctx.out_track_id != record["office_card_id"] or ctx.user_id not in record["office"]:
+            raise NotAuthorized("distribution_not_office")
+        document = session.collection("documents").get(payload.doc) or {}
+        return CardResult(
+            card_data=_office_public(services, document, record),
+            private_data=_office_private(services, payload.doc),
+        )
+
+    return await services.db.run(progress)
 
 
 def distribution_actions(services: Services) -> dict[str, DeadlineAction]:

@@ -1,20 +1,24 @@
 """Who has read each distributed document (第七十八条: read and signed-for status is
 tracked per recipient).
 
-签收 is the main signal: a recipient who signed has read it and is never polled. Besides,
-every (non-涉密) distribution sends its recipients a 1:1 notice in batches of 20
-(``record["notices"]``: outbox key → recipients); the processQueryKey in a batch's outbox
-row lets one robot readStatus call tell which of its 20 recipients have opened it.
+签收 is the main signal: a recipient who signed has read it and is never asked about.
+Besides, every (non-涉密) distribution sends all its recipients one work notification
+(工作通知, ``record["work_notice"]``: its outbox key); the task_id in that outbox row lets
+one getsendresult call tell which of them have opened it, however many they are.
+Distributions stored earlier sent robot 1:1 notices in batches of 20
+(``record["notices"]``: outbox key → recipients), one readStatus call per batch; they are
+still tracked that way.
 
 DingTalk answers only for 24 hours after the send, and every call counts against the
 organisation's monthly API quota, so a distribution is checked on a bounded schedule:
 at +1 h, +5 h and +23 h after it was sent (:data:`READ_CHECK_OFFSETS_MS`;
 ``record["read_checks"]`` counts the checkpoints done; missed ones are caught up by one
-check, not several), one call per batch that still has a recipient who neither read nor
-signed. It stops early when everybody has read or signed, and stops altogether while
-the API budget is near or exhausted (bot/api_budget.py) or the robot permission is
-denied. A batch DingTalk refuses to answer for (window passed, unknown key) is not
-polled again. At most 3 × ⌈N/20⌉ calls per distribution of N recipients.
+check, not several), one call per notice that still has a recipient who neither read
+nor signed. It stops early when everybody has read or signed, and stops altogether while
+the API budget is near or exhausted (bot/api_budget.py) or the sending permission is
+denied. A notice DingTalk refuses to answer for (window passed, unknown key) is not
+asked about again, nor are recipients it could not reach. At most 3 calls per
+distribution (3 × ⌈N/20⌉ for the older robot notices).
 
 The network calls run between storage calls, never inside one: one storage call
 collects what to check, then one per distribution stores ``read_ms`` in the recipients'
@@ -31,9 +35,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.api_scopes import ROBOT_SEND
+from bot.api_scopes import ROBOT_SEND, WORK_NOTICE
 from bot.clock import to_epoch_ms
-from bot.dingtalk import DingTalkError, DingTalkRejectedError, ReadInfo
+from bot.dingtalk import DingTalkError, DingTalkRejectedError, ReadInfo, WorkNoticeResult
 from bot.outbox import MERGED, OUTBOX
 from handlers.distribution import DISTRIBUTIONS, has_read, notice_key, office_card_update
 
@@ -64,20 +68,24 @@ def read_check_interval(scan_interval_s: float) -> float:
 
 
 class ReadStatusSource(Protocol):
-    """The one DingTalk call the tracker makes (``DingTalkClient`` provides it)."""
+    """The DingTalk calls the tracker makes (``DingTalkClient`` provides them)."""
 
     async def read_status(self, process_query_key: str) -> list[ReadInfo]: ...
+
+    async def work_notification_result(self, task_id: int) -> WorkNoticeResult: ...
 
 
 @dataclass(frozen=True)
 class ReadCheck:
-    """One readStatus call: the batch notice ``pqk`` of distribution ``number``, for its
-    recipients ``users`` who have neither read nor signed yet."""
+    """One call about a notice of distribution ``number``, for its recipients ``users``
+    who have neither read nor signed yet: getsendresult of the work notification
+    ``task_id``, or readStatus of the robot batch notice ``pqk``."""
 
     number: str
     users: tuple[str, ...]
     pqk: str
     checkpoint: int  # checkpoints passed once this round is done
+    task_id: int | None = None
 
 
 def awaiting_read(record: Mapping[str, Any], now_ms: int) -> list[str]:
@@ -105,10 +113,11 @@ def check_due(record: Mapping[str, Any], now_ms: int) -> bool:
 
 
 def notice_groups(record: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Outbox key → recipients of each notice (one per recipient for distributions
-    stored before notices were batched)."""
+    """Outbox key → recipients of each robot notice (one per recipient for
+    distributions stored before notices were batched; none since the work
+    notification)."""
     notices = record.get("notices")
-    if isinstance(notices, dict) and notices:
+    if isinstance(notices, dict):
         return {str(k): list(v) for k, v in notices.items()}
     return {notice_key(record["id"], user): [user] for user in record["recipients"]}
 
@@ -121,6 +130,33 @@ def notice_pqk(row: Mapping[str, Any] | None, now_ms: int) -> str | None:
         return None
     keys = (row.get("result") or {}).get("pqk") or []
     return str(keys[0]) if keys and keys[0] else None
+
+
+def work_notice_task(row: Mapping[str, Any] | None, now_ms: int) -> int | None:
+    """The task_id of a sent work notification still inside DingTalk's read window."""
+    if row is None or row.get("status") != "sent":
+        return None
+    if now_ms - int(row.get("sent_ms") or 0) >= READ_WINDOW_MS:
+        return None
+    task_id = (row.get("result") or {}).get("task_id")
+    return int(task_id) if isinstance(task_id, int) and not isinstance(task_id, bool) else None
+
+
+def work_notice_reads(
+    result: WorkNoticeResult, users: Iterable[str], now_ms: int
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Who of ``users`` has read a work notification (DingTalk gives no time: now), and
+    who it never reached (invalid, forbidden by DingTalk's flow control, failed)."""
+    wanted = set(users)
+    reads = dict.fromkeys((u for u in result.read if u in wanted), now_ms)
+    errors: dict[str, str] = {}
+    for code, listed in (
+        ("invalid", result.invalid),
+        ("forbidden", result.forbidden),
+        ("failed", result.failed),
+    ):
+        errors.update(dict.fromkeys((u for u in listed if u in wanted and u not in reads), code))
+    return reads, errors
 
 
 def pick(checks: Sequence[ReadCheck], limit: int) -> list[ReadCheck]:
@@ -208,11 +244,9 @@ class ReadTracker:
 
     def _paused(self) -> bool:
         budget = self._budget
-        paused = budget is not None and (
-            not budget.allows_nonessential() or budget.blocked(ROBOT_SEND)
-        )
+        paused = budget is not None and not budget.allows_nonessential()
         if paused and not self._paused_logged:
-            log.warning("read-status checks paused (API budget or robot permission)")
+            log.warning("read-status checks paused (API budget)")
         self._paused_logged = paused
         return paused
 
@@ -228,11 +262,17 @@ class ReadTracker:
         stopped = False
         for check in pick([c for c in candidates if c.users], self._max_calls):
             outcome = outcomes.setdefault(check.number, _Outcome(check.checkpoint, {}, {}))
-            if stopped:
-                outcome.complete = False
+            scope = ROBOT_SEND if check.task_id is None else WORK_NOTICE
+            if stopped or (self._budget is not None and self._budget.blocked(scope)):
+                outcome.complete = False  # permission denied: asked again once granted
                 continue
             try:
-                infos = await self._client.read_status(check.pqk)
+                if check.task_id is not None:
+                    result = await self._client.work_notification_result(check.task_id)
+                    reads, errors = work_notice_reads(result, check.users, now_ms)
+                else:
+                    infos = await self._client.read_status(check.pqk)
+                    reads, errors = read_moments(infos, check.users, now_ms), {}
             except DingTalkRejectedError as error:
                 log.warning(
                     "read status of %s (%d recipients) refused (%s); not polled again",
@@ -247,7 +287,8 @@ class ReadTracker:
                 outcome.complete = False
                 stopped = True
                 continue
-            outcome.reads.update(read_moments(infos, check.users, now_ms))
+            outcome.reads.update(reads)
+            outcome.errors.update(errors)
         newly = 0
         for number, outcome in sorted(outcomes.items()):
             try:
@@ -301,6 +342,12 @@ def _collect(session: Session, now_ms: int) -> list[ReadCheck]:
             pqk = notice_pqk(row, now_ms)
             if pqk is not None:
                 checks.append(ReadCheck(number, waiting, pqk, checkpoint))
+                found = True
+        if record.get("work_notice"):
+            waiting = tuple(u for u in record["recipients"] if u in awaited)
+            task_id = work_notice_task(outbox.get(str(record["work_notice"])), now_ms)
+            if waiting and task_id is not None:
+                checks.append(ReadCheck(number, waiting, "", checkpoint, task_id=task_id))
                 found = True
         if not found:
             checks.append(ReadCheck(number, (), "", checkpoint))

@@ -16,7 +16,7 @@ from bot.workflow import FlowDef
 from handlers.agenda import agenda_command, agenda_flow
 from handlers.agenda_form import AGENDA_FORM
 from handlers.calendar_notice import calendar_coverage_notice
-from handlers.distribution import SIGN, SignFor, sign_for
+from handlers.distribution import PROGRESS, SIGN, ShowProgress, SignFor, show_progress, sign_for
 from handlers.document_query import query_document, withdraw_flow
 from handlers.documents import (
     OUTGOING_FORM,
@@ -90,6 +90,7 @@ COMMANDS: list[Command] = [
 CARD_ACTIONS: list[CardAction] = [
     CardAction(FLOW_ACT, FlowAct, act_on_flow),
     CardAction(SIGN, SignFor, sign_for),
+    CardAction(PROGRESS, ShowProgress, show_progress),
     CardAction(MEETING_ACT, MeetingAct, act_on_meeting),
 ]
 

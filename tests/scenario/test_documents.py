@@ -113,6 +113,8 @@ def test_county_document_is_numbered_distributed_and_signed_for(
     _wait_until(lambda: title not in (site / "feed.json").read_text("utf-8"))
     assert title not in (site / "index.html").read_text("utf-8")
     press(control, edu, notice, "签收")
+    # The office sees it on its card's 刷新进度 (a 签收 alone is not pushed).
+    press(control, clerk, office, "刷新进度")
     wait_card(control, clerk, lambda c: "已签收 1/2" in c["cardData"].get("progress", ""), title)
     signed = card_of(control, edu, title)
     assert actions(signed) == [] and "签收" in signed["cardData"]["note"]

@@ -9,8 +9,9 @@ import pytest
 
 from bot.config import OrgDirectory
 from tests.harness import BotProcess, Control, SandboxThread, item_text
-from tests.scenario.flows import card_of, head_of, press, wait_card
+from tests.scenario.flows import actions, card_of, head_of, press, wait_card
 from tests.scenario.test_documents import _approve_chain, _draft
+from tests.scenario.test_flow_resilience import raw_click
 
 pytestmark = pytest.mark.sandbox_start("2026-11-24T07:00:00+08:00")
 
@@ -34,14 +35,13 @@ def test_office_card_tracks_read_and_signed(
     edu, finance = head_of(directory, "jyj"), head_of(directory, "czj")
     office = wait_card(control, clerk, lambda c: "已读 0/2，已签收 0/2" in _progress(c), title)
     assert office["cardData"]["missing"].count("（未读）") == 2
-    # The education head opens his chat with the bot: everything he received is read,
-    # the 1:1 notice among it.
-    notice = control.wait_for(
-        edu, lambda i: any("收文通知" in item_text(x) and x.get("processQueryKey") for x in i)
-    )
+    # Both got one work notification (one call for all recipients); the education head
+    # opens it.
+    notice = control.wait_for(edu, lambda i: any(_is_notice(x) for x in i), timeout=10)
+    assert len([c for c in control.calls() if c.get("path") == ASYNCSEND]) == 1
     control.post(f"/sandbox/users/{edu}/read", {"ids": [x["id"] for x in notice]})
-    # Read status is checked on a schedule (+1 h, +5 h, +23 h), one call for the batch
-    # notice of both recipients.
+    # Read status is checked on a schedule (+1 h, +5 h, +23 h), one call for the work
+    # notification of both recipients.
     time.sleep(2)
     assert _read_status_calls(control) == []
     control.post("/sandbox/clock", {"advance_seconds": 61 * 60})
@@ -53,13 +53,26 @@ def test_office_card_tracks_read_and_signed(
     assert "未读" not in edu_line and "未读" in finance_line
 
     press(control, edu, wait_card(control, edu, lambda c: True, title), "签收")
-    # The office card is refreshed at most every hour (one DingTalk call each).
+    # A 签收 is not pushed to the office card (one DingTalk call each)...
     time.sleep(2)
-    assert "已签收 0/2" in _progress(card_of(control, clerk, title))
-    control.post("/sandbox/clock", {"advance_seconds": 61 * 60})
+    office = card_of(control, clerk, title)
+    assert "已签收 0/2" in _progress(office)
+    # ...the clerk's 刷新进度 shows it at once, in the click's answer (no DingTalk call).
+    calls = len(control.calls())
+    answer = press(control, clerk, office, "刷新进度")
+    assert "已读 1/2，已签收 1/2" in answer["response"]["cardData"]["cardParamMap"]["progress"]
     office = wait_card(control, clerk, lambda c: "已读 1/2，已签收 1/2" in _progress(c), title)
     assert "县教育局" not in office["cardData"]["missing"]
+    assert len(control.calls()) == calls
     assert "签收" in card_of(control, edu, title)["cardData"]["note"]
+    # Only the office card answers it: the same params sent from a recipient's card
+    # change nothing there.
+    refresh = next(a for a in actions(office) if a["text"] == "刷新进度")
+    params = {k: v for k, v in refresh.items() if k not in ("text", "color")}
+    theirs = card_of(control, finance, title)
+    answer = raw_click(control, finance, theirs["outTrackId"], "", params)
+    assert not (answer.get("response") or {}).get("cardData"), answer
+    control.wait_for(finance, lambda i: any("不是经办人" in item_text(x) for x in i))
 
     # The finance head never opens it: the reminder and the office's report say so.
     control.post("/sandbox/clock", {"set": "2026-11-25T18:00:30+08:00"})
@@ -83,5 +96,13 @@ def test_office_card_tracks_read_and_signed(
     assert len(_read_status_calls(control)) == len(polled)
 
 
+ASYNCSEND = "/topapi/message/corpconversation/asyncsend_v2"
+SEND_RESULT = "/topapi/message/corpconversation/getsendresult"
+
+
+def _is_notice(item: dict[str, Any]) -> bool:
+    return item.get("kind") == "work_notification" and "收文通知" in item_text(item)
+
+
 def _read_status_calls(control: Control) -> list[dict[str, Any]]:
-    return [c for c in control.calls() if c.get("path") == "/v1.0/robot/oToMessages/readStatus"]
+    return [c for c in control.calls() if c.get("path") == SEND_RESULT]

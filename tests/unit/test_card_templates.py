@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.card_buttons import ACTION_PARAM, button
-from handlers.distribution import SIGN
+from handlers.distribution import PROGRESS, SIGN
 from handlers.flow_card import FLOW_ACT
 from handlers.meeting_card import MEETING_ACT
 from handlers.routes import CARD_ACTIONS
@@ -20,7 +20,7 @@ from sandbox.card_template import Template
 
 CARDS = Path(card_export.__file__).parent / "cards"
 PLATFORM_TYPES = {"string", "markdown", "boolean", "number", "loopArray", "object"}
-TEMPLATE_OF = {FLOW_ACT: "approval", MEETING_ACT: "meeting", SIGN: "notice"}
+TEMPLATE_OF = {FLOW_ACT: "approval", MEETING_ACT: "meeting", SIGN: "notice", PROGRESS: "notice"}
 
 
 def exported(card: str) -> dict[str, Any]:
@@ -129,4 +129,5 @@ def test_the_sandbox_draws_the_mock_data_with_its_buttons(card: str) -> None:
     assert all(b.params[ACTION_PARAM] == TEMPLATE_OF_ACTION[card] for b in buttons)
 
 
-TEMPLATE_OF_ACTION = {card: action for action, card in TEMPLATE_OF.items()}
+# The action of each template's mock buttons (the notice card's mock is a recipient's 签收).
+TEMPLATE_OF_ACTION = {"approval": FLOW_ACT, "meeting": MEETING_ACT, "notice": SIGN}

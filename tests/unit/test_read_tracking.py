@@ -9,10 +9,10 @@ from typing import Any, cast
 import pytest
 
 from bot.clock import TZ, FixedClock, to_epoch_ms
-from bot.dingtalk import DingTalkClient, DingTalkRejectedError, ReadInfo
+from bot.dingtalk import DingTalkClient, DingTalkRejectedError, ReadInfo, WorkNoticeResult
 from bot.outbox import Outbox
 from bot.services import Services
-from handlers.distribution import distribution_actions, notice_batches, notice_key
+from handlers.distribution import distribution_actions, notice_key, work_notice_key
 from handlers.read_tracking import (
     READ_CHECK_OFFSETS_MS,
     READ_WINDOW_MS,
@@ -27,6 +27,8 @@ from handlers.read_tracking import (
     pick,
     read_check_interval,
     read_moments,
+    work_notice_reads,
+    work_notice_task,
 )
 from tests.unit.fakes import FakeDingTalk, make_services, server_error
 
@@ -88,14 +90,41 @@ def test_schedule_is_three_checks_inside_the_window() -> None:
     assert not check_due(done, NOW + 3600_000)
 
 
-def test_notices_are_batched_by_twenty() -> None:
-    users = [f"u{i:02d}" for i in range(45)]
-    batches = notice_batches("N", users)
-    assert [len(v) for v in batches.values()] == [20, 20, 5]
-    assert [u for batch in batches.values() for u in batch] == users
+def _batches(number: str, users: list[str]) -> dict[str, list[str]]:
+    """Robot notices in batches of 20, as distributions stored them before the work
+    notification."""
+    return {
+        f"dist:{number}:notices:{n}": users[i : i + 20]
+        for n, i in enumerate(range(0, len(users), 20))
+    }
+
+
+def test_robot_notices_of_older_distributions_are_still_found() -> None:
+    batches = _batches("N", [f"u{i:02d}" for i in range(45)])
     assert notice_groups({"id": "N", "notices": batches, "recipients": {}}) == batches
     old = {"id": "N", "recipients": {"a": _entry()}}  # stored before batching
     assert notice_groups(old) == {notice_key("N", "a"): ["a"]}
+    # Since the work notification: no robot notices at all.
+    new = {"id": "N", "notices": {}, "work_notice": "k", "recipients": {"a": _entry()}}
+    assert notice_groups(new) == {}
+
+
+def test_work_notice_task_only_for_sent_notices_inside_the_window() -> None:
+    row = {"status": "sent", "sent_ms": NOW - 5, "result": {"task_id": 42}}
+    assert work_notice_task(row, NOW) == 42
+    assert work_notice_task({**row, "status": "pending"}, NOW) is None
+    assert work_notice_task({**row, "sent_ms": NOW - READ_WINDOW_MS}, NOW) is None
+    assert work_notice_task({**row, "result": {}}, NOW) is None
+    assert work_notice_task(None, NOW) is None
+
+
+def test_work_notice_reads_and_recipients_never_reached() -> None:
+    result = WorkNoticeResult(
+        read=("a", "x"), unread=("b",), invalid=("c",), forbidden=("d",), failed=("e",)
+    )
+    reads, errors = work_notice_reads(result, ["a", "b", "c", "d", "e"], NOW)
+    assert reads == {"a": NOW}  # no time in the answer: read by now
+    assert errors == {"c": "invalid", "d": "forbidden", "e": "failed"}
 
 
 def test_pick_takes_whole_distributions_up_to_the_limit() -> None:
@@ -126,14 +155,33 @@ def test_apply_reads_keeps_earlier_facts() -> None:
 
 
 class FakeReadStatus:
-    """readStatus of batch notices: ``batches`` maps a pqk to its recipients."""
+    """readStatus of robot batch notices (``batches`` maps a pqk to its recipients) and
+    getsendresult of work notifications (``tasks`` maps a task_id to its recipients);
+    ``calls`` lists the pqks and ``task-<id>`` asked about."""
 
-    def __init__(self, batches: dict[str, list[str]]) -> None:
+    def __init__(self, batches: dict[str, list[str]], tasks: dict[int, list[str]]) -> None:
         self.batches = batches
+        self.tasks = tasks
         self.read: dict[str, int] = {}  # user -> read moment
+        self.forbidden: set[str] = set()  # never reached (DingTalk's flow control)
         self.refused: set[str] = set()
         self.failures: list[Exception] = []
         self.calls: list[str] = []
+
+    async def work_notification_result(self, task_id: int) -> WorkNoticeResult:
+        self.calls.append(f"task-{task_id}")
+        if self.failures:
+            raise self.failures.pop(0)
+        if f"task-{task_id}" in self.refused:
+            raise DingTalkRejectedError(200, "40035", "不合法的参数：task_id 不存在", "r")
+        users = [u for u in self.tasks[task_id] if u not in self.forbidden]
+        return WorkNoticeResult(
+            read=tuple(u for u in users if u in self.read),
+            unread=tuple(u for u in users if u not in self.read),
+            invalid=(),
+            forbidden=tuple(u for u in self.tasks[task_id] if u in self.forbidden),
+            failed=(),
+        )
 
     async def read_status(self, process_query_key: str) -> list[ReadInfo]:
         self.calls.append(process_query_key)
@@ -147,22 +195,30 @@ class FakeReadStatus:
         ]
 
 
+TASK = 7
+
+
 async def _setup(
-    tmp_path: Path, users: list[str], *, batched: bool = True
+    tmp_path: Path, users: list[str], *, notices: str = "work"
 ) -> tuple[Services, FakeReadStatus]:
-    """A distribution sent a minute ago to ``users``, its notices sent: batches of 20
-    (pqk ``pqk-<n>``), or one per recipient as stored before batching (``pqk-<user>``)."""
+    """A distribution sent a minute ago to ``users``, its notices sent: one work
+    notification (task ``TASK``), or as stored earlier robot notices in batches of 20
+    (``notices="batched"``, pqk ``pqk-<n>``) or one per recipient (``"single"``,
+    ``pqk-<user>``)."""
     services = await make_services(tmp_path)
     services._outbox = Outbox(services.db, cast(DingTalkClient, FakeDingTalk()), services.clock)
     now_ms = to_epoch_ms(services.clock.now())
     clerk = services.directory.holders("office_clerk")[0].user_id
-    if batched:
-        notices = notice_batches(NUMBER, users)
-        pqks = {key: f"pqk-{n}" for n, key in enumerate(notices)}
-    else:
-        notices = {notice_key(NUMBER, u): [u] for u in users}
-        pqks = {notice_key(NUMBER, u): f"pqk-{u}" for u in users}
-    fake = FakeReadStatus({pqks[key]: members for key, members in notices.items()})
+    robot: dict[str, list[str]] = {}
+    if notices == "batched":
+        robot = _batches(NUMBER, users)
+    elif notices == "single":
+        robot = {notice_key(NUMBER, u): [u] for u in users}
+    pqks = {
+        key: f"pqk-{u[0]}" if notices == "single" else f"pqk-{n}"
+        for n, (key, u) in enumerate(robot.items())
+    }
+    fake = FakeReadStatus({pqks[key]: members for key, members in robot.items()}, {TASK: users})
 
     def seed(session: Any) -> None:
         session.collection("documents").insert(
@@ -184,17 +240,23 @@ async def _setup(
             "secret": False,
             "created_ms": now_ms - 60_000,
         }
-        if batched:
-            record["notices"] = notices
+        if notices == "work":
+            record["notices"] = {}
+            record["work_notice"] = work_notice_key(NUMBER)
+            rows = {work_notice_key(NUMBER): ("work_notice", {"task_id": TASK})}
+        else:
+            if notices == "batched":
+                record["notices"] = robot
+            rows = {k: ("oto", {"pqk": [pqks[k]], "invalid": []}) for k in robot}
         session.collection("distributions").insert(record)
-        for key in notices:
+        for key, (kind, result) in rows.items():
             session.collection("outbox").insert(
                 {
                     "id": key,
-                    "kind": "oto",
+                    "kind": kind,
                     "status": "sent",
                     "sent_ms": now_ms - 50_000,
-                    "result": {"pqk": [pqks[key]], "invalid": []},
+                    "result": result,
                 }
             )
 
@@ -232,11 +294,12 @@ async def test_checks_follow_the_schedule_and_refresh_the_office_card(tmp_path: 
         _advance_to(services, 60)
         fake.read["u3"] = 1234
         assert await tracker.check_once() == 1
-        assert fake.calls == ["pqk-0"]  # one call for the whole batch
+        assert fake.calls == ["task-7"]  # one call for the whole distribution
         assert await tracker.check_once() == 0
-        assert fake.calls == ["pqk-0"]  # nothing more until the next checkpoint
+        assert fake.calls == ["task-7"]  # nothing more until the next checkpoint
         recipients = await _recipients(services)
-        assert recipients["u3"]["read_ms"] == 1234
+        # DingTalk says who, not when: read by the check.
+        assert recipients["u3"]["read_ms"] == to_epoch_ms(services.clock.now())
         updates = await _card_updates(services)
         assert [u["id"] for u in updates] == ["gdo:read:u3"]
         assert "已读 1/3，已签收 0/3" in updates[0]["payload"]["card_data"]["progress"]
@@ -250,7 +313,7 @@ async def test_checks_follow_the_schedule_and_refresh_the_office_card(tmp_path: 
         fake.read["u2"] = 99
         _advance_to(services, 300)
         assert await tracker.check_once() == 1
-        assert fake.calls == ["pqk-0", "pqk-0"]
+        assert fake.calls == ["task-7", "task-7"]
         # Everybody has read or signed: no call at any later checkpoint.
         for minutes in (720, 1380):
             _advance_to(services, minutes)
@@ -262,25 +325,71 @@ async def test_checks_follow_the_schedule_and_refresh_the_office_card(tmp_path: 
         await services.db.close()
 
 
-async def test_a_day_of_nobody_reading_is_three_checks_per_batch(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("notices", "calls"), [("work", 3), ("batched", 3 * 10)])
+async def test_a_day_of_nobody_reading_is_three_checks(
+    tmp_path: Path, notices: str, calls: int
+) -> None:
+    """Three calls a day for 200 recipients of one work notification (three per batch
+    of 20 for the robot notices of older distributions)."""
     users = [f"u{i:03d}" for i in range(200)]
-    services, fake = await _setup(tmp_path, users)
+    services, fake = await _setup(tmp_path, users, notices=notices)
     tracker = ReadTracker(services, fake)
     try:
         for minutes in range(0, 24 * 60 + 30, 5):  # a check loop every 5 minutes for a day
             _advance_to(services, max(minutes, 1))
             await tracker.check_once()
-        assert len(fake.calls) == 3 * 10
-        assert sorted(set(fake.calls)) == sorted(f"pqk-{n}" for n in range(10))
+        assert len(fake.calls) == calls
+        assert len(set(fake.calls)) == calls // 3
     finally:
         await services.db.close()
 
 
-async def test_busy_dingtalk_keeps_the_checkpoint_and_refusal_stops_polling(
+async def test_recipients_the_work_notice_never_reached_are_not_awaited(tmp_path: Path) -> None:
+    services, fake = await _setup(tmp_path, ["u1", "u2"])
+    fake.forbidden.add("u2")  # DingTalk's flow control kept it from him
+    tracker = ReadTracker(services, fake)
+    try:
+        _advance_to(services, 60)
+        assert await tracker.check_once() == 0
+        recipients = await _recipients(services)
+        assert recipients["u2"]["read_error"] == "forbidden"
+        assert "read_error" not in recipients["u1"]
+        fake.read["u1"] = 1
+        _advance_to(services, 300)
+        assert await tracker.check_once() == 1
+        # Everybody settled (u2 only signs): no further call.
+        _advance_to(services, 1380)
+        assert await tracker.check_once() == 0
+        assert fake.calls == ["task-7", "task-7"]
+    finally:
+        await services.db.close()
+
+
+async def test_busy_dingtalk_keeps_the_checkpoint_and_refusal_stops_asking(
     tmp_path: Path,
 ) -> None:
+    services, fake = await _setup(tmp_path, ["u1", "u2"])
+    tracker = ReadTracker(services, fake)
+    try:
+        _advance_to(services, 60)
+        fake.failures.append(server_error())
+        assert await tracker.check_once() == 0
+        assert fake.calls == ["task-7"]
+        fake.refused.add("task-7")
+        assert await tracker.check_once() == 0  # same checkpoint, tried again
+        assert fake.calls == ["task-7", "task-7"]
+        recipients = await _recipients(services)
+        assert recipients["u1"]["read_error"] == "40035"
+        _advance_to(services, 300)
+        await tracker.check_once()
+        assert len(fake.calls) == 2  # the refused notice is not asked about again
+    finally:
+        await services.db.close()
+
+
+async def test_busy_dingtalk_and_refusal_for_older_robot_batches(tmp_path: Path) -> None:
     users = [f"u{i:02d}" for i in range(25)]  # two batches
-    services, fake = await _setup(tmp_path, users)
+    services, fake = await _setup(tmp_path, users, notices="batched")
     tracker = ReadTracker(services, fake)
     try:
         _advance_to(services, 60)
@@ -301,7 +410,7 @@ async def test_busy_dingtalk_keeps_the_checkpoint_and_refusal_stops_polling(
 
 
 async def test_distributions_stored_before_batching_are_still_tracked(tmp_path: Path) -> None:
-    services, fake = await _setup(tmp_path, ["u1", "u2"], batched=False)
+    services, fake = await _setup(tmp_path, ["u1", "u2"], notices="single")
     tracker = ReadTracker(services, fake)
     try:
         _advance_to(services, 60)
