@@ -210,7 +210,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
             kind="agenda",
             title=values["title"],
             data=data,
-            reply="agenda_submitted",
+            note="agenda_submitted",
             meeting=meeting["title"],
         )
 

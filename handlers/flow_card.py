@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 FLOW_ACT = "flow.act"
 SUMMARY_LIMIT = 600
+# ``data`` key of the submitter's confirmation ("已提交，编号……"), shown on his own view
+# of the card instead of a chat message of its own.
+SUBMITTER_NOTE = "submitter_note"
 
 
 def date_time_text(messages: Messages, ms: int) -> str:
@@ -134,9 +137,11 @@ class ApprovalCardView:
 
     def private(self, flow: Mapping[str, Any], user_id: str) -> dict[str, Any]:
         messages = self._services.messages
+        notes = [self._submitter_note(flow, user_id)]
         mine = open_assignments(flow, user_id) if flow["state"] == "active" else []
         if not mine:
-            return {"can_act": False, "actions": [], "opinion_required": False, "note": ""}
+            note = "\n".join(n for n in notes if n)
+            return {"can_act": False, "actions": [], "opinion_required": False, "note": note}
         assignment = mine[0]
         step = self.workflow.flow_def(flow["kind"]).step(assignment["step"])
         actions = [
@@ -150,12 +155,23 @@ class ApprovalCardView:
             )
             for choice in step.choices
         ]
-        note = ""
         if assignment.get("acting_for"):
-            note = messages.text("flow_acting_for", name=self._name(assignment["acting_for"]))
+            notes.append(
+                messages.text("flow_acting_for", name=self._name(assignment["acting_for"]))
+            )
         return {
             "can_act": True,
             "actions": actions,
             "opinion_required": any(c.opinion_required for c in step.choices),
-            "note": note,
+            "note": "\n".join(n for n in notes if n),
         }
+
+    @staticmethod
+    def _submitter_note(flow: Mapping[str, Any], user_id: str) -> str:
+        """The submitter's confirmation while the flow is open (or when it was over at
+        once, as a 报备 is); once others have decided, the card's result says it all."""
+        if user_id != flow["submitter"]:
+            return ""
+        if flow["state"] != "active" and len(flow["trail"]) > 1:
+            return ""
+        return str(flow["data"].get(SUBMITTER_NOTE) or "")

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.dialog import close_dialog
-from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_RETURNED, Choice, FlowView, Step
+from handlers.flow_card import SUBMITTER_NOTE
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -24,12 +24,21 @@ def start_submitted_flow(
     kind: str,
     title: str,
     data: dict[str, Any],
-    reply: str = "request_submitted",
-    **reply_context: Any,
+    note: str = "request_submitted",
+    **note_context: Any,
 ) -> dict[str, Any]:
-    """Inside the storage call: starts the flow for the sender, closes his form and
-    stages the reply with the flow's messages (a resumed message cannot submit twice)."""
+    """Inside the storage call: starts the flow for the sender and closes his form (a
+    resumed message cannot submit twice). The confirmation is no chat message of its
+    own (one DingTalk call each): it is the ``note`` on the sender's view of the flow's
+    card, which reaches his chat with the number and how to follow it up."""
     services = ctx.services
+    confirmation = services.messages.text(
+        note,
+        kind=services.messages.label("kinds", kind),
+        number=flow_id,
+        title=title,
+        **note_context,
+    )
     doc, changes = services.workflow.start(
         session,
         flow_id=flow_id,
@@ -37,20 +46,10 @@ def start_submitted_flow(
         submitter=ctx.sender.user_id,
         unit_id=ctx.sender.unit_id,
         title=title,
-        data=data,
+        data={**data, SUBMITTER_NOTE: confirmation},
     )
     close_dialog(session, ctx.sender.user_id)
-    step = services.messages.label(f"steps.{kind}", doc["step"]) if doc["step"] else ""
-    answer = ctx.text(
-        reply,
-        kind=services.messages.label("kinds", kind),
-        number=flow_id,
-        title=title,
-        step=step,
-        **reply_context,
-    )
-    key = f"reply:{ctx.message.msg_id}:submitted"
-    services.outbox.stage(session, [*changes.outgoing, Outgoing(key, answer.kind, answer.payload)])
+    services.outbox.stage(session, changes.outgoing)
     return doc
 
 

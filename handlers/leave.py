@@ -31,6 +31,7 @@ from bot.outgoing import Outgoing, markdown_to
 from bot.router import CommandContext
 from bot.scheduler import schedule_reminder
 from bot.workflow import END_APPROVED, END_REJECTED, Choice, FlowDef, FlowView, Step
+from handlers.flow_card import SUBMITTER_NOTE
 from handlers.leave_model import (
     ABSENCES,
     AM,
@@ -559,6 +560,14 @@ def start_leave(
         "summary": summary,
         "card_fields": fields,
         "watchers": [],
+        # His confirmation rides on his view of the card (no chat message of its own).
+        SUBMITTER_NOTE: labels.text(
+            "leave_submitted",
+            number=flow_id,
+            filing_only=approver is None,
+            approver=name_of(services, approver) if approver else "",
+            conflict=bool(clash),
+        ),
     }
     title = labels.text(
         "leave_title",
@@ -581,19 +590,11 @@ def start_leave(
 async def _submit_leave(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
     services = ctx.services
     now = services.clock.now()
-    key = f"reply:{ctx.message.msg_id}:submitted"
 
     def submit(session: Session) -> None:
-        doc, items = start_leave(services, session, ctx.sender, values, now)
+        _, items = start_leave(services, session, ctx.sender, values, now)
         close_dialog(session, ctx.sender.user_id)
-        reply = ctx.text(
-            "leave_submitted",
-            number=doc["id"],
-            filing_only=bool(doc["data"]["filing_only"]),
-            approver=name_of(services, doc["data"]["approver"]),
-            conflict=bool(doc["data"]["conflict"]),
-        )
-        services.outbox.stage(session, [*items, Outgoing(key, reply.kind, reply.payload)])
+        services.outbox.stage(session, items)
 
     await services.db.run(submit)
     services.outbox.wake()
@@ -604,7 +605,6 @@ async def _submit_extension(ctx: CommandContext, values: dict[str, Any]) -> list
     """延期: a new approval for the extra period, right after the approved one."""
     services = ctx.services
     now = services.clock.now()
-    key = f"reply:{ctx.message.msg_id}:submitted"
     number = str(values["number"])
 
     def submit(session: Session) -> None:
@@ -631,16 +631,9 @@ async def _submit_extension(ctx: CommandContext, values: dict[str, Any]) -> list
             "contact": original["contact"],
             "extension_of": number,
         }
-        doc, items = start_leave(services, session, ctx.sender, params, now)
+        _, items = start_leave(services, session, ctx.sender, params, now)
         close_dialog(session, ctx.sender.user_id)
-        reply = ctx.text(
-            "leave_submitted",
-            number=doc["id"],
-            filing_only=bool(doc["data"]["filing_only"]),
-            approver=name_of(services, doc["data"]["approver"]),
-            conflict=bool(doc["data"]["conflict"]),
-        )
-        services.outbox.stage(session, [*items, Outgoing(key, reply.kind, reply.payload)])
+        services.outbox.stage(session, items)
 
     await services.db.run(submit)
     services.outbox.wake()

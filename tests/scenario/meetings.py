@@ -37,13 +37,21 @@ def count(control: Control, user: str, *parts: str) -> int:
     return sum(1 for x in control.bot_items(user) if all(p in item_text(x) for p in parts))
 
 
+def _answer_text(item: dict[str, Any]) -> str:
+    """A chat answer's text, or the note on a card's own view (a submission is confirmed
+    by the note on the flow card it starts, not by a message of its own)."""
+    if item.get("kind") == "card":
+        return str((item.get("cardData") or {}).get("note") or "")
+    return item_text(item)
+
+
 def _answers(control: Control, user: str, before: int) -> str:
-    """The bot's chat answers after item ``before``: waits for the first, then a moment
-    for the rest (notices that happen to arrive meanwhile are included)."""
-    control.wait_for(user, lambda i: any(x.get("kind") != "card" for x in i[before:]))
+    """The bot's answers after item ``before``: waits for the first, then a moment for
+    the rest (notices that happen to arrive meanwhile are included)."""
+    control.wait_for(user, lambda i: any(_answer_text(x) for x in i[before:]))
     time.sleep(0.5)
     items = control.bot_items(user)[before:]
-    return "\n".join(item_text(x) for x in items if x.get("kind") != "card")
+    return "\n".join(text for text in map(_answer_text, items) if text)
 
 
 def fill(control: Control, user: str, text: str) -> str:
