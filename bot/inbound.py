@@ -21,6 +21,7 @@ from bot.incoming import (
     message_key,
     parse_incoming,
     scrub_payload,
+    without_secrets,
 )
 from bot.outgoing import Outgoing, text_to
 from bot.router import CommandContext
@@ -52,6 +53,7 @@ class InboundPipeline:
             log.warning("chatbot message with lone UTF-16 surrogates; replaced by U+FFFD")
         data = clean
         key = message_key(data, frame_message_id)
+        data = without_secrets(data)
         self._observe(parse_incoming(data, key))
         now_ms = to_epoch_ms(self._services.clock.now())
 

@@ -76,6 +76,16 @@ def scrub_payload(value: Any) -> Any:
     return value
 
 
+# Fields of a chatbot message never stored: the session webhook is a credential (anyone
+# holding it can post into that chat until it expires), and the bot does not use it.
+SECRET_FIELDS = ("sessionWebhook",)
+
+
+def without_secrets(data: dict[str, Any]) -> dict[str, Any]:
+    """The message as it may rest on disk (inbound rows, the journal, backups)."""
+    return {k: v for k, v in data.items() if k not in SECRET_FIELDS}
+
+
 def message_key(data: dict[str, Any], frame_message_id: str | None = None) -> str:
     """The dedupe key of a chatbot message: its msgId, else a digest of the payload."""
     msg_id = _str(data.get("msgId"))

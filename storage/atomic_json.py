@@ -9,19 +9,22 @@ It keeps the parsed data in memory. That is safe because exactly one thread (the
 database's writer thread) ever reads or writes a storage, and it spares every operation
 a re-read and re-parse of the file, which is what dominates TinyDB's cost.
 
-It also keeps each document's encoded JSON. Code that changes documents in place and
-says which ones (``changed(doc_ids)``, used by ``Collection``, counters and meta) gets
-only those re-encoded; the file is then assembled from the cached pieces, so a write
-costs one document's encoding plus a memory copy instead of encoding the whole file
-(``json.dumps`` runs at only ~35 MB/s here and holds the GIL, stalling the event loop).
-A plain TinyDB ``write(data)`` forgets every piece, so the generic path stays correct.
+It also keeps each document's encoded JSON (its *piece*), which is always the committed
+version of the document. Code that changes documents in place says which ones
+(``changed(doc_ids)``, used by ``Collection``, counters and meta); only those are
+re-encoded, and the file is assembled from the cached pieces, so a write costs one
+document's encoding plus a memory copy instead of encoding the whole file (``json.dumps``
+runs at only ~35 MB/s here and holds the GIL, stalling the event loop). A plain TinyDB
+``write(data)`` marks every table changed, so the generic path stays correct.
 
 Two modes:
 
 * standalone (``on_change`` is None): ``write`` replaces the file before returning;
-* transactional: ``write`` only updates memory and calls ``on_change(self)``; the
-  session then commits with ``stage()`` + ``StagedFile.publish()`` when its unit of work
-  succeeds, or calls ``invalidate()`` to throw the changes away.
+* transactional: ``write`` and ``changed`` only update memory, note what changed and
+  call ``on_change(self)``. When the unit of work succeeds, :meth:`take_delta` gives
+  the changes as one journal entry (storage.journal) and makes them the committed
+  version; the file itself is written later by a checkpoint (:meth:`encode`). When it
+  fails, :meth:`rollback` puts the committed documents back from their pieces.
 """
 
 from __future__ import annotations
@@ -87,6 +90,13 @@ def load_tables(path: Path) -> Tables | None:
     return decode_tables(path, raw)
 
 
+def _decode_pieces(pieces: Iterable[bytes], where: Path) -> dict[str, Any]:
+    value = json.loads(b"{" + b",".join(pieces) + b"}")
+    if not isinstance(value, dict):
+        raise CorruptDatabaseError(where, "内存中的记录无法还原")
+    return value
+
+
 class AtomicJSONStorage(Storage):
     def __init__(
         self,
@@ -101,16 +111,27 @@ class AtomicJSONStorage(Storage):
         self._loaded = False
         # table name -> document id -> encoded '"id":{...}' of that document
         self._pieces: dict[str, dict[str, bytes]] = {}
+        # What the current transaction changed: table -> document ids (None: any).
+        self._tx_changes: dict[str, set[str] | None] = {}
+        # take_delta's new pieces, kept until committed(): table -> (whole table?,
+        # id -> piece or None for a removed document).
+        self._prepared: dict[str, tuple[bool, dict[str, bytes | None]]] = {}
 
     def read(self) -> Tables | None:
         if not self._loaded:
             self._data = load_tables(self.path)
             self._loaded = True
+            if self._on_change is not None and self._data:
+                self.encode()  # every committed document has its piece (for rollback)
         return self._data
 
     def write(self, data: Tables) -> None:
         """TinyDB's entry point: any document may have changed."""
-        self._pieces.clear()
+        if self._on_change is None:
+            self._pieces.clear()
+        else:
+            for name in set(data) | set(self._pieces):
+                self._tx_changes[name] = None
         self._store(data)
 
     def _store(self, data: Tables) -> None:
@@ -136,16 +157,23 @@ class AtomicJSONStorage(Storage):
     def changed(self, doc_ids: Iterable[str] | None = None, table: str = DEFAULT_TABLE) -> None:
         """Report in-place changes made through ``table_data``.
 
-        ``doc_ids``: the documents added or modified (removed ones need no mention);
-        None means any document of ``table`` may have changed.
+        ``doc_ids``: the documents added, modified or removed (a removed one is simply
+        absent from the table); None means any document of ``table`` may have changed.
         """
-        pieces = self._pieces.get(table)
-        if pieces is not None:
-            if doc_ids is None:
-                del self._pieces[table]
+        if self._on_change is not None:  # pieces stay committed until take_delta
+            current = self._tx_changes.get(table, set())
+            if doc_ids is None or current is None:
+                self._tx_changes[table] = None
             else:
-                for doc_id in doc_ids:
-                    pieces.pop(doc_id, None)
+                self._tx_changes[table] = current | set(doc_ids)
+        else:
+            pieces = self._pieces.get(table)
+            if pieces is not None:
+                if doc_ids is None:
+                    del self._pieces[table]
+                else:
+                    for doc_id in doc_ids:
+                        pieces.pop(doc_id, None)
         data = self.read()
         self._store(data if data is not None else {})
 
@@ -170,6 +198,81 @@ class AtomicJSONStorage(Storage):
     def stage(self) -> StagedFile:
         return stage_bytes(self.path, self.encode())
 
+    # -- transactions (journal mode) --
+
+    def take_delta(self) -> bytes:
+        """The current transaction's changes as the ``tables`` object of a journal entry
+        (storage.journal). Nothing changes until :meth:`committed` (the journal has the
+        record) or :meth:`rollback`."""
+        data = self._data or {}
+        parts = []
+        updates: dict[str, tuple[bool, dict[str, bytes | None]]] = {}
+        for name, ids in self._tx_changes.items():
+            docs = data.get(name, {})
+            key = _dumps(name, self.path)
+            if ids is None:
+                new = {doc_id: self._piece(doc_id, doc) for doc_id, doc in docs.items()}
+                updates[name] = (True, dict(new))
+                body = b'{"all":true,"set":{' + b",".join(new.values()) + b"}}"
+            else:
+                changes: dict[str, bytes | None] = {}
+                for doc_id in sorted(ids):
+                    changes[doc_id] = self._piece(doc_id, docs[doc_id]) if doc_id in docs else None
+                updates[name] = (False, changes)
+                sets = [piece for piece in changes.values() if piece is not None]
+                dels = [doc_id for doc_id, piece in changes.items() if piece is None]
+                body = (
+                    b'{"all":false,"set":{'
+                    + b",".join(sets)
+                    + b'},"del":'
+                    + _dumps(dels, self.path)
+                    + b"}"
+                )
+            parts.append(key + b":" + body)
+        self._prepared = updates
+        return b"{" + b",".join(parts) + b"}"
+
+    def committed(self) -> None:
+        """The journal holds the transaction: its documents are the committed version."""
+        for name, (whole, changes) in self._prepared.items():
+            if whole:
+                self._pieces[name] = {d: p for d, p in changes.items() if p is not None}
+                continue
+            pieces = self._pieces.setdefault(name, {})
+            for doc_id, piece in changes.items():
+                if piece is None:
+                    pieces.pop(doc_id, None)
+                else:
+                    pieces[doc_id] = piece
+        self._prepared = {}
+        self._tx_changes.clear()
+
+    def rollback(self) -> None:
+        """Throw the current transaction's changes away: the changed documents get
+        their committed version back (from their pieces)."""
+        data = self._data
+        if data is not None:
+            for name, ids in self._tx_changes.items():
+                pieces = self._pieces.get(name)
+                if pieces is None:
+                    data.pop(name, None)  # a table this transaction created
+                    continue
+                if ids is None:
+                    data[name] = _decode_pieces(pieces.values(), self.path)
+                    continue
+                table = data.setdefault(name, {})
+                for doc_id in ids:
+                    piece = pieces.get(doc_id)
+                    if piece is None:
+                        table.pop(doc_id, None)
+                    else:
+                        table.update(_decode_pieces([piece], self.path))
+        self._tx_changes.clear()
+        self._prepared = {}
+
+    def _piece(self, doc_id: str, doc: Any) -> bytes:
+        return _dumps(doc_id, self.path) + b":" + _dumps(doc, self.path)
+
     @property
     def keep_backup(self) -> bool:
         return self._keep_backup
@@ -179,6 +282,7 @@ class AtomicJSONStorage(Storage):
         self._data = None
         self._loaded = False
         self._pieces.clear()
+        self._tx_changes.clear()
 
     def close(self) -> None:
         self.invalidate()

@@ -123,7 +123,7 @@ class Collection:
         index_storage, index = self._index()
         year_docs[id] = open_docs.pop(id)
         index[id] = {"year": year}
-        storage.changed(())
+        storage.changed([id])  # gone from the open partition
         year_storage.changed([id])
         index_storage.changed([id])
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from storage.errors import StorageError
 from storage.files import ensure_dir
+from storage.journal import recover
 from storage.lock import DirLock
 from storage.schema import check_schema
 from storage.session import Session
@@ -40,6 +41,7 @@ def _open_workspace(root: Path, full_log_check: bool) -> Workspace:
     lock = DirLock.acquire(root)
     try:
         check_schema(root)
+        recover(root)  # committed transactions the files do not have yet
         report = validate_root(root, full_logs=full_log_check)
     except BaseException:
         lock.release()
@@ -201,6 +203,13 @@ class Database:
         if threading.current_thread() is self._writer:
             raise StorageError("Database.run_sync() called from inside a run (deadlock)")
         return self._submit(fn).result()
+
+    async def checkpoint(self) -> None:
+        """Write everything committed into the data files now (storage.workspace)."""
+        await asyncio.wrap_future(self._executor.submit(self._ws.checkpoint))
+
+    def checkpoint_sync(self) -> None:
+        self._executor.submit(self._ws.checkpoint).result()
 
     # -- closing --
 

@@ -1,36 +1,44 @@
 """The writer thread's view of the files, and the transaction of one ``Database.run``.
 
 Only the writer thread touches a ``Workspace``. During a run, TinyDB writes and log
-appends only change memory; when the run's function returns, ``Transaction.commit``
-makes them durable in this order:
+appends only change memory; when the run's function returns, ``Transaction`` commits
+them as one record of the write-ahead journal (storage.journal): every changed document
+of every file and every log line, appended and fsynced once. That append is the commit
+point: a crash before it leaves nothing of the run, a crash after it leaves all of it
+(recovered at the next start). The log lines are then written to their files.
 
-1. every changed JSON file is written to a temp file beside it and fsynced;
-2. every log batch is appended to its ``.jsonl`` and fsynced;
-3. the temp files are renamed over their targets, then each folder is fsynced.
+The data files themselves are written by a *checkpoint* (each changed file whole, by
+temp file + rename, every log fsynced, then the journal emptied): when the journal
+passes :data:`CHECKPOINT_BYTES`, when the database closes, and after
+:data:`CHECKPOINT_IDLE_S` without one. Until then the memory and the journal are ahead
+of the files, which is safe because only this process reads them while it holds the
+lock, and the next opening replays the journal first.
 
-A failure in steps 1-2 (or in the function itself) undoes everything: temp files are
-deleted, appends are cut back, in-memory copies are dropped and re-read from disk. So a
-run is all-or-nothing except for a crash during steps 2-3: a crash inside an append can
-leave the first lines of that batch (the cut line itself is dropped at the next open),
-and a crash or I/O error during the renames leaves some JSON files old and some new
-(each file itself is always whole, old or new).
+A failure in the function or before the commit point undoes everything in memory: the
+changed documents get their committed version back (AtomicJSONStorage.rollback).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import time
 from pathlib import Path
 
 from tinydb.table import Table
 
 from storage.atomic_json import DEFAULT_TABLE, AtomicJSONStorage
 from storage.errors import StorageError
-from storage.files import StagedFile, fsync_dir
-from storage.jsonl import AppendMark, append_bytes
+from storage.files import fsync_dir, replace_atomically
+from storage.journal import Journal, ensure_log_text, fsync_file
 from storage.lock import DirLock
 
 log = logging.getLogger(__name__)
+
+# A checkpoint when the journal grows past this, or this long after the last one.
+CHECKPOINT_BYTES = 4 * 1024 * 1024
+CHECKPOINT_IDLE_S = 5.0
 
 
 class Transaction:
@@ -46,36 +54,6 @@ class Transaction:
     def pending_log(self, path: Path) -> bytes:
         return b"".join(self.logs.get(path, ()))
 
-    def commit(self) -> None:
-        staged: list[tuple[AtomicJSONStorage, StagedFile]] = []
-        marks: list[AppendMark] = []
-        try:
-            for storage in self.dirty.values():
-                staged.append((storage, storage.stage()))
-            for path, chunks in self.logs.items():
-                marks.append(append_bytes(path, b"".join(chunks)))
-        except BaseException:
-            for _, item in staged:
-                item.discard()
-            for mark in reversed(marks):
-                try:
-                    mark.undo()
-                except OSError:
-                    log.exception("could not undo an append to %s", mark.path)
-            raise
-        folders: set[Path] = set()
-        try:
-            while staged:
-                storage, item = staged[0]
-                item.publish(storage.keep_backup)
-                staged.pop(0)
-                folders.add(item.target.parent)
-        finally:
-            for _, item in staged:
-                item.discard()
-            for folder in folders:
-                fsync_dir(folder)
-
 
 class Workspace:
     def __init__(self, root: Path, lock: DirLock) -> None:
@@ -85,6 +63,12 @@ class Workspace:
         self._tables: dict[Path, Table] = {}
         self._kinds: dict[Path, str] = {}
         self._tx: Transaction | None = None
+        self._journal = Journal(root)
+        self._unflushed: dict[Path, AtomicJSONStorage] = {}
+        self._log_sizes: dict[Path, int] = {}
+        self._log_entries: list[tuple[Path, int, bytes]] = []  # since the last checkpoint
+        self._log_failed = False
+        self._last_checkpoint = time.monotonic()
 
     # -- transaction lifecycle (called by Database on the writer thread) --
 
@@ -102,12 +86,107 @@ class Workspace:
             return
         if success:
             try:
-                tx.commit()
+                self._commit(tx)
             except BaseException:
-                self._forget(tx.touched)
+                self._rollback(tx)
                 raise
         else:
-            self._forget(tx.touched)
+            self._rollback(tx)
+
+    def _commit(self, tx: Transaction) -> None:
+        if not tx.dirty and not tx.logs:
+            return
+        files = []
+        for path, storage in tx.dirty.items():
+            files.append(
+                b'{"path":'
+                + _json(self._relative(path))
+                + b',"tables":'
+                + storage.take_delta()
+                + b"}"
+            )
+        logs = []
+        entries = []
+        for path, chunks in tx.logs.items():
+            data = b"".join(chunks)
+            at = self._log_size(path)
+            entries.append((path, at, data))
+            text = json.dumps(data.decode("utf-8"), ensure_ascii=False).encode("utf-8")
+            logs.append(
+                b'{"path":'
+                + _json(self._relative(path))
+                + b',"at":'
+                + str(at).encode()
+                + b',"text":'
+                + text
+                + b"}"
+            )
+        body = b'{"files":[' + b",".join(files) + b'],"logs":[' + b",".join(logs) + b"]}"
+        self._journal.append(body)  # the commit point
+        for storage in tx.dirty.values():
+            storage.committed()
+        self._unflushed.update(tx.dirty)
+        for path, at, data in entries:
+            self._log_sizes[path] = at + len(data)
+            self._log_entries.append((path, at, data))
+            try:
+                ensure_log_text(path, at, data)
+            except OSError:  # committed in the journal: written again at the checkpoint
+                log.exception("could not append to %s yet; kept in the journal", path)
+                self._log_failed = True
+        self.maybe_checkpoint()
+
+    def _rollback(self, tx: Transaction) -> None:
+        for path in tx.touched:
+            storage = self._storages.get(path)
+            if storage is not None:
+                storage.rollback()
+            self._tables.pop(path, None)  # TinyDB's id and query caches
+
+    def _log_size(self, path: Path) -> int:
+        size = self._log_sizes.get(path)
+        if size is None:
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                size = 0
+            self._log_sizes[path] = size
+        return size
+
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    # -- checkpoints --
+
+    def maybe_checkpoint(self) -> None:
+        due = time.monotonic() - self._last_checkpoint >= CHECKPOINT_IDLE_S
+        if self._journal.size and (self._journal.size >= CHECKPOINT_BYTES or due):
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Write every file the journal is ahead of, fsync the logs, empty the journal.
+        A failure (a full disk) leaves the journal as it is: nothing is lost, the next
+        checkpoint tries again."""
+        if self._tx is not None:
+            raise StorageError("checkpoint inside a transaction")
+        self._last_checkpoint = time.monotonic()
+        if not self._journal.size:
+            return
+        try:
+            for path, storage in list(self._unflushed.items()):
+                replace_atomically(path, storage.encode(), storage.keep_backup)
+                del self._unflushed[path]
+            if self._log_failed:
+                for path, at, data in self._log_entries:
+                    ensure_log_text(path, at, data)
+                self._log_failed = False
+            for path in {path for path, _, _ in self._log_entries}:
+                fsync_file(path)
+                fsync_dir(path.parent)  # a log created since the last checkpoint
+            self._log_entries.clear()
+            self._journal.reset()
+        except OSError:
+            log.exception("checkpoint failed; the journal keeps every change")
 
     @property
     def tx(self) -> Transaction:
@@ -143,17 +222,19 @@ class Workspace:
         tx.dirty[storage.path] = storage
         tx.touched.add(storage.path)
 
-    def _forget(self, paths: set[Path]) -> None:
-        """Drop in-memory copies (and TinyDB's id/query caches) of ``paths``."""
-        for path in paths:
-            storage = self._storages.pop(path, None)
-            if storage is not None:
-                storage.invalidate()
-            self._tables.pop(path, None)
-
     def close(self) -> None:
-        self._forget(set(self._storages))
+        if self._lock is not None:
+            self.checkpoint()
+        for storage in self._storages.values():
+            storage.invalidate()
+        self._storages.clear()
+        self._tables.clear()
+        self._journal.close()
         if self._lock is not None:
             lock, self._lock = self._lock, None
             with contextlib.suppress(OSError):
                 lock.release()
+
+
+def _json(value: str) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")

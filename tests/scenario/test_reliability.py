@@ -193,3 +193,29 @@ def test_check_config_reports_problems(tmp_path: object) -> None:
     err = result.stderr.decode()
     assert "处问题" in err
     assert "app_secret" in err
+
+
+def test_session_webhooks_never_rest_on_disk(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    """A chat's sessionWebhook lets anyone post into it: not in the inbound rows, the
+    journal or the backups, whether the bot is killed or stopped."""
+    user = _clerk(sandbox)
+
+    def holding_webhooks() -> list[str]:
+        return [
+            str(p.relative_to(bot.data_dir))
+            for p in bot.data_dir.rglob("*")
+            if p.is_file() and b"sendBySession" in p.read_bytes()
+        ]
+
+    control.send(user, "我是谁")
+    control.wait_for(user, lambda i: len(i) >= 1)
+    bot.kill()  # the journal alone holds the message
+    assert holding_webhooks() == []
+    bot.start()
+    control.wait_connected(timeout=30)
+    control.send(user, "帮助")
+    control.wait_for(user, lambda i: len(i) >= 2)
+    bot.stop()  # checkpointed: the data files and their .bak copies
+    assert holding_webhooks() == []

@@ -89,6 +89,7 @@ async def test_archive_moves_document_to_its_year(db: Database, tmp_path: Path) 
             docs.insert({"id": ids[0]})  # archived ids stay taken
 
     await db.run(check)
+    await db.checkpoint()  # the files written now (the journal holds them until then)
     folder = tmp_path / "documents"
     assert sorted(p.name for p in folder.glob("*.json")) == [
         "2023.json",
@@ -137,6 +138,7 @@ async def test_file_on_disk_matches_memory_after_partial_encodes(
     await db.run(lambda s: s.collection("documents").archive(ids[6], 2024))
     await db.run(lambda s: s.collection("documents").insert({"id": "late"}))
     memory = await db.run(lambda s: {d["id"]: d for d in s.collection("documents").all_open()})
+    await db.checkpoint()
     disk = json.loads((tmp_path / "documents" / "open.json").read_text(encoding="utf-8"))
     assert disk == {"_default": memory}
 

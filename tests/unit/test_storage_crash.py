@@ -1,4 +1,6 @@
-"""Crash atomicity: a process that dies mid-write leaves the old or the new state."""
+"""Crash atomicity: a process that dies mid-write leaves the old or the new state: the
+old one if it dies before the transaction's journal record is whole, the new one after
+(during the checkpoint that writes the data files, too)."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ CHILD = textwrap.dedent(
     root, fault, nth = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     db = Database.open_sync(root)
     calls = 0
-    real_fsync, real_replace = os.fsync, os.replace
+    real_fsync, real_replace, real_write = os.fsync, os.replace, os.write
 
     def counted(real, after):
         def wrapper(*args):
@@ -40,7 +42,9 @@ CHILD = textwrap.dedent(
                 os._exit(17)
         return wrapper
 
-    if fault == "fsync":
+    if fault == "write":
+        os.write = counted(real_write, after=False)
+    elif fault == "fsync":
         os.fsync = counted(real_fsync, after=False)
     elif fault == "replace":
         os.replace = counted(real_replace, after=False)
@@ -65,6 +69,7 @@ CHILD = textwrap.dedent(
     N_GROW = 400
     try:
         db.run_sync(change)
+        db.checkpoint_sync()  # the data files written now, not seconds later
     except OSError as exc:
         print("error", exc.errno, flush=True)
         os._exit(3)
@@ -109,10 +114,11 @@ NEW = [n for n in OLD if n % 2]
 @pytest.mark.parametrize(
     ("fault", "nth", "expected"),
     [
-        ("fsync", 1, OLD),  # dies while making the temp file durable
-        ("fsync", 2, NEW),  # dies while fsyncing the folder after the rename
-        ("replace", 1, OLD),  # dies just before the rename
-        ("replace-after", 1, NEW),  # dies just after the rename
+        ("write", 1, OLD),  # dies before writing the journal record
+        ("fsync", 1, NEW),  # dies before fsyncing it: the system has it (not a power cut)
+        ("fsync", 2, NEW),  # checkpoint: dies while making the temp file durable
+        ("replace", 1, NEW),  # checkpoint: dies just before the rename
+        ("replace-after", 1, NEW),  # checkpoint: dies just after the rename
     ],
 )
 def test_process_killed_mid_write_leaves_old_or_new_state(
