@@ -394,6 +394,61 @@ def _run_export(
     return count
 
 
+def _size_text(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, backup
+
+    messages = Messages()
+    data, out = Path(args.data), Path(args.out)
+    try:
+        report = backup(data, out)
+    except (BackupError, OSError) as error:
+        _say(messages.text("cli_backup", part="failed", detail=str(error)), error=True)
+        return EXIT_STORAGE
+    _say(
+        messages.text(
+            "cli_backup",
+            part="done",
+            data=str(data),
+            out=str(out),
+            files=report.files,
+            size=_size_text(report.bytes),
+            journal=_size_text(report.journal_bytes) if report.journal_bytes else "",
+        )
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, restore
+    from storage.database import Database
+
+    messages = Messages()
+    archive, data = Path(args.archive), Path(args.data)
+    try:
+        files = restore(archive, data)
+    except (BackupError, OSError) as error:
+        _say(messages.text("cli_backup", part="restore_failed", detail=str(error)), error=True)
+        return EXIT_STORAGE
+    try:  # the journal applied, every file checked, before any bot uses it
+        Database.open_sync(data).close_sync()
+    except StorageError as error:
+        _say(
+            messages.text("cli_backup", part="restore_bad", detail=str(error), data=str(data)),
+            error=True,
+        )
+        return EXIT_STORAGE
+    _say(
+        messages.text(
+            "cli_backup", part="restored", archive=str(archive), data=str(data), files=files
+        )
+    )
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     messages = Messages()
     days: list[date] = []
@@ -547,6 +602,15 @@ def build_parser() -> argparse.ArgumentParser:
     site_build.add_argument("--data", default=str(DEFAULT_DATA))
     site_build.add_argument("--out", help="output folder (default: <data>-site, beside <data>)")
     site_build.set_defaults(func=cmd_site_build)
+
+    backup = sub.add_parser("backup", help=texts.text("cli_backup", part="help"))
+    backup.add_argument("--data", default=str(DEFAULT_DATA))
+    backup.add_argument("--out", required=True, help="backup file, e.g. govbot-20261202.tar.gz")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help=texts.text("cli_backup", part="restore_help"))
+    restore.add_argument("archive", help="a file written by govbot backup")
+    restore.add_argument("--data", required=True, help="a new, empty data folder")
+    restore.set_defaults(func=cmd_restore)
 
     export = sub.add_parser("export", help="export records as CSV or JSON (needs the data lock)")
     export.add_argument("what", choices=sorted(_EXPORTS))

@@ -34,12 +34,24 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INBOUND = "inbound"
+# A message whose answer could not be stored (a full disk) is handled again while the
+# bot runs, not only after a restart: after 5 s, doubling up to 5 minutes.
+STORE_RETRY_FIRST_S = 5.0
+STORE_RETRY_MAX_S = 300.0
 
 
 class InboundPipeline:
-    def __init__(self, services: Services, outbox: Outbox, *, max_concurrency: int = 32) -> None:
+    def __init__(
+        self,
+        services: Services,
+        outbox: Outbox,
+        *,
+        max_concurrency: int = 32,
+        store_retry_first_s: float = STORE_RETRY_FIRST_S,
+    ) -> None:
         self._services = services
         self._outbox = outbox
+        self._store_retry_first_s = store_retry_first_s
         self._slots = asyncio.Semaphore(max_concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         # One person's messages are handled in the order they came (a form answer must
@@ -97,13 +109,31 @@ class InboundPipeline:
         self._senders[sender] = (lock, users + 1)
         try:
             async with lock, self._slots:
-                await self._handle_in_order(key, data)
+                await self._handle_until_stored(key, data)
         finally:
             lock, users = self._senders[sender]
             if users == 1:
                 del self._senders[sender]
             else:
                 self._senders[sender] = (lock, users - 1)
+
+    async def _handle_until_stored(self, key: str, data: dict[str, Any]) -> None:
+        """Handle the message; when its answer cannot be stored (the disk is full), try
+        again later, as a restart would (the row stays pending meanwhile)."""
+        delay = self._store_retry_first_s
+        while True:
+            try:
+                await self._handle_in_order(key, data)
+                return
+            except OSError as error:
+                log.error(
+                    "could not store the answer to %s (%s); trying again in %.0f s",
+                    key,
+                    error,
+                    delay,
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, STORE_RETRY_MAX_S)
 
     def _observe(self, message: IncomingMessage) -> None:
         """The message's server time has passed: a following clock catches up at once

@@ -208,8 +208,11 @@ class Workflow:
     ) -> tuple[dict[str, Any], Changes]:
         flows = session.collection(FLOWS)
         existing = flows.get(flow_id)
-        if existing is not None:  # a replayed submission
-            return existing, Changes()
+        if existing is not None:
+            if (existing["submitter"], existing["title"]) != (submitter, title):
+                # A number handed out twice (a lost counter) is never a repeat.
+                raise FlowIdCollisionError(flow_id)
+            return existing, Changes()  # a replayed submission
         now = self._services.clock.now()
         doc: dict[str, Any] = {
             "id": flow_id,
@@ -703,6 +706,14 @@ class Workflow:
                 {"out_track_id": doc["card_id"], "card_data": public, "private_data": private},
             )
         )
+
+
+class FlowIdCollisionError(RuntimeError):
+    """A new flow got the number of another one: the submission is refused whole."""
+
+    def __init__(self, flow_id: str) -> None:
+        super().__init__(f"flow number {flow_id} is already used by another flow")
+        self.flow_id = flow_id
 
 
 def card_id(flow_id: str) -> str:

@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -35,6 +36,13 @@ log = logging.getLogger(__name__)
 
 BOT_STOP_BUDGET_S = 5.0
 EXIT_START_REFUSED = 2
+# The bot is restarted when it dies, like a service manager would (deploy/govbot.service):
+# after 1 s, doubling up to 30 s while it keeps dying young; not when it refused to
+# start for a reason a restart cannot fix (bot/cli.py: 2 configuration, 3 data folder).
+RESTART_FIRST_S = 1.0
+RESTART_MAX_S = 30.0
+RESTART_RESET_AFTER_S = 60.0
+PERMANENT_EXITS = (2, 3)
 SNAPSHOT_FILE = "sandbox-world.pickle"
 # The sandbox DingTalk organisation (root department) is "<county>人民政府".
 ORG_NAME_SUFFIX = "人民政府"
@@ -180,9 +188,7 @@ async def _start(
             await sandbox.stop()
             raise StartRefusedError(saved)
     saver = asyncio.create_task(autosave(sandbox.state, snapshot))
-    bot = await asyncio.create_subprocess_exec(
-        *bot_command(config_path, data_dir / "bot", sandbox.url), env=bot_environment()
-    )
+    bot = await _bot_process(config_path, data_dir, sandbox.url)
     messages = Messages()
     directory = OrgDirectory(config)
     accounts = [
@@ -248,22 +254,57 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    bot_exit = asyncio.create_task(running.bot.wait())
-    stop_wait = asyncio.create_task(stop.wait())
-    await asyncio.wait({bot_exit, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
-    code = 0
-    if bot_exit.done() and not stop.is_set():
-        code = running.bot.returncode or 1
-        log.error("the bot process exited with code %s", code)
-    stop_wait.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await stop_wait
+    code = await _supervise(
+        running, stop, lambda: _bot_process(config_path, data_dir, running.sandbox.url)
+    )
     await _stop_bot(running.bot)
     running.saver.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await running.saver
     await running.sandbox.stop()
     return code
+
+
+async def _bot_process(config_path: Path, data_dir: Path, url: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *bot_command(config_path, data_dir / "bot", url), env=bot_environment()
+    )
+
+
+async def _supervise(
+    running: _Running,
+    stop: asyncio.Event,
+    spawn: Callable[[], Awaitable[asyncio.subprocess.Process]],
+) -> int:
+    """Until ``stop``: wait for the bot; when it dies, start it again with backoff.
+    Returns 0, or the bot's exit code when it refused to start for good."""
+    loop = asyncio.get_running_loop()
+    delay = RESTART_FIRST_S
+    while True:
+        started = loop.time()
+        bot_exit = asyncio.create_task(running.bot.wait())
+        stop_wait = asyncio.create_task(stop.wait())
+        await asyncio.wait({bot_exit, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        stop_wait.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await stop_wait
+        if stop.is_set():
+            bot_exit.cancel()
+            return 0
+        code = running.bot.returncode
+        if code in PERMANENT_EXITS:
+            log.error("the bot refused to start (exit code %s); not restarted", code)
+            return int(code or 1)
+        if loop.time() - started >= RESTART_RESET_AFTER_S:
+            delay = RESTART_FIRST_S
+        log.error("the bot process exited with code %s; restarting in %.0f s", code, delay)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await stop.wait()
+        if stop.is_set():
+            return 0
+        running.bot = await spawn()
+        delay = min(delay * 2, RESTART_MAX_S)
 
 
 def run_sandbox(

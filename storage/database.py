@@ -23,6 +23,7 @@ from storage.errors import StorageError
 from storage.files import ensure_dir
 from storage.journal import recover
 from storage.lock import DirLock
+from storage.manifest import check_files
 from storage.schema import check_schema
 from storage.session import Session
 from storage.validate import validate_root
@@ -43,11 +44,12 @@ def _open_workspace(root: Path, full_log_check: bool) -> Workspace:
         check_schema(root)
         recover(root)  # committed transactions the files do not have yet
         report = validate_root(root, full_logs=full_log_check)
+        files = check_files(root)  # none of the files it has written is missing
     except BaseException:
         lock.release()
         raise
     log.info("opened %s: %d data files, %d logs checked", root, report.json_files, report.log_files)
-    return Workspace(root, lock)
+    return Workspace(root, lock, files)
 
 
 def _close_if_opened(future: concurrent.futures.Future[Workspace]) -> None:

@@ -1,4 +1,5 @@
-"""The schema version of a data directory, kept in ``<root>/schema.json``."""
+"""The schema version of a data directory, kept in ``<root>/schema.json``, with the list
+of its data files (storage.manifest)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,28 @@ def check_schema(root: Path, expected: int = SCHEMA_VERSION) -> None:
         raise CorruptDatabaseError(path, '缺少整数字段 "version"')
     if version != expected:
         raise SchemaVersionError(root, version, expected)
+
+
+def _read(root: Path) -> dict[str, object]:
+    path = root / SCHEMA_FILE
+    data = json.loads(path.read_bytes())
+    if not isinstance(data, dict):
+        raise CorruptDatabaseError(path, "不是 JSON 对象")
+    return data
+
+
+def listed_files(root: Path) -> set[str] | None:
+    """The data files the directory has written (None: not listed yet, an older one)."""
+    files = _read(root).get("files")
+    if files is None:
+        return None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise CorruptDatabaseError(root / SCHEMA_FILE, '字段 "files" 不是文件名列表')
+    return set(files)
+
+
+def record_files(root: Path, files: set[str]) -> None:
+    data = _read(root)
+    data["files"] = sorted(files)
+    body = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+    replace_atomically(root / SCHEMA_FILE, body, keep_backup=False)

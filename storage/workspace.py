@@ -21,18 +21,22 @@ changed documents get their committed version back (AtomicJSONStorage.rollback).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
 from tinydb.table import Table
 
 from storage.atomic_json import DEFAULT_TABLE, AtomicJSONStorage
+from storage.backup import open_checkpoint_lock
 from storage.errors import StorageError
 from storage.files import fsync_dir, replace_atomically
 from storage.journal import Journal, ensure_log_text, fsync_file
 from storage.lock import DirLock
+from storage.schema import record_files
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +60,9 @@ class Transaction:
 
 
 class Workspace:
-    def __init__(self, root: Path, lock: DirLock) -> None:
+    def __init__(self, root: Path, lock: DirLock, known_files: set[str] | None = None) -> None:
         self.root = root
+        self._known_files = set(known_files or ())  # listed in schema.json (storage.manifest)
         self._lock: DirLock | None = lock
         self._storages: dict[Path, AtomicJSONStorage] = {}
         self._tables: dict[Path, Table] = {}
@@ -69,6 +74,8 @@ class Workspace:
         self._log_entries: list[tuple[Path, int, bytes]] = []  # since the last checkpoint
         self._log_failed = False
         self._last_checkpoint = time.monotonic()
+        # Held (exclusive) while a checkpoint writes files; a backup holds it shared.
+        self._checkpoint_lock = open_checkpoint_lock(root)
 
     # -- transaction lifecycle (called by Database on the writer thread) --
 
@@ -173,6 +180,12 @@ class Workspace:
         if not self._journal.size:
             return
         try:
+            fcntl.flock(self._checkpoint_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # a backup is copying the files: the journal waits
+            log.info("checkpoint postponed: a backup is running")
+            return
+        try:
+            written = {self._relative(path) for path in self._unflushed}
             for path, storage in list(self._unflushed.items()):
                 replace_atomically(path, storage.encode(), storage.keep_backup)
                 del self._unflushed[path]
@@ -183,10 +196,16 @@ class Workspace:
             for path in {path for path, _, _ in self._log_entries}:
                 fsync_file(path)
                 fsync_dir(path.parent)  # a log created since the last checkpoint
+                written.add(self._relative(path))
+            if written - self._known_files:  # listed before the journal lets go of them
+                self._known_files |= written
+                record_files(self.root, self._known_files)
             self._log_entries.clear()
             self._journal.reset()
         except OSError:
             log.exception("checkpoint failed; the journal keeps every change")
+        finally:
+            fcntl.flock(self._checkpoint_lock, fcntl.LOCK_UN)
 
     @property
     def tx(self) -> Transaction:
@@ -230,6 +249,8 @@ class Workspace:
         self._storages.clear()
         self._tables.clear()
         self._journal.close()
+        with contextlib.suppress(OSError):
+            os.close(self._checkpoint_lock)
         if self._lock is not None:
             lock, self._lock = self._lock, None
             with contextlib.suppress(OSError):

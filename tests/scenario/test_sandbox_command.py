@@ -3,6 +3,7 @@ stops cleanly on Ctrl+C, and keeps its world under the data folder."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -66,3 +67,41 @@ def test_sandbox_command_runs_answers_and_remembers(tmp_path: Path) -> None:
     finally:
         assert _stop(proc) == 0
     assert (data / "bot").is_dir()
+
+
+def _bot_child_or_none(sandbox_pid: int) -> int | None:
+    found = subprocess.run(
+        ["pgrep", "-P", str(sandbox_pid), "-f", "bot run"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    assert len(found) <= 1, found
+    return int(found[0]) if found else None
+
+
+def _bot_child(sandbox_pid: int) -> int:
+    child = _bot_child_or_none(sandbox_pid)
+    assert child is not None, "no bot process under the sandbox"
+    return child
+
+
+def test_sandbox_restarts_its_bot_when_it_dies(tmp_path: Path) -> None:
+    """Like a service manager: the demo and the trainers survive a bot crash."""
+    proc, url = _start(tmp_path / "data", tmp_path / "run.log")
+    control = Control(url)
+    try:
+        control.wait_connected()
+        first = _bot_child(proc.pid)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while (child := _bot_child_or_none(proc.pid)) in (None, first):
+            assert time.monotonic() < deadline, "the bot was not restarted"
+            time.sleep(0.2)
+        control.send("wang.jianguo", "我是谁")
+        control.wait_for("wang.jianguo", lambda i: len(i) >= 1, timeout=60)
+        assert _bot_child(proc.pid) == child
+        assert "restarting in" in (tmp_path / "run.log").read_text("utf-8")
+    finally:
+        control.close()
+        assert _stop(proc) == 0

@@ -315,3 +315,48 @@ async def test_one_message_to_many_is_one_call_and_members_stay_known(tmp_path: 
     rows = await services.db.run(lambda s: s.collection("outbox").all_open())
     assert sorted(r["status"] for r in rows) == ["merged"] * 3 + ["sent"]
     await services.db.close()
+
+
+class _DiskFull:
+    """The database of ``services`` with the next ``failures`` runs refused by a full
+    disk (as the journal append answers)."""
+
+    def __init__(self, db: Any, failures: int) -> None:
+        self._db = db
+        self.failures = failures
+
+    async def run(self, fn: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise OSError(28, "No space left on device")
+        return await self._db.run(fn)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+async def test_a_message_answered_on_a_full_disk_is_answered_once_space_returns(
+    tmp_path: Path,
+) -> None:
+    services = await make_services(tmp_path)
+    fake = FakeDingTalk()
+    outbox = _outbox(services, fake)
+    inbound = InboundPipeline(services, outbox, store_retry_first_s=0.01)
+    user = services.directory.holders("office_clerk")[0].user_id
+    real_db = services.db
+    assert await inbound.accept(_message(user, "我是谁")) is True  # stored, then ACKed
+    full = _DiskFull(real_db, failures=3)
+    services.db = cast(Any, full)  # the disk fills up while it is being answered
+    try:
+        async with asyncio.timeout(10):
+            while full.failures:
+                await asyncio.sleep(0.01)
+            await inbound.drain()
+    finally:
+        services.db = real_db
+    rows = await real_db.run(lambda s: s.collection("inbound").all_open())
+    assert [r["status"] for r in rows] == ["done"]  # no restart needed
+    await _run_outbox_until(outbox, lambda: len(fake.sent) >= 1)
+    await asyncio.sleep(0.05)
+    assert len(fake.sent) == 1
+    await real_db.close()

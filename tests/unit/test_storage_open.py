@@ -61,7 +61,10 @@ async def test_new_directory_is_created_with_schema(tmp_path: Path) -> None:
     root = tmp_path / "a" / "b"
     db = await Database.open(root)
     await db.close()
-    assert json.loads((root / "schema.json").read_text()) == {"version": SCHEMA_VERSION}
+    assert json.loads((root / "schema.json").read_text()) == {
+        "version": SCHEMA_VERSION,
+        "files": [],  # the data files it will write (storage.manifest)
+    }
 
 
 @pytest.mark.parametrize(
@@ -81,6 +84,7 @@ def test_corrupt_file_is_reported_and_left_untouched(
 ) -> None:
     make_db(tmp_path)
     path = tmp_path / relative
+    good = path.read_bytes()
     path.write_bytes(garbage)
     with pytest.raises(CorruptDatabaseError) as info:
         Database.open_sync(tmp_path)
@@ -90,8 +94,13 @@ def test_corrupt_file_is_reported_and_left_untouched(
     assert "请从备份恢复" in message
     assert "不会用空数据库代替" in message
     assert path.read_bytes() == garbage
-    # the failed open released the lock: a fixed directory opens again
+    # Deleting it is no fix: a missing file is refused too...
     path.unlink()
+    with pytest.raises(CorruptDatabaseError) as info:
+        Database.open_sync(tmp_path)
+    assert info.value.path == path and "缺失" in str(info.value)
+    # ...and the failed opens released the lock: the restored directory opens again.
+    path.write_bytes(good)
     Database.open_sync(tmp_path).close_sync()
 
 
