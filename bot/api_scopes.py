@@ -48,7 +48,8 @@ _SCOPE_IN_TEXT = re.compile(r"\b(qyapi_[a-z_]+|[A-Z][A-Za-z]+(?:\.[A-Z][A-Za-z]+
 def scope_for(method: str, path: str) -> str:
     """The scope a call needs ("" when it needs none the bot knows of)."""
     if _TODO_PATH in path:
-        return TODO_READ if method.upper() == "GET" else TODO_WRITE
+        reading = method.upper() == "GET" or path.endswith("/tasks/query")
+        return TODO_READ if reading else TODO_WRITE
     for fragment, scope in _PATH_SCOPES:
         if fragment in path:
             return scope

@@ -78,6 +78,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 ROBOT_BATCH = 20  # userIds per oToMessages/batchSend
 WORK_NOTICE_BATCH = 5000  # userids per asyncsend_v2
 GROUP_READ_PAGE = 200
+# Pages of open to-dos searched for a sourceId (one call each; open to-dos are few).
+MAX_TODO_PAGES = 10
 MAX_PAGES = 1000
 USER_AGENT = "govbot/0.1 (+httpx)"
 
@@ -1016,6 +1018,29 @@ class DingTalkClient:
             params={"operatorId": union_id},
             json_body={"done": True},
         )
+
+    async def find_todo(self, *, union_id: str, source_id: str) -> str | None:
+        """The id of the open to-do of ``union_id`` created with ``source_id`` (None if
+        there is none): for a create whose answer was lost, DingTalk says "task exist"
+        but not its id. Pages through the org to-do query (Todo.Todo.Read)."""
+        token: str | None = None
+        for _ in range(MAX_TODO_PAGES):
+            body = await self._api(
+                "POST",
+                f"/v1.0/todo/users/{_seg(union_id)}/org/tasks/query",
+                idempotent=True,
+                json_body={"isDone": False, **({"nextToken": token} if token else {})},
+            )
+            cards = body.get("todoCards")
+            for card in cards if isinstance(cards, list) else []:
+                if isinstance(card, dict) and card.get("sourceId") == source_id:
+                    task_id = card.get("taskId")
+                    return str(task_id) if task_id else None
+            next_token = body.get("nextToken")
+            if not isinstance(next_token, str) or not next_token:
+                return None
+            token = next_token
+        return None
 
     async def delete_todo(self, *, union_id: str, task_id: str) -> None:
         await self._api(

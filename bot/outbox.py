@@ -461,15 +461,16 @@ class Outbox:
         except DingTalkRejectedError as error:
             if not _TASK_EXISTS.search(f"{error.code} {error.message}"):
                 raise
-            # An earlier attempt created it and its answer was lost: the task exists, but
-            # DingTalk does not tell us its id.
+            # An earlier attempt created it and its answer was lost: the task exists, and
+            # DingTalk's answer does not say its id; the org to-do query finds it.
+            task_id = await self._client.find_todo(union_id=union_id, source_id=source_id)
             log.warning(
-                "outbox %s: to-do %s already exists (an earlier attempt's answer was lost);"
-                " its task id is unknown, so it cannot be completed by the bot",
+                "outbox %s: to-do %s already existed (an earlier attempt's answer was lost);"
+                " found by its sourceId: %s",
                 item.key,
                 source_id,
+                task_id or "not found, it cannot be completed by the bot",
             )
-            task_id = None
         row = {"id": source_id, "task_id": task_id, "union_id": union_id}
 
         def record(session: Session) -> None:
@@ -483,7 +484,7 @@ class Outbox:
     async def _complete_todo(self, item: Outgoing) -> _Sent:
         source_id = str(item.payload["source_id"])
 
-        def lookup(session: Session) -> tuple[dict[str, Any] | None, list[str]]:
+        def lookup(session: Session) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
             row = session.collection(TODOS).get(source_id)
             if row is not None:
                 return row, []
@@ -493,19 +494,26 @@ class Outbox:
                     and d.get("payload", {}).get("source_id") == source_id
                 )
             )
-            return None, [str(d.get("status")) for d in creates]
+            return None, creates
 
         row, creates = await self._db.run(lookup)
         if row is None:
             # The create shares this target and is staged first, so it has run: it failed
-            # or its outcome is unknown (or it was never staged).
-            state = ", ".join(creates) if creates else "never staged"
-            raise _Unsendable(f"to-do {source_id} was not created (create: {state})")
+            # or its outcome is unknown (or it was never staged). An unknown outcome may
+            # have created it: look it up by its sourceId.
+            uncertain = [c for c in creates if c.get("status") == "uncertain"]
+            if uncertain:
+                row = {"union_id": uncertain[0]["payload"].get("union_id"), "task_id": None}
+            else:
+                state = ", ".join(str(c.get("status")) for c in creates) or "never staged"
+                raise _Unsendable(f"to-do {source_id} was not created (create: {state})")
         task_id, union_id = row.get("task_id"), row.get("union_id")
+        if not task_id and union_id:
+            task_id = await self._client.find_todo(union_id=str(union_id), source_id=source_id)
         if not task_id or not union_id:
             raise _Unsendable(
-                f"to-do {source_id} exists but its task id is unknown (the create's answer was"
-                " lost); complete it by hand in DingTalk"
+                f"to-do {source_id}: no task with this sourceId found (the create's answer was"
+                " lost); complete it by hand in DingTalk if it exists"
             )
         await self._client.complete_todo(union_id=str(union_id), task_id=str(task_id))
         done = {"id": source_id, "done": True}

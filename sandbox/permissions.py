@@ -58,6 +58,7 @@ ENDPOINT_SCOPES: dict[tuple[str, str], str] = {
     ("GET", _TODO + "/{task_id}"): TODO_READ,
     ("PUT", _TODO + "/{task_id}"): TODO_WRITE,
     ("DELETE", _TODO + "/{task_id}"): TODO_WRITE,
+    ("POST", "/v1.0/todo/users/{union_id}/org/tasks/query"): TODO_READ,
     ("PUT", _TODO + "/{task_id}/executorStatus"): TODO_WRITE,
     ("POST", "/topapi/message/corpconversation/asyncsend_v2"): WORK_NOTICE,
     ("POST", "/topapi/message/corpconversation/getsendresult"): WORK_NOTICE,

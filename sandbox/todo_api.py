@@ -205,10 +205,65 @@ async def delete_task(request: web.Request) -> web.Response:
     return json_response({"result": True, "requestId": request_id()})
 
 
+# Cards per page of the org to-do query (DingTalk does not document its page size).
+QUERY_PAGE = 20
+
+
+async def query_org_tasks(request: web.Request) -> web.Response:
+    """POST /v1.0/todo/users/{unionId}/org/tasks/query {isDone, nextToken}: the to-dos
+    this organisation's apps created where the user is an executor (or the owner when it
+    has none), done or not, a page at a time; ``nextToken`` is null after the last."""
+    state = state_of(request)
+    owner = _owner(state, request)
+    body = await read_json_object(request)
+    done = body.get("isDone")
+    if done is not None and not isinstance(done, bool):
+        raise _bad("isDone 必须是布尔值", "todo.queryTask.paramError")
+    token = body.get("nextToken")
+    if token is not None and (not isinstance(token, str) or not token.isdigit()):
+        raise _bad("nextToken 不合法", "todo.queryTask.paramError")
+    start = int(token) if token else 0
+    mine = [
+        t
+        for t in state.todos.values()
+        if not t.deleted
+        and owner in (t.data.get("executorIds") or [t.owner_union_id])
+        and (done is None or bool(t.data.get("done")) == done)
+    ]
+    mine.sort(key=lambda t: int(t.data.get("createdTime") or 0))
+    page = mine[start : start + QUERY_PAGE]
+    keys = (
+        "taskId",
+        "subject",
+        "sourceId",
+        "bizTag",
+        "createdTime",
+        "creatorId",
+        "detailUrl",
+        "dueTime",
+        "isDone",
+        "modifiedTime",
+        "priority",
+    )
+    cards = [
+        {
+            k: v
+            for k, v in {**t.data, "taskId": t.id, "isDone": t.data.get("done")}.items()
+            if k in keys
+        }
+        for t in page
+    ]
+    more = start + QUERY_PAGE < len(mine)
+    return json_response(
+        {"todoCards": cards, "nextToken": str(start + QUERY_PAGE) if more else None}
+    )
+
+
 def register(app: web.Application) -> None:
     base = "/v1.0/todo/users/{union_id}/tasks"
     r = app.router
     r.add_post(base, create_task)
+    r.add_post("/v1.0/todo/users/{union_id}/org/tasks/query", query_org_tasks)
     r.add_get(base + "/{task_id}", get_task)
     r.add_put(base + "/{task_id}", update_task)
     r.add_delete(base + "/{task_id}", delete_task)

@@ -51,3 +51,26 @@ async def test_todo_lifecycle(api: Api) -> None:
     deleted = await api.new("DELETE", f"{BASE}/{task['id']}?operatorId=union-ls")
     assert deleted.json()["result"] is True
     assert (await api.new("GET", f"{BASE}/{task['id']}")).status_code == 400
+
+
+async def test_org_query_finds_a_task_by_its_source_page_by_page(api: Api) -> None:
+    query = "/v1.0/todo/users/union-ls/org/tasks/query"
+    await api.new("POST", "/sandbox/quota", {"qps_per_api": 1000})  # 25 creates at once
+    ids = []
+    for n in range(25):  # more than one page
+        created = await api.new("POST", BASE + "?operatorId=union-ls", todo(sourceId=f"s{n}"))
+        ids.append(created.json()["id"])
+    await api.new("PUT", f"{BASE}/{ids[0]}?operatorId=union-ls", {"done": True})
+    first = (await api.new("POST", query, {"isDone": False})).json()
+    assert len(first["todoCards"]) == 20 and first["nextToken"]
+    card = first["todoCards"][0]
+    assert card["sourceId"] == "s1" and card["taskId"] == ids[1] and card["isDone"] is False
+    rest = (await api.new("POST", query, {"isDone": False, "nextToken": first["nextToken"]})).json()
+    assert [c["sourceId"] for c in rest["todoCards"]] == [f"s{n}" for n in range(21, 25)]
+    assert rest["nextToken"] is None
+    done = (await api.new("POST", query, {"isDone": True})).json()
+    assert [c["taskId"] for c in done["todoCards"]] == [ids[0]]
+    bad = await api.new("POST", query, {"isDone": "no"})
+    assert bad.status_code == 400
+    other = (await api.new("POST", "/v1.0/todo/users/union-zs/org/tasks/query", {})).json()
+    assert other["todoCards"] == []  # only the user's own

@@ -13,6 +13,7 @@ from bot.config import OrgDirectory, load_config
 from bot.dingtalk import (
     BatchSendResult,
     DeliverResult,
+    DingTalkAmbiguousError,
     DingTalkError,
     DingTalkRejectedError,
     DingTalkUnavailableError,
@@ -31,7 +32,8 @@ class FakeDingTalk:
     Cards and to-dos keep a little state like DingTalk does: ``cards`` (outTrackId →
     data and the users/groups holding it) and ``todos`` (sourceId → task); a second
     to-do with one sourceId is refused with "task exist". ``lose_answers`` counts calls
-    that take effect but whose answer is then lost (raised as a retryable error).
+    that take effect but whose answer is then lost (raised as a retryable error, or with
+    ``ambiguous`` as a timeout after the request left: the outcome is unknown).
     """
 
     def __init__(self) -> None:
@@ -40,6 +42,7 @@ class FakeDingTalk:
         self.cards: dict[str, dict[str, Any]] = {}
         self.todos: dict[str, dict[str, Any]] = {}
         self.lose_answers = 0
+        self.ambiguous = False
 
     def _maybe_fail(self) -> None:
         if self.failures:
@@ -48,6 +51,8 @@ class FakeDingTalk:
     def _answer_lost(self) -> None:
         if self.lose_answers > 0:
             self.lose_answers -= 1
+            if self.ambiguous:
+                raise DingTalkAmbiguousError(None, "ReadTimeout", "answer lost")
             raise DingTalkUnavailableError(None, "ReadTimeout", "answer lost")
 
     async def send_to_users(
@@ -221,6 +226,14 @@ class FakeDingTalk:
         }
         self._answer_lost()
         return task_id
+
+    async def find_todo(self, *, union_id: str, source_id: str) -> str | None:
+        self._maybe_fail()
+        self.sent.append({"kind": "todo_find", "union_id": union_id, "source_id": source_id})
+        task = self.todos.get(source_id)
+        if task is None or task["owner"] != union_id or task["done"]:
+            return None
+        return str(task["id"])
 
     async def complete_todo(self, *, union_id: str, task_id: str) -> None:
         self._maybe_fail()

@@ -513,3 +513,20 @@ async def test_open_stream_connection_error_body_is_an_error() -> None:
         h.fake.on("POST", path, ok({}))
         with pytest.raises(DingTalkUnavailableError):
             await h.client.open_stream_connection([])
+
+
+async def test_find_todo_pages_through_the_org_query_by_source_id() -> None:
+    async with harness() as h:
+        path = "/v1.0/todo/users/union1/org/tasks/query"
+        h.fake.on(
+            "POST",
+            path,
+            ok({"todoCards": [{"taskId": "t1", "sourceId": "other"}], "nextToken": "20"}),
+            ok({"todoCards": [{"taskId": "t7", "sourceId": "flow-1:step-2"}], "nextToken": None}),
+            ok({"todoCards": [], "nextToken": None}),
+        )
+        found = await h.client.find_todo(union_id="union1", source_id="flow-1:step-2")
+        assert found == "t7"
+        bodies = [body_of(r) for r in h.fake.calls("POST", path)]
+        assert bodies == [{"isDone": False}, {"isDone": False, "nextToken": "20"}]
+        assert await h.client.find_todo(union_id="union1", source_id="gone") is None

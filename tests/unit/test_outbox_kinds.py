@@ -347,7 +347,7 @@ async def test_done_waits_for_a_create_that_is_retried(tmp_path: Path) -> None:
     await services.db.close()
 
 
-async def test_task_exist_after_a_lost_answer_counts_as_sent(
+async def test_task_exist_after_a_lost_answer_finds_the_task_and_closes_it(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     services = await make_services(tmp_path)
@@ -363,20 +363,37 @@ async def test_task_exist_after_a_lost_answer_counts_as_sent(
     with caplog.at_level(logging.WARNING, logger="bot.outbox"):
         await _run_until_settled(services, outbox)
     rows = await _rows(services)
-    # The retry is answered "task exist": sent, once, but the task id is unknown ...
+    # The retry is answered "task exist"; the org to-do query finds it by its sourceId.
     assert rows["t1"]["status"] == "sent" and rows["t1"]["attempts"] == 2
     assert len(fake.todos) == 1
     assert await _todo_row(services, "leave-1") == {
         "id": "leave-1",
-        "task_id": None,
+        "task_id": "task1",
         "union_id": "union-ls",
+        "done": True,
     }
-    assert "already exists" in caplog.text
-    # ... so the completion cannot be sent, and says why.
-    assert rows["t2"]["status"] == "failed"
-    assert "task id is unknown" in rows["t2"]["error"]
-    assert "task id is unknown" in caplog.text
-    assert [s["kind"] for s in fake.sent] == ["todo_create", "todo_create"]
+    assert "already existed" in caplog.text
+    # ... so it is closed like any other.
+    assert rows["t2"]["status"] == "sent"
+    assert fake.todos["leave-1"]["done"] is True
+    kinds = [s["kind"] for s in fake.sent]
+    assert kinds == ["todo_create", "todo_create", "todo_find", "todo_done"]
+    await services.db.close()
+
+
+async def test_a_to_do_whose_create_outcome_is_unknown_is_still_closed(tmp_path: Path) -> None:
+    services = await make_services(tmp_path)
+    fake = FakeDingTalk()
+    fake.lose_answers = 1
+    fake.ambiguous = True  # the answer is lost as a timeout: parked "uncertain"
+    outbox = _outbox(services, fake)
+    await outbox.enqueue([_todo("t1"), todo_done("t2", "leave-1")])
+    await _run_until_settled(services, outbox)
+    rows = await _rows(services)
+    assert rows["t1"]["status"] == "uncertain"
+    assert rows["t2"]["status"] == "sent"
+    assert fake.todos["leave-1"]["done"] is True
+    assert [s["kind"] for s in fake.sent] == ["todo_create", "todo_find", "todo_done"]
     await services.db.close()
 
 
