@@ -803,9 +803,9 @@ class DingTalkClient:
         """Deliver an existing card (``POST /v1.0/card/instances/deliver``) to more users
         (robot 1:1) and/or groups: one :class:`DeliverResult` per open space.
 
-        Treated as idempotent, so it is retried after a lost answer: a repeat delivers
-        the same card instance (same ``outTrackId``, same data, updated together), so
-        the worst case is a second copy of one card in a chat, never a diverging one.
+        Not repeated after a lost answer (a read timeout once the request left raises
+        :class:`DingTalkAmbiguousError`): a repeat would put a second copy of the card in
+        the chat ("每项事务只有一张卡片"); the outbox parks it 待核实 instead.
         An unknown card raises :class:`DingTalkRejectedError` ``param.cardNotExist``; an
         unknown user or group is a result with ``success=False``, not an exception.
         ``support_forward`` is sent as the space models' ``supportForward``; DingTalk
@@ -819,7 +819,7 @@ class DingTalkClient:
             "userIdType": 1,
         }
         body = await self._api(
-            "POST", "/v1.0/card/instances/deliver", idempotent=True, json_body=request
+            "POST", "/v1.0/card/instances/deliver", idempotent=False, json_body=request
         )
         result = body.get("result")
         if isinstance(result, dict):  # tolerate the createAndDeliver shape too

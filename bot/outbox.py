@@ -66,6 +66,10 @@ _BACKOFF_S = (2, 5, 15, 60, 180, 600, 1800)
 MAX_ATTEMPTS = len(_BACKOFF_S) + 1
 # DingTalk's answer to a second task with the same sourceId ("task exist").
 _TASK_EXISTS = re.compile(r"task\s*(already\s*)?exists?\b", re.IGNORECASE)
+# Kinds whose repeat after an unknown outcome changes nothing: a card's outTrackId, a
+# to-do's sourceId (found again, see find_todo) and updates are natural idempotency keys.
+# Robot messages, files, work notifications and card deliveries have none.
+REPEATABLE = frozenset({"card", "card_update", "todo_create", "todo_done"})
 # Throttled items are retried for as long as it takes, at most this far apart.
 _THROTTLED_MAX_S = 600
 # The permission scope each kind of item needs (files: robot send; the upload's
@@ -175,6 +179,7 @@ class Outbox:
     # -- the worker --
 
     async def run(self) -> None:
+        await self._settle_interrupted()
         while True:
             self._wakeup.clear()
             delay = await self._dispatch_due()
@@ -183,6 +188,32 @@ class Outbox:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await self._wakeup.wait()
+
+    async def _settle_interrupted(self) -> int:
+        """Rows the last process was sending when it died (``sending_ms`` set): DingTalk
+        may have taken them. Kinds a repeat cannot double (see REPEATABLE) go out again;
+        the others are parked "uncertain" (待核实): one message possibly lost and marked
+        is preferred to the same message twice."""
+
+        def settle(session: Session) -> list[str]:
+            outbox = session.collection(OUTBOX)
+            rows = outbox.find(lambda d: d.get("status") == "pending" and bool(d.get("sending_ms")))
+            parked = []
+            for row in rows:
+                if row.get("kind") in REPEATABLE:
+                    outbox.update(row["id"], {"sending_ms": None})
+                else:
+                    outbox.update(
+                        row["id"],
+                        {"status": "uncertain", "sending_ms": None, "error": "interrupted"},
+                    )
+                    parked.append(str(row["id"]))
+            return parked
+
+        parked = await self._db.run(settle)
+        for key in parked:
+            log.error("outbox %s: the bot stopped while sending it; not resent (待核实)", key)
+        return len(parked)
 
     async def drain(self, budget_s: float) -> None:
         """Give in-flight sends a moment to finish (used at shutdown)."""
@@ -254,12 +285,16 @@ class Outbox:
     async def _deliver(self, row: dict[str, Any], item: Outgoing) -> None:
         try:
             async with self._slots:
+                # Stored before the call: a process killed before the answer is known
+                # does not send it again blindly (see _settle_interrupted).
+                sending = {"sending_ms": to_epoch_ms(self._clock.now())}
+                await self._db.run(lambda s: s.collection(OUTBOX).update(item.key, sending))
                 changes, record = await self._attempt(row, item)
 
             def commit(session: Session) -> None:
                 if record is not None:
                     record(session)
-                session.collection(OUTBOX).update(item.key, changes)
+                session.collection(OUTBOX).update(item.key, {**changes, "sending_ms": None})
 
             await self._db.run(commit)
         except asyncio.CancelledError:
@@ -270,11 +305,15 @@ class Outbox:
             self._in_flight.pop(item.key, None)
             self.wake()
 
+    def _now_ms(self) -> int:
+        return to_epoch_ms(self._clock.now())
+
     async def _attempt(
         self, row: dict[str, Any], item: Outgoing
     ) -> tuple[dict[str, Any], Callable[[Session], None] | None]:
-        """The row's changes after one attempt, and any bookkeeping of a confirmed send."""
-        now_ms = to_epoch_ms(self._clock.now())
+        """The row's changes after one attempt, and any bookkeeping of a confirmed send.
+        Backoffs count from the end of the attempt (the client's own retries take
+        seconds)."""
         attempts = int(row.get("attempts", 0)) + 1
         try:
             sent = await self._send(item)
@@ -293,7 +332,7 @@ class Outbox:
             parked = error.scope if isinstance(error, PermissionDenied) else "quota"
             log.warning("outbox %s parked: %s (%s)", item.key, error.code, parked)
             return {
-                "next_ms": now_ms + wait_ms,
+                "next_ms": self._now_ms() + wait_ms,
                 "error": str(error.code),
                 "parked": parked,
                 **self._skip_delivered(item, error),
@@ -305,7 +344,7 @@ class Outbox:
             log.warning("outbox %s throttled (%s); retry in %.0fs", item.key, error.code, backoff)
             return {
                 "attempts": attempts,
-                "next_ms": now_ms + int(backoff * 1000),
+                "next_ms": self._now_ms() + int(backoff * 1000),
                 "error": str(error.code),
                 **self._skip_delivered(item, error),
             }, None
@@ -329,7 +368,7 @@ class Outbox:
             )
             return {
                 "attempts": attempts,
-                "next_ms": now_ms + int(backoff * 1000),
+                "next_ms": self._now_ms() + int(backoff * 1000),
                 "error": str(error.code),
             }, None
         except Exception as error:  # a bad payload or a bug: never loop on it
@@ -338,7 +377,7 @@ class Outbox:
         return {
             "status": "sent",
             "attempts": attempts,
-            "sent_ms": now_ms,
+            "sent_ms": self._now_ms(),
             "result": sent.result,
         }, sent.record
 

@@ -123,6 +123,8 @@ async def set_faults(request: web.Request) -> web.Response:
         "status",
         "expire_tokens",
         "qps_limit_next",
+        "stall_next",
+        "stall_s",
     }
     unknown = set(body) - known
     if unknown:
@@ -136,6 +138,16 @@ async def set_faults(request: web.Request) -> web.Response:
         state.faults.fail_status = status
     if "duplicate_next" in body:
         state.faults.duplicate_next = _count(body, "duplicate_next")
+    if "stall_next" in body:
+        stall_s = body.get("stall_s", 30)
+        if (
+            not isinstance(stall_s, int | float)
+            or isinstance(stall_s, bool)
+            or not 0 < stall_s <= 600
+        ):
+            raise ControlError(400, "stall_s 必须是 0 到 600 之间的秒数")
+        state.faults.stall_next = _count(body, "stall_next")
+        state.faults.stall_s = float(stall_s)
     limits = request.app[LIMITS]
     if "qps_limit_next" in body:
         limits.qps_limit_next = _count(body, "qps_limit_next")

@@ -15,13 +15,26 @@ class Faults:
     duplicate_next: int = 0
     fail_next: int = 0
     fail_status: int = 500
+    # The next N API calls take effect, but their answers are held back this long (a
+    # client killed meanwhile never learns that DingTalk took the call).
+    stall_next: int = 0
+    stall_s: float = 30.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "duplicate_next": self.duplicate_next,
             "fail_next": self.fail_next,
             "fail_status": self.fail_status,
+            "stall_next": self.stall_next,
+            "stall_s": self.stall_s,
         }
+
+    def take_stall(self) -> float:
+        """Seconds to hold the next answer back (0: answer at once)."""
+        if self.stall_next <= 0:
+            return 0.0
+        self.stall_next -= 1
+        return self.stall_s
 
     def take_failure(self, oapi: bool) -> web.Response | None:
         """Consume one pending failure, shaped like the host would answer."""

@@ -3,6 +3,7 @@ QPS, permission scopes: sandbox/quota.py, sandbox/permissions.py), error shapes,
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -81,7 +82,11 @@ async def _dispatch(
             refused = _metered(request, state, oapi)
             if refused is not None:
                 return refused
-        return await handler(request)
+        response = await handler(request)
+        stall = state.faults.take_stall() if request.path not in NO_FAULT else 0.0
+        if stall:
+            await asyncio.sleep(stall)  # done, but the caller hears nothing yet
+        return response
     except (ApiError, OapiError) as exc:
         return exc.response()
     except Exception:

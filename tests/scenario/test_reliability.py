@@ -103,10 +103,13 @@ def test_killed_before_replying_then_restarted_replies_once(
     control.faults(fail_next=1000, status=500)
     control.send(user, "我是谁")
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if any(c["path"].endswith("/batchSend") for c in control.calls()):
+    while time.monotonic() < deadline:  # the first attempt failed ...
+        if "attempt 1 failed" in bot.log_text():
             break
         time.sleep(0.1)
+    # ... and is stored (milliseconds after its log line); the next attempt waits 1.6 s
+    # or more. A kill during an attempt would leave the reply 待核实, never resent.
+    time.sleep(0.5)
     bot.kill()  # ... and the bot dies with SIGKILL.
     control.faults(fail_next=0)
     bot.start()
@@ -219,3 +222,24 @@ def test_session_webhooks_never_rest_on_disk(
     control.wait_for(user, lambda i: len(i) >= 2)
     bot.stop()  # checkpointed: the data files and their .bak copies
     assert holding_webhooks() == []
+
+
+def test_killed_while_dingtalk_holds_the_answer_nothing_is_sent_twice(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    """DingTalk took the reply but the bot dies before hearing so: after the restart the
+    reply is not sent again (parked 待核实, README 可靠性设计), and the bot goes on."""
+    user = _clerk(sandbox)
+    control.faults(stall_next=1, stall_s=8)
+    control.send(user, "我是谁")
+    control.wait_for(user, lambda i: len(i) >= 1)  # delivered; the answer is held back
+    bot.kill()
+    bot.start()
+    control.wait_connected(connections=1)
+    control.send(user, "帮助")
+    control.wait_for(user, lambda i: len(i) >= 2)
+    _settle(3)
+    items = control.bot_items(user)
+    assert len(items) == 2
+    assert "钉钉账号" in item_text(items[0])
+    assert "not resent (待核实)" in bot.log_text()

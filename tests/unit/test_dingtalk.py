@@ -259,6 +259,16 @@ async def test_read_timeout_on_work_notification_is_ambiguous() -> None:
         assert len(h.fake.calls("POST", path)) == 1
 
 
+async def test_read_timeout_on_card_delivery_is_ambiguous_and_not_repeated() -> None:
+    """A repeated delivery would put a second copy of the card in the chat."""
+    async with harness() as h:
+        path = "/v1.0/card/instances/deliver"
+        h.fake.on("POST", path, httpx.ReadTimeout("read timed out"))
+        with pytest.raises(DingTalkAmbiguousError):
+            await h.client.deliver_card(out_track_id="card-1", user_ids=["u1"])
+        assert len(h.fake.calls("POST", path)) == 1
+
+
 async def test_read_timeout_on_idempotent_call_is_retried() -> None:
     async with harness() as h:
         h.fake.on(*CARD_PUT, httpx.ReadTimeout("read timed out"), ok({"success": True}))

@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
-import httpx
 import pytest
 
 from bot.clock import FixedClock
@@ -87,18 +86,6 @@ async def test_deliver_card_to_users_only_has_no_group_models() -> None:
         body = body_of(h.fake.calls(*DELIVER)[0])
         assert body["openSpaceId"] == "dtv1.card//IM_ROBOT.u1"
         assert "imGroupOpenDeliverModel" not in body
-
-
-async def test_deliver_card_is_retried_after_a_lost_answer() -> None:
-    async with harness() as h:
-        h.fake.on(
-            *DELIVER,
-            httpx.ReadTimeout("answer lost"),
-            ok({"success": True, "result": [{"spaceId": "u1", "success": True}]}),
-        )
-        results = await h.client.deliver_card(out_track_id="x", user_ids=["u1"])
-        assert [r.space_id for r in results] == ["u1"]
-        assert len(h.fake.calls(*DELIVER)) == 2
 
 
 async def test_deliver_unknown_card_is_rejected_with_its_code() -> None:
@@ -471,4 +458,34 @@ async def test_a_deferred_todo_goes_out_only_if_its_step_is_still_open(tmp_path:
     await outbox.enqueue([todo_done("b:done", "flow-b")])
     await _run_until_settled(services, outbox)
     assert fake.todos["flow-b"]["done"] is True and "flow-a" not in fake.todos
+    await services.db.close()
+
+
+async def test_items_being_sent_when_the_bot_died_are_not_doubled(tmp_path: Path) -> None:
+    """``sending_ms`` marks a call whose answer never came back: a robot message or a card
+    delivery is parked 待核实 (DingTalk may have it); a card update is sent again."""
+    services = await make_services(tmp_path)
+    fake = FakeDingTalk()
+    outbox = _outbox(services, fake)
+    fake.cards["c1"] = {"data": {}, "private": {}, "users": ["u1"], "groups": []}
+    items = [
+        text_to("reply:m1:1", user_id="u1", text="你好"),
+        Outgoing("c1:deliver:1", "card_deliver", {"out_track_id": "c1", "user_ids": ["u2"]}),
+        Outgoing("c1:update:1", "card_update", {"out_track_id": "c1", "card_data": {"a": "1"}}),
+    ]
+    await outbox.enqueue(items)
+
+    def interrupted(session: Any) -> None:  # as the last process left them
+        for item in items:
+            session.collection("outbox").update(item.key, {"sending_ms": 1})
+
+    await services.db.run(interrupted)
+    await _run_until_settled(services, outbox)
+    rows = await _rows(services)
+    assert rows["reply:m1:1"]["status"] == "uncertain"
+    assert rows["reply:m1:1"]["error"] == "interrupted"
+    assert rows["c1:deliver:1"]["status"] == "uncertain"
+    assert rows["c1:update:1"]["status"] == "sent"
+    assert [s["kind"] for s in fake.sent] == ["card_update"]
+    assert all(r.get("sending_ms") is None for r in rows.values())
     await services.db.close()
