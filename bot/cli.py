@@ -398,6 +398,15 @@ def _size_text(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
 
 
+def _backup_problem(error: Exception) -> str:
+    """Why a backup or restore failed, in Chinese (a file-system error as the OS says)."""
+    from storage.backup import BackupError
+
+    if isinstance(error, BackupError):
+        return Messages().text("cli_backup_error", reason=error.reason, **error.context)
+    return str(error)
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from storage.backup import BackupError, backup
 
@@ -406,7 +415,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     try:
         report = backup(data, out)
     except (BackupError, OSError) as error:
-        _say(messages.text("cli_backup", part="failed", detail=str(error)), error=True)
+        _say(messages.text("cli_backup", part="failed", detail=_backup_problem(error)), error=True)
         return EXIT_STORAGE
     _say(
         messages.text(
@@ -431,7 +440,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     try:
         files = restore(archive, data)
     except (BackupError, OSError) as error:
-        _say(messages.text("cli_backup", part="restore_failed", detail=str(error)), error=True)
+        detail = _backup_problem(error)
+        _say(messages.text("cli_backup", part="restore_failed", detail=detail), error=True)
         return EXIT_STORAGE
     try:  # the journal applied, every file checked, before any bot uses it
         Database.open_sync(data).close_sync()

@@ -34,7 +34,13 @@ _SKIP = {LOCK_NAME, CHECKPOINT_LOCK, JOURNAL_FILE}
 
 
 class BackupError(StorageError):
-    """A backup or restore that cannot be done; the message says why (in Chinese)."""
+    """A backup or restore that cannot be done: ``reason`` names the case and
+    ``context`` its details; the text is messages/templates/cli_backup_error.txt.j2."""
+
+    def __init__(self, reason: str, **context: object) -> None:
+        super().__init__(f"{reason}: {context}")
+        self.reason = reason
+        self.context = context
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ def open_checkpoint_lock(root: Path) -> int:
 def backup(root: Path, out: Path, *, wait_s: float = 30.0) -> BackupReport:
     """Write a ``.tar.gz`` of data directory ``root`` to ``out`` (replaced atomically)."""
     if not (root / SCHEMA_FILE).is_file():
-        raise BackupError(f"{root} 不是政务助手的数据目录（没有 {SCHEMA_FILE}）")
+        raise BackupError("not_data", path=str(root))
     fd = open_checkpoint_lock(root)
     try:
         _lock_shared(fd, root, wait_s)
@@ -87,9 +93,7 @@ def _lock_shared(fd: int, root: Path, wait_s: float) -> None:
             return
         except BlockingIOError:
             if time.monotonic() >= deadline:
-                raise BackupError(
-                    f"{root} 正在写入数据文件，{wait_s:.0f} 秒内未完成，请稍后重试"
-                ) from None
+                raise BackupError("busy", path=str(root), seconds=round(wait_s)) from None
             time.sleep(0.05)
 
 
@@ -106,7 +110,7 @@ def restore(archive: Path, root: Path) -> int:
     """Unpack ``archive`` into the new data directory ``root``; returns its file count.
     The caller then opens the database once to check it."""
     if root.exists() and any(root.iterdir()):
-        raise BackupError(f"{root} 不是空目录；恢复只写入新的空数据目录，不会覆盖现有数据")
+        raise BackupError("not_empty", path=str(root))
     staging = root.with_name(f".{root.name}.restoring")
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -116,12 +120,12 @@ def restore(archive: Path, root: Path) -> int:
         raise
     except (OSError, tarfile.TarError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise BackupError(f"{archive} 不是政务助手的备份文件（{exc}）") from exc
+        raise BackupError("not_backup", path=str(archive), detail=str(exc)) from exc
     for folder in sorted({p.parent for p in staging.rglob("*") if p.is_file()}):
         fsync_dir(folder)
     if not (staging / SCHEMA_FILE).is_file():
         shutil.rmtree(staging, ignore_errors=True)
-        raise BackupError(f"{archive} 中没有 {SCHEMA_FILE}，不是政务助手的备份文件")
+        raise BackupError("not_backup", path=str(archive), detail="")
     if root.exists():
         root.rmdir()
     staging.replace(root)
@@ -140,7 +144,7 @@ def _unpack(archive: Path, staging: Path) -> int:
             if member.isdir():
                 continue
             if not member.isfile() or len(parts) < 2 or parts[0] != ARCHIVE_ROOT or ".." in parts:
-                raise BackupError(f"{archive} 中有不属于数据目录的条目：{member.name}")
+                raise BackupError("foreign_entry", path=str(archive), entry=member.name)
         staging.mkdir(parents=True)
         for member in members:
             if not member.isfile():
@@ -149,7 +153,7 @@ def _unpack(archive: Path, staging: Path) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             source = handle.extractfile(member)
             if source is None:
-                raise BackupError(f"{archive} 中的 {member.name} 无法读取")
+                raise BackupError("unreadable_entry", path=str(archive), entry=member.name)
             with source, target.open("wb") as out:
                 shutil.copyfileobj(source, out)
                 out.flush()

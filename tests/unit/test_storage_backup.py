@@ -6,13 +6,25 @@ import fcntl
 import io
 import os
 import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from messages.render import Messages
 from storage import Database, Session
 from storage.backup import BackupError, backup, open_checkpoint_lock, restore
 from storage.journal import JOURNAL_FILE
+
+
+@contextmanager
+def _refused(reason: str, text: str) -> Iterator[None]:
+    """A BackupError of ``reason`` whose Chinese text (as the CLI shows it) says ``text``."""
+    with pytest.raises(BackupError) as info:
+        yield
+    assert info.value.reason == reason
+    assert text in Messages().text("cli_backup_error", reason=reason, **info.value.context)
 
 
 def _titles(db: Database) -> list[str]:
@@ -75,20 +87,20 @@ def test_restore_refuses_what_it_must_not_do(tmp_path: Path) -> None:
     _add(db, "甲")
     db.close_sync()
     backup(data, out)
-    with pytest.raises(BackupError, match="不是空目录"):
+    with _refused("not_empty", "不是空目录"):
         restore(out, data)  # never over live data
     garbage = tmp_path / "garbage.tar.gz"
     garbage.write_bytes(b"not a backup")
-    with pytest.raises(BackupError, match="不是政务助手的备份文件"):
+    with _refused("not_backup", "不是政务助手的备份文件"):
         restore(garbage, tmp_path / "new1")
     evil = tmp_path / "evil.tar.gz"
     with tarfile.open(evil, "w:gz") as archive:
         info = tarfile.TarInfo("govbot-data/../../escaped.txt")
         info.size = 2
         archive.addfile(info, io.BytesIO(b"hi"))
-    with pytest.raises(BackupError, match="不属于数据目录"):
+    with _refused("foreign_entry", "不属于数据目录"):
         restore(evil, tmp_path / "new2")
     assert not (tmp_path / "escaped.txt").exists()
     assert not (tmp_path / "new1").exists() and not (tmp_path / "new2").exists()
-    with pytest.raises(BackupError, match="不是政务助手的数据目录"):
+    with _refused("not_data", "不是政务助手的数据目录"):
         backup(tmp_path / "new3", tmp_path / "x.tar.gz")
