@@ -141,7 +141,10 @@ class Workspace:
             except OSError:  # committed in the journal: written again at the checkpoint
                 log.exception("could not append to %s yet; kept in the journal", path)
                 self._log_failed = True
-        self.maybe_checkpoint()
+        try:
+            self.maybe_checkpoint()
+        except Exception:  # past the commit point: never a reason to roll the run back
+            log.exception("checkpoint failed; the journal keeps every change")
 
     def _rollback(self, tx: Transaction) -> None:
         for path in tx.touched:
