@@ -12,6 +12,7 @@ from bot.cards import CLICKS
 from bot.clock import Clock, to_epoch_ms
 from bot.inbound import INBOUND
 from bot.outbox import MERGED, OUTBOX
+from bot.outbox_review import CHECKED
 
 if TYPE_CHECKING:
     from storage.database import Database
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 # Redeliveries come within minutes; these margins are generous.
 KEEP = {INBOUND: timedelta(days=2), OUTBOX: timedelta(days=3), CLICKS: timedelta(days=7)}
-FINISHED = {INBOUND: ("done",), OUTBOX: ("sent", "skipped", MERGED), CLICKS: ("done",)}
+FINISHED = {INBOUND: ("done",), OUTBOX: ("sent", "skipped", MERGED, CHECKED), CLICKS: ("done",)}
 TIME_FIELD = {INBOUND: "received_ms", OUTBOX: "created_ms", CLICKS: "at_ms"}
 
 

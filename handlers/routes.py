@@ -16,6 +16,7 @@ from bot.workflow import FlowDef
 from handlers.agenda import agenda_command, agenda_flow
 from handlers.agenda_form import AGENDA_FORM
 from handlers.calendar_notice import calendar_coverage_notice
+from handlers.delivery_check import close_item, delivery_digest, list_for_review, resend_item
 from handlers.distribution import PROGRESS, SIGN, ShowProgress, SignFor, show_progress, sign_for
 from handlers.document_query import query_document, withdraw_flow
 from handlers.documents import (
@@ -85,6 +86,9 @@ COMMANDS: list[Command] = [
     Command("legality_doc", ("审查意见书",), start_legality_doc, audience=is_legal_bureau),
     Command("decision", ("议定", "议定事项"), start_decision, audience=is_office),
     Command("minutes", ("纪要", "会议纪要"), start_minutes, audience=is_office),
+    Command("delivery_review", ("待核实", "发送异常"), list_for_review, audience=is_office),
+    Command("delivery_resend", ("重发",), resend_item, audience=is_office),
+    Command("delivery_checked", ("已核实",), close_item, audience=is_office),
 ]
 
 CARD_ACTIONS: list[CardAction] = [
@@ -127,4 +131,5 @@ JOBS: list[DailyJob] = [
     DailyJob("calendar-coverage", time(9, 0), calendar_coverage_notice),
     DailyJob("absences", time(8, 30), daily_absences),
     DailyJob("executive-meeting", time(9, 0), executive_meeting_check),
+    DailyJob("delivery-check", time(8, 40), delivery_digest),
 ]

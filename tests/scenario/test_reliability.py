@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 
@@ -243,3 +244,15 @@ def test_killed_while_dingtalk_holds_the_answer_nothing_is_sent_twice(
     assert len(items) == 2
     assert "钉钉账号" in item_text(items[0])
     assert "not resent (待核实)" in bot.log_text()
+    # The office sees it in 待核实, asks the recipient (he has it) and closes it.
+    control.send(user, "待核实")
+    listing = item_text(control.wait_for(user, lambda i: len(i) >= 3)[-1])
+    assert "发送时程序中断，是否送达不明" in listing
+    found = re.search(r"#(\d+)\*\* 单聊消息", listing)
+    assert found is not None, listing
+    control.send(user, f"已核实 {found.group(1)}")
+    assert "已核实" in item_text(control.wait_for(user, lambda i: len(i) >= 4)[-1])
+    control.send(user, "待核实")
+    assert "没有待核实" in item_text(control.wait_for(user, lambda i: len(i) >= 5)[-1])
+    _settle(1)
+    assert [item_text(i) for i in control.bot_items(user)].count(item_text(items[0])) == 1
