@@ -112,7 +112,7 @@ class Outbox:
         client: DingTalkClient,
         clock: Clock,
         *,
-        concurrency: int = 8,
+        concurrency: int = 32,
         files_root: Path | None = None,
         messages: Messages | None = None,
         budget: ApiBudget | None = None,
@@ -127,7 +127,9 @@ class Outbox:
         self._client = client
         self._clock = clock
         self._wakeup = asyncio.Event()
-        self._slots = asyncio.Semaphore(concurrency)
+        # Calls in flight at most: sends to different targets are independent, and a
+        # DingTalk QPS refusal is retried with backoff (see _attempt).
+        self._concurrency = concurrency
         self._in_flight: dict[str, str] = {}  # key -> target
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -231,6 +233,7 @@ class Outbox:
         blocked = set(self._in_flight.values())
         next_wait = 1.0
         skips: list[str] = []
+        chosen: list[tuple[dict[str, Any], Outgoing]] = []
         for row in rows:
             item = Outgoing.from_doc(row)
             if row["id"] in self._in_flight or item.target in blocked:
@@ -245,17 +248,45 @@ class Outbox:
             if item.kind == "card_update" and _superseded(rows, row):
                 skips.append(item.key)  # a later update of the same keys replaces it
                 continue
+            if len(self._in_flight) + len(chosen) >= self._concurrency:
+                break  # the rest waits for a free slot (the worker is woken then)
             held = self._held(item, rows, skips)
             if held is not None:
                 next_wait = min(next_wait, max(held - now_ms, 0) / 1000)
                 continue
+            chosen.append((row, item))
+        if skips:
+            await self._db.run(lambda s: _mark_skipped(s, skips))
+        if chosen and not await self._start_sending(chosen):
+            return 1.0  # the marks could not be stored (e.g. a full disk): look again soon
+        return max(next_wait, 0.05)
+
+    async def _start_sending(self, chosen: list[tuple[dict[str, Any], Outgoing]]) -> bool:
+        """Mark the chosen rows "sending" in one storage call, then send each. The mark is
+        stored before any call: a process killed before the answer is known does not
+        send it again blindly (see _settle_interrupted)."""
+        keys = [item.key for _row, item in chosen]
+        for _row, item in chosen:
             self._in_flight[item.key] = item.target
+        sending = {"sending_ms": self._now_ms()}
+
+        def mark(session: Session) -> None:
+            outbox = session.collection(OUTBOX)
+            for key in keys:
+                outbox.update(key, sending)
+
+        try:
+            await self._db.run(mark)
+        except Exception:
+            log.exception("outbox: could not mark %d items as sending; none sent yet", len(keys))
+            for key in keys:
+                self._in_flight.pop(key, None)
+            return False
+        for row, item in chosen:
             task = asyncio.create_task(self._deliver(row, item))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        if skips:
-            await self._db.run(lambda s: _mark_skipped(s, skips))
-        return max(next_wait, 0.05)
+        return True
 
     def _deferred_todo_not_needed(
         self, row: dict[str, Any], item: Outgoing, rows: list[dict[str, Any]]
@@ -284,12 +315,7 @@ class Outbox:
 
     async def _deliver(self, row: dict[str, Any], item: Outgoing) -> None:
         try:
-            async with self._slots:
-                # Stored before the call: a process killed before the answer is known
-                # does not send it again blindly (see _settle_interrupted).
-                sending = {"sending_ms": to_epoch_ms(self._clock.now())}
-                await self._db.run(lambda s: s.collection(OUTBOX).update(item.key, sending))
-                changes, record = await self._attempt(row, item)
+            changes, record = await self._attempt(row, item)
 
             def commit(session: Session) -> None:
                 if record is not None:

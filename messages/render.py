@@ -91,6 +91,8 @@ def _environment(finalize: Callable[[object], object]) -> Environment:
         autoescape=False,  # noqa: S701
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the code: no stat() of the file on every render.
+        auto_reload=False,
     )
     env.filters["one_line"] = one_line
     env.filters["trusted"] = Trusted
