@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Config, OrgDirectory, load_config  # noqa: E402
-from handlers.requests import SUBMITTING_KINDS  # noqa: E402
+from handlers.requests.flow import SUBMITTING_KINDS  # noqa: E402
 from sandbox.demo import DEMO_APP_KEY, DEMO_APP_SECRET, demo_config_path  # noqa: E402
 from tests.harness import BotProcess, Control, SandboxThread, item_text  # noqa: E402
 from tests.scenario.flows import actions, press, wait_card  # noqa: E402

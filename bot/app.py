@@ -19,7 +19,7 @@ from bot.cards import CardDispatcher
 from bot.clock import Clock, OffsetClock, SystemClock
 from bot.config import Config, OrgDirectory, Secrets
 from bot.dingtalk import DingTalkClient, DingTalkCredentials
-from bot.domain import wire_domain
+from bot.feature import card_actions_of, commands_of, jobs_of
 from bot.files import FileStore
 from bot.housekeeping import archive_finished
 from bot.inbound import InboundPipeline
@@ -31,9 +31,10 @@ from bot.services import Services
 from bot.site import default_site_dir
 from bot.site_publisher import SitePublisher
 from bot.stream import StreamSupervisor
-from handlers.api_notices import budget_notifier
-from handlers.read_tracking import ReadTracker, read_check_interval
-from handlers.routes import CARD_ACTIONS, COMMANDS, JOBS
+from handlers.basics.api_notices import budget_notifier
+from handlers.distribution.read_tracking import ReadTracker, read_check_interval
+from handlers.features import FEATURES
+from handlers.wiring import wire_domain
 from messages.render import Messages
 from storage.database import Database
 
@@ -80,7 +81,11 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
     clock: Clock = OffsetClock() if options.follow_clock_url else SystemClock()
     calendar = WorkCalendar(config.calendar_overrides, day_end=config.rules.office_day_end)
     messages = Messages()
-    router = Router(COMMANDS, CARD_ACTIONS, has_description=messages.has_command_text)
+    router = Router(
+        commands_of(FEATURES),
+        card_actions_of(FEATURES),
+        has_description=messages.has_command_text,
+    )
     db = await Database.open(options.data_dir)
     budget = ApiBudget(
         db,
@@ -128,7 +133,7 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
     scheduler = Scheduler(
         services,
         outbox,
-        JOBS,
+        jobs_of(FEATURES),
         scan_interval_s=options.scan_interval_s,
         housekeeping=lambda: archive_finished(db, clock),
         actions=deadline_actions,

@@ -326,7 +326,7 @@ def _parse_day(text: str) -> date | None:
 
 
 def _export_audit(db: Database, start: date, end: date, fmt: str, out: TextIO) -> int:
-    from bot.export import export_audit
+    from handlers.export import export_audit
 
     return export_audit(db, start, end, fmt, out)
 
@@ -339,7 +339,7 @@ def _export_leave(
     out: TextIO,
     names: Mapping[str, tuple[str, str]] | None = None,
 ) -> int:
-    from bot.export import export_leave
+    from handlers.export import export_leave
 
     return export_leave(db, start, end, fmt, out, names=names)
 

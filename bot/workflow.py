@@ -113,7 +113,7 @@ class FlowDef:
 
 
 class Delegation(Protocol):
-    """Who really gets a step (AB roles, stand-ins: see handlers/leave_model.py).
+    """Who really gets a step (AB roles, stand-ins: see handlers/leave/model.py).
 
     Called inside the storage call that opens or moves the step, so it reads what it
     needs from ``session`` (and may stage messages there); it never does other I/O.

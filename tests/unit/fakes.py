@@ -18,9 +18,10 @@ from bot.dingtalk import (
     DingTalkRejectedError,
     DingTalkUnavailableError,
 )
+from bot.feature import card_actions_of, commands_of
 from bot.router import CardAction, Command, Router
 from bot.services import Services
-from handlers.routes import CARD_ACTIONS, COMMANDS
+from handlers.features import FEATURES
 from messages.render import Messages
 from sandbox.demo import demo_config_path
 from storage.database import Database
@@ -266,8 +267,8 @@ async def make_services(
         messages=messages,
         db=await Database.open(root),
         router=Router(
-            commands if commands is not None else COMMANDS,
-            actions if actions is not None else CARD_ACTIONS,
+            commands if commands is not None else commands_of(FEATURES),
+            actions if actions is not None else card_actions_of(FEATURES),
             has_description=lambda _id: True,
         ),
     )

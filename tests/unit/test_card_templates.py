@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from bot.card_buttons import ACTION_PARAM, button
-from handlers.distribution import PROGRESS, SIGN
-from handlers.flow_card import FLOW_ACT
-from handlers.meeting_card import MEETING_ACT
-from handlers.routes import CARD_ACTIONS
+from bot.feature import card_actions_of
+from handlers.approvals.card import FLOW_ACT
+from handlers.distribution.distribute import PROGRESS, SIGN
+from handlers.features import FEATURES
+from handlers.meetings.card import MEETING_ACT
 from messages import card_export
 from sandbox.card_template import Template
 
@@ -89,7 +90,7 @@ def test_every_binding_names_something_the_template_declares(card: str) -> None:
 
 
 def test_every_card_action_reads_only_what_its_buttons_send() -> None:
-    for action in CARD_ACTIONS:
+    for action in card_actions_of(FEATURES):
         card = TEMPLATE_OF[action.id]
         sent = set(bound_params(card))
         fields = {f.name for f in dataclasses.fields(action.payload_type)}
@@ -104,7 +105,7 @@ def test_every_card_action_reads_only_what_its_buttons_send() -> None:
 
 
 def test_the_buttons_the_bot_builds_fit_the_loop_items() -> None:
-    for action in CARD_ACTIONS:
+    for action in card_actions_of(FEATURES):
         card = TEMPLATE_OF[action.id]
         data = editor(card)
         schema = next(v for v in data["variableList"] if v["name"] == "actions")

@@ -10,14 +10,14 @@ from typing import Any, cast
 
 from bot.clock import FixedClock
 from bot.dingtalk import DingTalkAmbiguousError, DingTalkClient, DingTalkRejectedError
-from bot.domain import wire_domain
 from bot.housekeeping import archive_finished
 from bot.inbound import InboundPipeline
 from bot.outbox import Outbox
 from bot.outgoing import Outgoing, markdown_to
 from bot.services import Services
-from handlers.api_notices import office_recipients
-from handlers.delivery_check import delivery_digest
+from handlers.basics.api_notices import office_recipients
+from handlers.delivery.review import delivery_digest
+from handlers.wiring import wire_domain
 from tests.unit.fakes import FakeDingTalk, make_services
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.export import export_audit
+from handlers.export import export_audit
 from storage import Database, Session
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from typing import Any, cast
 import pytest
 
 from bot.dingtalk import DingTalkClient
-from bot.domain import wire_domain
 from bot.outbox import Outbox
 from bot.workflow import FlowIdCollisionError
+from handlers.wiring import wire_domain
 from tests.unit.fakes import FakeDingTalk, make_services
 
 

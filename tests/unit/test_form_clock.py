@@ -12,11 +12,11 @@ from typing import Any, cast
 from bot.clock import TZ, FixedClock, OffsetClock, observe, to_epoch_ms
 from bot.dialog import DIALOGS, idle_ms
 from bot.dingtalk import DingTalkClient
-from bot.domain import wire_domain
 from bot.inbound import INBOUND, InboundPipeline
 from bot.incoming import parse_incoming, scrub_payload, scrub_text
 from bot.outbox import Outbox
 from bot.services import Services
+from handlers.wiring import wire_domain
 from storage.session import Session
 from tests.unit.fakes import FakeDingTalk, make_services
 

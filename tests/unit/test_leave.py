@@ -12,8 +12,8 @@ import pytest
 from bot.clock import TZ
 from bot.config import OrgDirectory, load_config
 from bot.errors import UserFacingError
-from handlers.leave import parse_when
-from handlers.leave_model import (
+from handlers.leave.forms import parse_when
+from handlers.leave.model import (
     AM,
     PM,
     LeaveDelegation,
@@ -157,7 +157,7 @@ def test_export_leave_per_person_days_by_kind(tmp_path: Any) -> None:
     import subprocess
     import sys
 
-    from bot.export import export_leave
+    from handlers.export import export_leave
     from storage import Database, Session
 
     def absence(i: int, user: str, kind: str, start: int, end: int, **more: Any) -> dict[str, Any]:

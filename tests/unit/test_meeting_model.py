@@ -9,8 +9,8 @@ from typing import Any
 
 from bot.calendar import WorkCalendar
 from bot.clock import TZ
-from handlers.meeting_card import warnings
-from handlers.meeting_model import (
+from handlers.meetings.card import warnings
+from handlers.meetings.model import (
     LEAVE_PENDING,
     ON_LEAVE,
     SUBSTITUTE,

@@ -15,14 +15,15 @@ import pytest
 from bot.cards import CardDispatcher
 from bot.clock import FixedClock
 from bot.dingtalk import DingTalkAmbiguousError, DingTalkClient
-from bot.domain import wire_domain
+from bot.feature import commands_of
 from bot.inbound import InboundPipeline
 from bot.outbox import Outbox
 from bot.outgoing import Outgoing, text_to
 from bot.router import CardAction, CardContext, CardPayload, CardResult
 from bot.scheduler import Scheduler, schedule_reminder
 from bot.services import Services
-from handlers.routes import COMMANDS
+from handlers.features import FEATURES
+from handlers.wiring import wire_domain
 from tests.unit.fakes import FakeDingTalk, make_services, server_error
 
 
@@ -165,7 +166,7 @@ async def test_identical_concurrent_clicks_make_one_transition(tmp_path: Path) -
         return CardResult(card_data={"status": "已同意", "done": True})
 
     services = await make_services(
-        tmp_path, commands=COMMANDS, actions=[CardAction("approve", Approve, approve)]
+        tmp_path, commands=commands_of(FEATURES), actions=[CardAction("approve", Approve, approve)]
     )
     fake = FakeDingTalk()
     cards = CardDispatcher(services, _outbox(services, fake))

@@ -23,8 +23,8 @@ from bot.dingtalk import (
 from bot.outbox import MAX_ATTEMPTS, Outbox
 from bot.outgoing import Outgoing, text_to, todo_create, todo_done
 from bot.services import Services
-from handlers.api_notices import budget_notice_items, budget_notifier, office_recipients
-from handlers.read_tracking import ReadTracker
+from handlers.basics.api_notices import budget_notice_items, budget_notifier, office_recipients
+from handlers.distribution.read_tracking import ReadTracker
 from storage.database import Database
 from tests.unit.fakes import FakeDingTalk, make_services
 

@@ -12,8 +12,8 @@ from bot.clock import TZ, FixedClock, to_epoch_ms
 from bot.dingtalk import DingTalkClient, DingTalkRejectedError, ReadInfo, WorkNoticeResult
 from bot.outbox import Outbox
 from bot.services import Services
-from handlers.distribution import distribution_actions, notice_key, work_notice_key
-from handlers.read_tracking import (
+from handlers.distribution.distribute import distribution_actions, notice_key, work_notice_key
+from handlers.distribution.read_tracking import (
     READ_CHECK_OFFSETS_MS,
     READ_WINDOW_MS,
     ReadCheck,

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 import pytest
 
 from bot.errors import RouteConflictError
+from bot.feature import card_actions_of, commands_of
 from bot.outgoing import Outgoing
 from bot.router import CardAction, CardPayload, CardResult, Command, PayloadError, Router
-from handlers.routes import CARD_ACTIONS, COMMANDS
+from handlers.features import FEATURES
 from messages.render import Messages
 
 
@@ -24,7 +25,11 @@ def _router(commands: list[Command], actions: list[CardAction] | None = None) ->
 
 
 def test_the_real_routing_table_is_valid() -> None:
-    router = Router(COMMANDS, CARD_ACTIONS, has_description=Messages().has_command_text)
+    router = Router(
+        commands_of(FEATURES),
+        card_actions_of(FEATURES),
+        has_description=Messages().has_command_text,
+    )
     assert router.match("帮助") is not None
 
 

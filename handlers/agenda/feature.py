@@ -1,0 +1,22 @@
+"""Agenda items for the executive meeting (第五十四、五十七条)."""
+
+from __future__ import annotations
+
+from bot.feature import Feature
+from bot.router import Command
+from bot.services import Services
+from bot.workflow import FlowDef
+from handlers.agenda.form import AGENDA_FORM
+from handlers.agenda.items import agenda_command, agenda_flow
+
+
+def _flows(services: Services) -> list[FlowDef]:
+    return [agenda_flow(services)]
+
+
+AGENDA = Feature(
+    "agenda",
+    commands=[Command("agenda", ("议题", "上会议题"), agenda_command)],
+    forms=[AGENDA_FORM],
+    flows=_flows,
+)

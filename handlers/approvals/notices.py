@@ -1,0 +1,74 @@
+"""Chat messages a flow sends besides its card: last-day reminders and the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import from_epoch_ms
+from bot.outgoing import Outgoing, markdown_to
+from bot.workflow import open_assignments
+from handlers.approvals.card import outcome_label
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+class FlowNotices:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def notify(self, flow: Mapping[str, Any], event: str, users: list[str]) -> list[Outgoing]:
+        if event == "reminder":
+            return [self._reminder(flow, u) for u in users]
+        if event == "finished":
+            if flow["data"].get("filing_only"):
+                return []  # 报备, not an approval: its own handler tells him it is filed
+            return [self._finished(flow, u) for u in users]
+        return []  # "assigned": the card itself arrives in the assignee's chat
+
+    def _common(self, flow: Mapping[str, Any]) -> dict[str, Any]:
+        messages = self._services.messages
+        return {
+            "kind": messages.label("kinds", flow["kind"]),
+            "title": flow["title"],
+            "number": flow["id"],
+        }
+
+    def _reminder(self, flow: Mapping[str, Any], user: str) -> Outgoing:
+        messages = self._services.messages
+        mine = open_assignments(flow, user)
+        step = mine[0]["step"] if mine else flow["step"]
+        due = from_epoch_ms(mine[0]["deadline_ms"]) if mine and mine[0]["deadline_ms"] else None
+        rendered = messages.markdown(
+            "flow_reminder",
+            **self._common(flow),
+            step=messages.label(f"steps.{flow['kind']}", step),
+            deadline=f"{due:%Y-%m-%d %H:%M}" if due else "",
+            deemed=step in ("cosign", "finance"),
+        )
+        return markdown_to(
+            f"flow:{flow['id']}:{flow['round']}:remind:{user}",
+            user_id=user,
+            title=rendered.title,
+            text=rendered.text,
+        )
+
+    def _finished(self, flow: Mapping[str, Any], user: str) -> Outgoing:
+        messages = self._services.messages
+        outcome = flow["outcome"] if flow["state"] != "withdrawn" else "withdrawn"
+        last = flow["trail"][-1] if flow["trail"] else {}
+        person = self._services.directory.person(last.get("user", ""))
+        rendered = messages.markdown(
+            "flow_finished",
+            **self._common(flow),
+            outcome=outcome_label(messages, flow["kind"], outcome),
+            who=person.name if person else "",
+            opinion=last.get("opinion", ""),
+        )
+        return markdown_to(
+            f"flow:{flow['id']}:finished:{user}",
+            user_id=user,
+            title=rendered.title,
+            text=rendered.text,
+        )

@@ -1,0 +1,81 @@
+"""What every chat form that starts an approval flow does when it is confirmed, and the
+chain steps several flows share (the unit head signing off, the office director, the
+county head)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.dialog import close_dialog
+from bot.router import CommandContext
+from bot.workflow import END_RETURNED, Choice, FlowView, Step
+from handlers.approvals.card import SUBMITTER_NOTE
+
+if TYPE_CHECKING:
+    from bot.config import OrgDirectory
+    from storage.session import Session
+
+
+def start_submitted_flow(
+    ctx: CommandContext,
+    session: Session,
+    *,
+    flow_id: str,
+    kind: str,
+    title: str,
+    data: dict[str, Any],
+    note: str = "request_submitted",
+    **note_context: Any,
+) -> dict[str, Any]:
+    """Inside the storage call: starts the flow for the sender and closes his form (a
+    resumed message cannot submit twice). The confirmation is no chat message of its
+    own (one DingTalk call each): it is the ``note`` on the sender's view of the flow's
+    card, which reaches his chat with the number and how to follow it up."""
+    services = ctx.services
+    confirmation = services.messages.text(
+        note,
+        kind=services.messages.label("kinds", kind),
+        number=flow_id,
+        title=title,
+        **note_context,
+    )
+    doc, changes = services.workflow.start(
+        session,
+        flow_id=flow_id,
+        kind=kind,
+        submitter=ctx.sender.user_id,
+        unit_id=ctx.sender.unit_id,
+        title=title,
+        data={**data, SUBMITTER_NOTE: confirmation},
+    )
+    close_dialog(session, ctx.sender.user_id)
+    services.outbox.stage(session, changes.outgoing)
+    return doc
+
+
+def unit_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    head = directory.unit_head(flow.unit_id)
+    return [head.user_id] if head else []
+
+
+def needs_signoff(flow: FlowView) -> bool:
+    """The unit head signs what his staff submit (not what he submits himself); a unit
+    without a head cannot submit (the step finds nobody and says so)."""
+    return flow.data.get("unit_head") != flow.submitter
+
+
+def office_director(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    return [directory.sole("office_director").user_id]
+
+
+def county_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    return [directory.sole("county_head").user_id]
+
+
+# Returned to the submitter with a reason; he submits anew.
+RETURN = Choice("return", END_RETURNED, opinion_required=True, style="danger")
+
+# 第六十九条: what a unit submits is signed off by its responsible person first.
+SIGNOFF = Step(
+    "signoff", unit_head, (Choice("sign", style="primary"), RETURN), applies=needs_signoff
+)

@@ -1,0 +1,31 @@
+"""发文 (第七十五条) and 撤销公文."""
+
+from __future__ import annotations
+
+from bot.feature import Feature
+from bot.router import Command
+from bot.services import Services
+from bot.workflow import FlowDef
+from handlers.documents.outgoing import (
+    OUTGOING_FORM,
+    is_office_director,
+    may_draft,
+    outgoing_flow,
+    revoke_document,
+    start_outgoing,
+)
+
+
+def _flows(services: Services) -> list[FlowDef]:
+    return [outgoing_flow(services)]
+
+
+DOCUMENTS = Feature(
+    "documents",
+    commands=[
+        Command("outgoing", ("发文", "发文卡"), start_outgoing, audience=may_draft),
+        Command("revoke", ("撤销公文",), revoke_document, audience=is_office_director),
+    ],
+    forms=[OUTGOING_FORM],
+    flows=_flows,
+)

@@ -1,0 +1,390 @@
+"""发文: documents issued in the name of the county government or its office, through
+the 发文卡 (第七十三、七十五条), numbered on 签发 and distributed (第七十八条).
+
+```mermaid
+flowchart LR
+    clerk([办公室相关人员拟稿]) --> secretarial[分管文秘的办公室副主任]
+    secretarial --> deputy[分管副县长]
+    deputy -- 县政府办公室文件 --> dsign[办公室主任签发]
+    deputy -- 县政府文件 --> dcomment[办公室主任签署意见] --> hsign[县长签发]
+    dsign --> issued([编号、分发、公开])
+    hsign --> issued
+    secretarial & deputy & dsign & dcomment & hsign -- 退回修改 --> draft[拟稿人修改后重新提交]
+    draft --> secretarial
+```
+Leaders never see a draft the office has not reviewed: the chain starts in the office.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.dialog import Form, FormField
+from bot.errors import RuleViolation, UserFacingError
+from bot.files import check_attachment_name
+from bot.outgoing import Outgoing
+from bot.router import CommandContext
+from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
+from handlers.approvals.submit import county_head, office_director, start_submitted_flow
+from handlers.distribution.distribute import start_distribution
+from handlers.requests.flow import SUBMITTING_KINDS, body_length, form_title
+
+if TYPE_CHECKING:
+    from bot.config import OrgDirectory
+    from bot.services import Services
+    from storage.session import Session
+
+DOCUMENTS = "documents"
+DOC_TYPES = {
+    "县政府": "county_gov",
+    "县人民政府": "county_gov",
+    "县政府办公室": "gov_office",
+    "县人民政府办公室": "gov_office",
+    "办公室": "gov_office",
+}
+DISCLOSURES = ("主动公开", "依申请公开", "不予公开", "涉密")
+ALL_UNITS = ("全县各单位", "各单位", "全县")
+_SEPARATORS = re.compile(r"[、,，;；/]")
+
+
+# -- the chain ------------------------------------------------------------------------
+
+
+def _drafter(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    return [flow.submitter]
+
+
+def _secretarial(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    return [directory.secretarial_deputy().user_id]
+
+
+def _deputy_in_charge(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    leader = directory.leader_in_charge(str(flow.data["lead_unit"]))
+    return [(leader or directory.sole("executive_deputy")).user_id]
+
+
+def _office_doc(flow: FlowView) -> bool:
+    return flow.data.get("doc_type") == "gov_office"
+
+
+def _county_doc(flow: FlowView) -> bool:
+    return flow.data.get("doc_type") == "county_gov"
+
+
+def _never(flow: FlowView) -> bool:
+    return False  # only reached by 退回修改
+
+
+RETURN = Choice("return", "draft", opinion_required=True, style="danger")
+
+
+def outgoing_flow(services: Services) -> FlowDef:
+    def issue(
+        session: Session, flow: dict[str, Any], outcome: str, now: datetime
+    ) -> list[Outgoing]:
+        if outcome != END_APPROVED:
+            return []
+        return issue_document(services, session, flow, now)
+
+    return FlowDef(
+        "outgoing",
+        (
+            Step("draft", _drafter, (Choice("resubmit", style="primary"),), applies=_never),
+            Step(
+                "secretarial",
+                _secretarial,
+                (Choice("approve", opinion_required=True, style="primary"), RETURN),
+            ),
+            Step(
+                "deputy",
+                _deputy_in_charge,
+                (Choice("approve", opinion_required=True, style="primary"), RETURN),
+            ),
+            Step(
+                "director_sign",
+                office_director,
+                (Choice("sign", END_APPROVED, style="primary"), RETURN),
+                applies=_office_doc,
+            ),
+            Step(
+                "director_comment",
+                office_director,
+                (Choice("approve", opinion_required=True, style="primary"), RETURN),
+                applies=_county_doc,
+            ),
+            Step(
+                "head_sign",
+                county_head,
+                (Choice("sign", END_APPROVED, style="primary"), RETURN),
+                applies=_county_doc,
+            ),
+        ),
+        on_finish=issue,
+    )
+
+
+# -- numbering and issuing --------------------------------------------------------------
+
+
+def issue_document(
+    services: Services, session: Session, flow: dict[str, Any], now: datetime
+) -> list[Outgoing]:
+    """签发: the next number of that type and year (never skipped or repeated: the
+    counter is part of this storage call), the stored document, its distribution."""
+    data = flow["data"]
+    doc_type = data["doc_type"]
+    seq = session.counter_next(f"docno:{doc_type}:{now.year}")
+    word = services.messages.word
+    prefix = services.config.county.doc_prefixes[doc_type]
+    number = word("doc_number_format", prefix=prefix, year=now.year, seq=seq)
+    county = services.config.county.name
+    secret = data["disclosure"] == "涉密"
+    document = {
+        "id": number,
+        "flow": flow["id"],
+        "type": doc_type,
+        "year": now.year,
+        "seq": seq,
+        "title": flow["title"],
+        "issued_at": now.isoformat(),
+        "issuer": word(f"issuer_{doc_type}", county=county),
+        # 涉密: the bot keeps no body text (第七十八条: secret documents never leave).
+        "body": None if secret else data["body"],
+        "attachment": None if secret else data.get("attachment"),
+        "disclosure": data["disclosure"],
+        "withdrawn": False,
+        "withdrawn_at": None,
+        "recipient_units": list(data["recipients"]),
+    }
+    session.collection(DOCUMENTS).insert(document)
+    services.site_changed()
+    if secret:
+        flow["data"]["body"] = ""
+    flow["data"]["number"] = number
+    flow["data"]["card_fields"] = [*data.get("card_fields", []), (word("doc_number"), number)]
+    return start_distribution(services, session, document, flow, now)
+
+
+# -- the form ---------------------------------------------------------------------------
+
+
+def _doc_type(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip().removesuffix("文件").removeprefix("阳城")
+    if text in DOC_TYPES:
+        return DOC_TYPES[text]
+    raise UserFacingError("outgoing_bad_type")
+
+
+def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str | dict[str, Any]:
+    if values.get("disclosure") == "涉密":
+        raise RuleViolation("outgoing_secret_body")
+    if isinstance(answer, dict):  # the document as a file; its text comes next
+        name = str(answer.get("name", ""))
+        check_attachment_name(name)
+        return {"file": {"name": name[:120], "download_code": answer.get("download_code", "")}}
+    text = str(answer).strip()
+    if body_length(text) < 10:
+        raise UserFacingError("outgoing_body_short")
+    return text
+
+
+def _text(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip()
+    if body_length(text) < 10:
+        raise UserFacingError("outgoing_body_short")
+    return text
+
+
+def _has_file(values: Mapping[str, Any]) -> bool:
+    return isinstance(values.get("body"), dict)
+
+
+def _not_secret(values: Mapping[str, Any]) -> bool:
+    return values.get("disclosure") != "涉密"
+
+
+def _unit_by_name(ctx: CommandContext, name: str) -> str | None:
+    unit = ctx.services.directory.unit_named(name, SUBMITTING_KINDS)
+    return unit.unit_id if unit else None
+
+
+def _lead_unit(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    unit = _unit_by_name(ctx, str(answer).strip())
+    if unit is None:
+        raise UserFacingError("request_unknown_units", names=str(answer).strip()[:30])
+    return unit
+
+
+def _recipients(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> list[str]:
+    text = str(answer).strip()
+    if text in ALL_UNITS:
+        return [
+            u.unit_id
+            for u in ctx.services.config.units.values()
+            if u.kind in SUBMITTING_KINDS and u.head_id
+        ]
+    found: list[str] = []
+    unknown: list[str] = []
+    for name in (n.strip() for n in _SEPARATORS.split(text) if n.strip()):
+        unit = _unit_by_name(ctx, name)
+        if unit is None:
+            unknown.append(name)
+        elif unit not in found:
+            found.append(unit)
+    if unknown:
+        raise UserFacingError("request_unknown_units", names="、".join(unknown))
+    return found
+
+
+def _disclosure(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip()
+    if text in DISCLOSURES:
+        return text
+    raise UserFacingError("outgoing_bad_disclosure")
+
+
+def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    directory = ctx.services.directory
+    lead = directory.unit(values["lead_unit"])
+    word = ctx.services.messages.word
+    names = [u.name for d in values["recipients"] if (u := directory.unit(d))]
+    shown = "、".join(names[:8])
+    if len(names) > 8:
+        shown = word("more_units", shown=shown, count=len(names))
+    body = values.get("body") or ""
+    if isinstance(body, dict):
+        body = word("attachment", name=body["file"]["name"]) + "；" + str(values.get("text") or "")
+    return [
+        (word("title"), values["title"]),
+        (word("issuer"), word(values["doc_type"])),
+        (word("lead_unit"), lead.name if lead else ""),
+        (word("recipient"), shown),
+        (word("disclosure"), values["disclosure"]),
+        (word("body"), body if len(body) <= 120 else body[:119] + "…"),
+    ]
+
+
+async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
+    services = ctx.services
+    directory = services.directory
+    word = services.messages.word
+    doc_type = values["doc_type"]
+    lead = directory.unit(values["lead_unit"])
+    attachment = None
+    body = values.get("body") or ""
+    if isinstance(body, dict):  # fetch the file now: DingTalk's download codes expire
+        stored = await services.files.fetch(body["file"]["download_code"], body["file"]["name"])
+        attachment = stored.to_doc()
+        body = str(values.get("text") or "")
+    data = {
+        "doc_type": doc_type,
+        "body": body,
+        "attachment": attachment,
+        "attachment_name": attachment["name"] if attachment else "",
+        "lead_unit": values["lead_unit"],
+        "recipients": values["recipients"],
+        "disclosure": values["disclosure"],
+        "card_fields": [
+            (word("issuer"), word(doc_type)),
+            (word("lead_unit"), lead.name if lead else ""),
+            (word("recipient_count"), str(len(values["recipients"]))),
+            (word("disclosure"), values["disclosure"]),
+        ],
+    }
+    now = services.clock.now()
+
+    def submit(session: Session) -> None:
+        number = session.counter_next(f"outgoing:{now.year}")
+        flow_id = f"FW{now.year}-{number:04d}"
+        start_submitted_flow(
+            ctx, session, flow_id=flow_id, kind="outgoing", title=values["title"], data=data
+        )
+
+    await services.db.run(submit)
+    services.outbox.wake()
+    return []
+
+
+def _check(ctx: CommandContext, values: Mapping[str, Any]) -> None:
+    if not values.get("recipients"):
+        raise UserFacingError("outgoing_no_recipients")
+
+
+OUTGOING_FORM = Form(
+    "outgoing",
+    (
+        FormField("title", form_title),
+        FormField("doc_type", _doc_type),
+        FormField("lead_unit", _lead_unit),
+        FormField("recipients", _recipients),
+        FormField("disclosure", _disclosure),
+        FormField("body", _body, accepts_file=True, applies=_not_secret),
+        FormField("text", _text, applies=_has_file),
+    ),
+    _submit,
+    _summary,
+    _check,
+)
+
+
+def may_draft(person: Any, directory: OrgDirectory) -> bool:
+    return "office_clerk" in person.roles
+
+
+def is_office_director(person: Any, directory: OrgDirectory) -> bool:
+    return "office_director" in person.roles
+
+
+async def start_outgoing(ctx: CommandContext) -> list[Outgoing]:
+    if not may_draft(ctx.sender, ctx.services.directory):
+        raise UserFacingError("outgoing_only_clerks")
+    return await ctx.services.forms.begin(ctx, "outgoing")
+
+
+async def revoke_document(ctx: CommandContext) -> list[Outgoing]:
+    """撤销公文 <文号>: the office director withdraws an issued document; it leaves the
+    government website and its feed at the next rebuild (at once)."""
+    services = ctx.services
+    if "office_director" not in ctx.sender.roles:
+        raise UserFacingError("revoke_only_director")
+    number = ctx.args.strip()
+    if not number:
+        return [ctx.text("revoke_usage")]
+    now = services.clock.now()
+    key = f"reply:{ctx.message.msg_id}:revoked"
+
+    def revoke(session: Session) -> None:
+        documents = session.collection(DOCUMENTS)
+        document = documents.get(number)
+        if document is None:
+            raise UserFacingError("revoke_not_found", number=number[:40])
+        if document["withdrawn"]:
+            raise UserFacingError("revoke_already", number=number)
+        documents.update(number, {"withdrawn": True, "withdrawn_at": now.isoformat()})
+        session.log("audit").append(
+            [
+                {
+                    "at": now.isoformat(),
+                    "flow": document["flow"],
+                    "kind": "outgoing",
+                    "title": document["title"],
+                    "user": ctx.sender.user_id,
+                    "name": ctx.sender.name,
+                    "roles": sorted(ctx.sender.roles),
+                    "acting_for": None,
+                    "action": "revoke",
+                    "opinion": number,
+                }
+            ],
+            now.year,
+        )
+        reply = ctx.text("revoke_done", number=number, title=document["title"])
+        services.outbox.stage(session, [Outgoing(key, reply.kind, reply.payload)])
+        services.site_changed()
+
+    await services.db.run(revoke)
+    services.outbox.wake()
+    return []

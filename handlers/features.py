@@ -1,0 +1,28 @@
+"""Every feature of the bot, listed once; the order is the order of 帮助."""
+
+from __future__ import annotations
+
+from bot.feature import Feature
+from handlers.agenda.feature import AGENDA
+from handlers.approvals.feature import APPROVALS
+from handlers.basics.feature import BASICS
+from handlers.delivery.feature import DELIVERY
+from handlers.distribution.feature import DISTRIBUTION
+from handlers.documents.feature import DOCUMENTS
+from handlers.leave.feature import LEAVE
+from handlers.legality.feature import LEGALITY
+from handlers.meetings.feature import MEETINGS
+from handlers.requests.feature import REQUESTS
+
+FEATURES: list[Feature] = [
+    BASICS,
+    APPROVALS,
+    REQUESTS,
+    DOCUMENTS,
+    DISTRIBUTION,
+    LEAVE,
+    MEETINGS,
+    AGENDA,
+    LEGALITY,
+    DELIVERY,
+]

@@ -1,0 +1,49 @@
+"""Leaders' leave (第一百零一条): 请假, 紧急外出, 延期, 销假, 外出 and the morning list."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from bot.feature import Feature
+from bot.router import Command
+from bot.scheduler import DailyJob
+from bot.services import Services
+from bot.workflow import FlowDef
+from handlers.leave.forms import (
+    EXTEND_FORM,
+    LEAVE_FORM,
+    URGENT_FORM,
+    leave_flow,
+    start_extend_form,
+    start_leave_form,
+    start_urgent_form,
+)
+from handlers.leave.ops import (
+    daily_absences,
+    end_leave,
+    leave_actions,
+    list_absences,
+    may_see_absences,
+)
+
+
+def _flows(services: Services) -> list[FlowDef]:
+    return [leave_flow(services)]
+
+
+LEAVE = Feature(
+    "leave",
+    commands=[
+        Command("leave", ("请假", "请假报备", "外出请假"), start_leave_form),
+        Command("leave_urgent", ("紧急外出",), start_urgent_form),
+        Command("leave_extend", ("延期", "续假"), start_extend_form),
+        Command("leave_end", ("销假",), end_leave),
+        Command(
+            "absences", ("外出", "外出情况", "谁外出"), list_absences, audience=may_see_absences
+        ),
+    ],
+    forms=[LEAVE_FORM, URGENT_FORM, EXTEND_FORM],
+    flows=_flows,
+    jobs=[DailyJob("absences", time(8, 30), daily_absences)],
+    deadline_actions=leave_actions,
+)

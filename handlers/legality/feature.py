@@ -1,0 +1,31 @@
+"""Legality review by the county justice bureau before a meeting (第十八条)."""
+
+from __future__ import annotations
+
+from bot.feature import Feature
+from bot.router import Command
+from bot.services import Services
+from bot.workflow import FlowDef
+from handlers.legality.review import (
+    LEGALITY_DOC_FORM,
+    LEGALITY_FORM,
+    is_legal_bureau,
+    legality_flow,
+    start_legality,
+    start_legality_doc,
+)
+
+
+def _flows(services: Services) -> list[FlowDef]:
+    return [legality_flow()]
+
+
+LEGALITY = Feature(
+    "legality",
+    commands=[
+        Command("legality", ("合法性审查",), start_legality),
+        Command("legality_doc", ("审查意见书",), start_legality_doc, audience=is_legal_bureau),
+    ],
+    forms=[LEGALITY_FORM, LEGALITY_DOC_FORM],
+    flows=_flows,
+)

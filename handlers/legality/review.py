@@ -1,0 +1,224 @@
+"""合法性审查: before a normative document (规范性文件) or a major administrative decision
+(重大行政决策) goes to a government meeting, the 司法局 reviews its legality (第十八条).
+The department asks here; the 司法局's responsible person passes or fails it on the card
+with his opinion. The review number (HF…) is then quoted in the 议题 form. The bureau may
+add its review document (审查意见书) as a file; it travels with every item quoting the
+review."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bot.dialog import Form, FormField, close_dialog
+from bot.errors import NotAuthorized, UserFacingError
+from bot.outgoing import Outgoing, file_to, markdown_to
+from bot.router import CommandContext
+from bot.workflow import END_REJECTED, FLOWS, Choice, FlowDef, FlowView, Step
+from handlers.agenda import fields
+from handlers.approvals.submit import SIGNOFF, start_submitted_flow
+from handlers.requests.flow import SUBMITTING_KINDS
+
+if TYPE_CHECKING:
+    from bot.config import OrgDirectory, Person
+    from storage.session import Session
+
+SUBJECTS = ("normative", "major")
+
+
+def _legal_bureau(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    unit = directory.unit_with_role("legal_bureau")
+    head = directory.unit_head(unit.unit_id) if unit else None
+    if head is None:
+        raise UserFacingError("legality_no_bureau")
+    return [head.user_id]
+
+
+def legality_flow() -> FlowDef:
+    return FlowDef(
+        "legality",
+        (
+            SIGNOFF,
+            Step(
+                "review",
+                _legal_bureau,
+                (
+                    Choice("legal_pass", opinion_required=True, style="primary"),
+                    Choice("legal_fail", END_REJECTED, opinion_required=True, style="danger"),
+                ),
+            ),
+        ),
+    )
+
+
+def _subject(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip()
+    for subject in SUBJECTS:
+        if text == ctx.services.messages.label("legality_subjects", subject):
+            return subject
+    raise UserFacingError("legality_bad_subject")
+
+
+def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    label = ctx.services.forms.label_of
+    material = values["material"]
+    shown = (
+        ctx.services.messages.word("attachment", name=material["file"]["name"])
+        if "file" in material
+        else material["text"][:120]
+    )
+    return [
+        (label("legality", "title"), values["title"]),
+        (
+            label("legality", "subject"),
+            ctx.services.messages.label("legality_subjects", values["subject"]),
+        ),
+        (label("legality", "material"), shown),
+    ]
+
+
+async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
+    services = ctx.services
+    sender = ctx.sender
+    material = values["material"]
+    attachment = None
+    if "file" in material:
+        attachment = (
+            await services.files.fetch(material["file"]["download_code"], material["file"]["name"])
+        ).to_doc()
+    head = services.directory.unit_head(sender.unit_id)
+    now = services.clock.now()
+    subject = services.messages.label("legality_subjects", values["subject"])
+    data = {
+        "subject": values["subject"],
+        "body": material.get("text", ""),
+        "attachment": attachment,
+        "attachment_name": attachment["name"] if attachment else "",
+        "unit_head": head.user_id if head else None,
+        "watchers": [head.user_id] if head and head.user_id != sender.user_id else [],
+        "card_fields": [(services.forms.label_of("legality", "subject"), subject)],
+    }
+
+    def submit(session: Session) -> None:
+        number = session.counter_next(f"legality:{now.year}")
+        flow_id = f"HF{now.year}-{number:04d}"
+        start_submitted_flow(
+            ctx, session, flow_id=flow_id, kind="legality", title=values["title"], data=data
+        )
+
+    await services.db.run(submit)
+    services.outbox.wake()
+    return []
+
+
+LEGALITY_FORM = Form(
+    "legality",
+    (
+        FormField("title", fields.title),
+        FormField("subject", _subject),
+        FormField("material", fields.text_or_file, accepts_file=True),
+    ),
+    _submit,
+    _summary,
+)
+
+
+# -- 审查意见书: the optional review document ------------------------------------------------
+
+
+async def _review_number(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    found = fields.REVIEW_NUMBER.search(str(answer))
+    number = found.group(0).upper() if found else str(answer).strip()[:20]
+    flow = await ctx.services.db.run(lambda s: s.collection(FLOWS).get(number))
+    if flow is None or flow["kind"] != "legality":
+        raise UserFacingError("agenda_unknown_review", number=number)
+    return number
+
+
+def _document(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(answer, dict):
+        raise UserFacingError("legality_doc_file_please")
+    return fields.text_or_file(answer, ctx, values)
+
+
+def _doc_summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    label = ctx.services.forms.label_of
+    return [
+        (label("legality_doc", "number"), values["number"]),
+        (label("legality_doc", "document"), values["document"]["file"]["name"]),
+    ]
+
+
+async def _attach_document(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
+    services = ctx.services
+    fetched = await services.files.fetch(
+        values["document"]["file"]["download_code"], values["document"]["file"]["name"]
+    )
+    stored = fetched.to_doc()
+    number = values["number"]
+    key = f"reply:{ctx.message.msg_id}:attached"
+
+    def attach(session: Session) -> None:
+        flows = session.collection(FLOWS)
+        flow = flows.get(number)
+        if flow is None:
+            raise UserFacingError("agenda_unknown_review", number=number)
+        flow["data"]["review_doc"] = stored
+        flows.update(number, flow)
+        people = list(dict.fromkeys([flow["submitter"], *flow["data"].get("watchers", [])]))
+        notice = services.messages.markdown(
+            "legality_doc_sent", number=number, title=flow["title"], name=fetched.name
+        )
+        outgoing = [
+            markdown_to(
+                f"legality:{number}:doc:{fetched.path}:{u}",
+                user_id=u,
+                title=notice.title,
+                text=notice.text,
+            )
+            for u in people
+        ]
+        outgoing.append(
+            file_to(
+                f"legality:{number}:file:{fetched.path}",
+                user_ids=people,
+                path=fetched.path,
+                name=fetched.name,
+            )
+        )
+        close_dialog(session, ctx.sender.user_id)
+        reply = ctx.text("legality_doc_attached", number=number, name=fetched.name)
+        services.outbox.stage(session, [*outgoing, Outgoing(key, reply.kind, reply.payload)])
+
+    await services.db.run(attach)
+    services.outbox.wake()
+    return []
+
+
+LEGALITY_DOC_FORM = Form(
+    "legality_doc",
+    (
+        FormField("number", _review_number),
+        FormField("document", _document, accepts_file=True),
+    ),
+    _attach_document,
+    _doc_summary,
+)
+
+
+def is_legal_bureau(person: Person, directory: OrgDirectory) -> bool:
+    unit = directory.unit_with_role("legal_bureau")
+    return unit is not None and person.unit_id == unit.unit_id
+
+
+async def start_legality_doc(ctx: CommandContext) -> list[Outgoing]:
+    if not is_legal_bureau(ctx.sender, ctx.services.directory):
+        raise NotAuthorized("legality_doc_not_allowed")
+    return await ctx.services.forms.begin(ctx, "legality_doc")
+
+
+async def start_legality(ctx: CommandContext) -> list[Outgoing]:
+    unit = ctx.services.directory.unit(ctx.sender.unit_id)
+    if unit is None or unit.kind not in SUBMITTING_KINDS:
+        raise UserFacingError("agenda_not_for_unit", unit=unit.name if unit else "")
+    return await ctx.services.forms.begin(ctx, "legality")

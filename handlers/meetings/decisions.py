@@ -1,0 +1,239 @@
+"""议定: after the meeting the office records each item's decision (第五十八条). It takes
+effect at once: the submitting unit is told; work assigned with an owner and a deadline
+is kept for supervision (督办)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import to_epoch_ms
+from bot.dialog import Form, FormField, close_dialog
+from bot.errors import NotAuthorized, RuleViolation, UserFacingError
+from bot.outgoing import Outgoing, markdown_to
+from bot.router import CommandContext
+from bot.workflow import FLOWS
+from handlers.meetings.card import refresh_meeting_card
+from handlers.meetings.model import MEETINGS, on_agenda
+from handlers.requests.flow import SUBMITTING_KINDS
+
+if TYPE_CHECKING:
+    from bot.config import OrgDirectory, Person
+    from bot.services import Services
+    from storage.session import Session
+
+SUPERVISION = "supervision"
+RESULTS = ("pass", "pass_in_principle", "pass_amended", "defer", "reject")
+OFFICE_ROLES = frozenset({"office_director", "office_deputy", "admin_section", "office_clerk"})
+_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+
+
+def is_office(person: Person, directory: OrgDirectory) -> bool:
+    return bool(person.roles & OFFICE_ROLES)
+
+
+def _entry(meeting: Mapping[str, Any], item: str) -> dict[str, Any] | None:
+    return next((e for e in on_agenda(meeting) if e["item"] == item), None)
+
+
+# -- 议定 --------------------------------------------------------------------------------
+
+
+async def _item(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, str]:
+    number = str(answer).strip().upper()
+
+    def find(session: Session) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        flow = session.collection(FLOWS).get(number)
+        if flow is None or flow["kind"] != "agenda" or not flow["data"].get("meeting"):
+            return flow, None
+        return flow, session.collection(MEETINGS).get(flow["data"]["meeting"])
+
+    flow, meeting = await ctx.services.db.run(find)
+    if flow is None or flow["kind"] != "agenda":
+        raise UserFacingError("agenda_unknown_item", number=number[:20])
+    if meeting is None or _entry(meeting, number) is None:
+        raise UserFacingError("decision_not_on_agenda", number=number)
+    if meeting["state"] not in ("held",):
+        raise RuleViolation("decision_before_meeting", number=number, meeting=meeting["title"])
+    return {"item": number, "meeting": meeting["id"], "title": flow["title"]}
+
+
+def _result(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip()
+    for result in RESULTS:
+        if text == ctx.services.messages.label("meeting_decisions", result):
+            return result
+    raise UserFacingError("decision_bad_result")
+
+
+def _text(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip()
+    if len(text) < 2:
+        raise UserFacingError("decision_text_empty")
+    return text[:2000]
+
+
+def _owner(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    unit = ctx.services.directory.unit_named(str(answer).strip(), SUBMITTING_KINDS | {"office"})
+    if unit is None:
+        raise UserFacingError("request_unknown_units", names=str(answer).strip()[:30])
+    return unit.unit_id
+
+
+def _due(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    found = _DATE.match(str(answer))
+    try:
+        day = date(*(int(x) for x in found.groups())) if found else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise UserFacingError("decision_bad_date")
+    if day < ctx.services.clock.now().date():
+        raise UserFacingError("decision_date_past")
+    return day.isoformat()
+
+
+def _has_owner(values: Mapping[str, Any]) -> bool:
+    return bool(values.get("owner"))
+
+
+def _decision_summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    label = ctx.services.forms.label_of
+    unit = ctx.services.directory.unit(values["owner"]) if values.get("owner") else None
+    rows = [
+        (label("decision", "item"), f"{values['item']['item']} {values['item']['title']}"),
+        (
+            label("decision", "result"),
+            ctx.services.messages.label("meeting_decisions", values["result"]),
+        ),
+        (label("decision", "text"), values["text"]),
+    ]
+    if unit is not None:
+        rows += [(label("decision", "owner"), unit.name), (label("decision", "due"), values["due"])]
+    return rows
+
+
+async def _record_decision(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
+    services = ctx.services
+    now = services.clock.now()
+    chosen = values["item"]
+    key = f"reply:{ctx.message.msg_id}:decided"
+
+    def record(session: Session) -> None:
+        meeting = session.collection(MEETINGS).get(chosen["meeting"])
+        entry = _entry(meeting, chosen["item"]) if meeting else None
+        if meeting is None or entry is None or meeting["state"] != "held":
+            raise UserFacingError("decision_not_on_agenda", number=chosen["item"])
+        decision = {
+            "result": values["result"],
+            "text": values["text"],
+            "by": ctx.sender.user_id,
+            "at_ms": to_epoch_ms(now),
+            "supervision": None,
+        }
+        outgoing: list[Outgoing] = []
+        if values.get("owner"):
+            decision["supervision"], items = _supervise(
+                services, session, meeting, entry, values, now
+            )
+            outgoing += items
+        entry["decision"] = decision
+        flows = session.collection(FLOWS)
+        flow = flows.get(entry["item"])
+        if flow is not None:
+            flow["data"]["decision"] = decision
+            flows.update(flow["id"], flow)
+        rendered = services.messages.markdown(
+            "decision_taken",
+            meeting=meeting["title"],
+            number=entry["item"],
+            title=entry["title"],
+            result=services.messages.label("meeting_decisions", values["result"]),
+            text=values["text"],
+        )
+        outgoing += [
+            markdown_to(
+                f"decision:{entry['item']}:{to_epoch_ms(now)}:{user}",
+                user_id=user,
+                title=rendered.title,
+                text=rendered.text,
+            )
+            for user in dict.fromkeys([entry["submitter"], entry["speaker"]])
+        ]
+        outgoing += refresh_meeting_card(services, session, meeting)
+        close_dialog(session, ctx.sender.user_id)
+        reply = ctx.text(
+            "decision_recorded", number=entry["item"], supervision=decision["supervision"] or ""
+        )
+        services.outbox.stage(session, [*outgoing, Outgoing(key, reply.kind, reply.payload)])
+
+    await services.db.run(record)
+    services.outbox.wake()
+    return []
+
+
+def _supervise(
+    services: Services,
+    session: Session,
+    meeting: dict[str, Any],
+    entry: dict[str, Any],
+    values: Mapping[str, Any],
+    now: datetime,
+) -> tuple[str, list[Outgoing]]:
+    """Work the meeting assigned: kept with its owner and deadline for supervision."""
+    seq = session.counter_next(f"supervision:{now.year}")
+    number = f"DB{now.year}-{seq:04d}"
+    session.collection(SUPERVISION).insert(
+        {
+            "id": number,
+            "source": "meeting",
+            "meeting": meeting["id"],
+            "item": entry["item"],
+            "text": values["text"],
+            "owner_unit": values["owner"],
+            "due": values["due"],
+            "state": "open",
+            "created_ms": to_epoch_ms(now),
+        }
+    )
+    head = services.directory.unit_head(values["owner"])
+    if head is None:
+        return number, []
+    rendered = services.messages.markdown(
+        "supervision_assigned",
+        number=number,
+        meeting=meeting["title"],
+        title=entry["title"],
+        text=values["text"],
+        due=values["due"],
+    )
+    return number, [
+        markdown_to(
+            f"supervision:{number}:assigned",
+            user_id=head.user_id,
+            title=rendered.title,
+            text=rendered.text,
+        )
+    ]
+
+
+DECISION_FORM = Form(
+    "decision",
+    (
+        FormField("item", _item),
+        FormField("result", _result),
+        FormField("text", _text),
+        FormField("owner", _owner, optional=True),
+        FormField("due", _due, applies=_has_owner),
+    ),
+    _record_decision,
+    _decision_summary,
+)
+
+
+async def start_decision(ctx: CommandContext) -> list[Outgoing]:
+    if not is_office(ctx.sender, ctx.services.directory):
+        raise NotAuthorized("meeting_office_only")
+    return await ctx.services.forms.begin(ctx, "decision")

@@ -1,0 +1,30 @@
+"""请示 and 报告 from departments, towns and county enterprises (第六十八–七十一条)."""
+
+from __future__ import annotations
+
+from bot.feature import Feature
+from bot.router import Command
+from bot.services import Services
+from bot.workflow import FlowDef
+from handlers.requests.flow import (
+    REPORT_FORM,
+    REQUEST_FORM,
+    request_flows,
+    start_report,
+    start_request,
+)
+
+
+def _flows(services: Services) -> list[FlowDef]:
+    return request_flows(services.config.rules.cosign_working_days)
+
+
+REQUESTS = Feature(
+    "requests",
+    commands=[
+        Command("request", ("请示",), start_request),
+        Command("report", ("报告",), start_report),
+    ],
+    forms=[REQUEST_FORM, REPORT_FORM],
+    flows=_flows,
+)

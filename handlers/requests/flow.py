@@ -1,0 +1,374 @@
+"""请示 and 报告 from departments to the county government (第六十八–七十一条).
+
+```mermaid
+flowchart LR
+    submit([部门工作人员提交]) --> signoff[主要负责人签发]
+    signoff -- 退回修改 --> returned([退回])
+    signoff -- 签发 --> cosign[相关部门会签<br/>2个工作日, 逾期视为无不同意见]
+    cosign --> review[县政府办公室审核]
+    review -- 退回修改 --> returned
+    review -- 审核通过 --> finance[财政局、审计局签批<br/>财政资金或重大事项]
+    finance --> decide[分管县领导批示]
+    decide -- 同意 --> approved([已同意])
+    decide -- 不同意 --> rejected([不同意])
+    decide -- 退回修改 --> returned
+    decide -- 圈阅 (报告) --> acknowledged([已阅知])
+```
+Steps that do not apply are skipped: the unit head signing his own request, 会签 without
+touched departments, 财政/审计 without fiscal money.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bot.dialog import Form, FormField
+from bot.errors import RuleViolation, UserFacingError
+from bot.files import check_attachment_name
+from bot.outgoing import Outgoing
+from bot.router import CommandContext
+from bot.workflow import (
+    END_ACKNOWLEDGED,
+    END_REJECTED,
+    END_RETURNED,
+    Choice,
+    FlowDef,
+    FlowView,
+    Step,
+)
+from handlers.approvals.submit import SIGNOFF, start_submitted_flow
+
+if TYPE_CHECKING:
+    from bot.config import OrgDirectory
+    from storage.session import Session
+
+SUBMITTING_KINDS = {"department", "town", "dev_zone", "enterprise", "coal_mine"}
+VIA_PARENT_KINDS = {"internal", "affiliated"}
+# The county government (or its office acting for it) is the one proper main recipient.
+PROPER_RECIPIENTS = {"县人民政府", "县政府", "县人民政府办公室", "县政府办公室"}
+_SEPARATORS = re.compile(r"[、,，;；/]")
+# Recipients are names of organs, never containing 和/及: "县政府和县委" is two of them.
+_RECIPIENT_SEPARATORS = re.compile(r"[、,，;；/和及]")
+_HIGHER = ("市", "省", "国务院", "中央")
+_PERSONAL = ("县长", "书记", "主任", "领导", "同志")
+
+
+# -- assignment ----------------------------------------------------------------------
+
+
+def _cosigners(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    heads = [directory.unit_head(u) for u in flow.data.get("departments", [])]
+    return [h.user_id for h in heads if h is not None]
+
+
+def _office_clerks(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    return [p.user_id for p in directory.holders("office_clerk")]
+
+
+def _finance_and_audit(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    people = []
+    for role in ("finance_bureau", "audit_bureau"):
+        unit = directory.unit_with_role(role)
+        head = directory.unit_head(unit.unit_id) if unit else None
+        if head is not None:
+            people.append(head.user_id)
+    return people
+
+
+def _leader_in_charge(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    leader = directory.leader_in_charge(flow.unit_id) or directory.sole("county_head")
+    return [leader.user_id]
+
+
+def _has_departments(flow: FlowView) -> bool:
+    return bool(flow.data.get("departments"))
+
+
+def _fiscal(flow: FlowView) -> bool:
+    return bool(flow.data.get("fiscal"))
+
+
+def _chain(decide: Step, cosign_days: int) -> tuple[Step, ...]:
+    return (
+        SIGNOFF,
+        Step(
+            "cosign",
+            _cosigners,
+            (
+                Choice("agree", style="primary"),
+                Choice("object", opinion_required=True, style="danger"),
+            ),
+            mode="all",
+            deadline_working_days=cosign_days,
+            deemed="agree",
+            applies=_has_departments,
+        ),
+        Step(
+            "review",
+            _office_clerks,
+            (
+                Choice("pass", style="primary"),
+                Choice("return", END_RETURNED, opinion_required=True, style="danger"),
+            ),
+            mode="any",
+        ),
+        Step(
+            "finance",
+            _finance_and_audit,
+            (
+                Choice("agree", style="primary"),
+                Choice("object", opinion_required=True, style="danger"),
+            ),
+            mode="all",
+            deadline_working_days=cosign_days,
+            deemed="agree",
+            applies=_fiscal,
+        ),
+        decide,
+    )
+
+
+def request_flows(cosign_days: int) -> list[FlowDef]:
+    """The declared chains (第六十九–七十一条); 会签 days come from the config."""
+    decide_request = Step(
+        "decide",
+        _leader_in_charge,
+        (
+            Choice("approve", opinion_required=True, style="primary"),
+            Choice("reject", END_REJECTED, opinion_required=True, style="danger"),
+            Choice("return", END_RETURNED, opinion_required=True),
+        ),
+    )
+    decide_report = Step(
+        "decide", _leader_in_charge, (Choice("ack", END_ACKNOWLEDGED, style="primary"),)
+    )
+    return [
+        FlowDef("request", _chain(decide_request, cosign_days)),
+        FlowDef("report", _chain(decide_report, cosign_days)),
+    ]
+
+
+# -- the form ------------------------------------------------------------------------
+
+
+def form_title(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    title = " ".join(str(answer).split())
+    if not 4 <= len(title) <= 80:
+        raise UserFacingError("request_bad_title")
+    return title
+
+
+def _kind(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip()
+    if text.startswith("综合"):
+        return "comprehensive"
+    if text.startswith("专题") or text.startswith("专项"):
+        return "single"
+    raise UserFacingError("request_bad_kind")
+
+
+def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(answer, dict):  # an attached file
+        name = str(answer.get("name", ""))
+        check_attachment_name(name)
+        return {"file": {"name": name[:120], "download_code": answer.get("download_code", "")}}
+    return {"text": str(answer).strip()}
+
+
+def _summary_field(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    return str(answer).strip()
+
+
+def _departments(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> list[str]:
+    names = [n.strip() for n in _SEPARATORS.split(str(answer)) if n.strip()]
+    found: list[str] = []
+    unknown: list[str] = []
+    for name in names:
+        found_unit = ctx.services.directory.unit_named(name, SUBMITTING_KINDS)
+        unit = found_unit.unit_id if found_unit else None
+        if unit is None:
+            unknown.append(name)
+        elif unit != ctx.sender.unit_id and unit not in found:
+            found.append(unit)
+    if unknown:
+        raise UserFacingError("request_unknown_units", names="、".join(unknown))
+    return found
+
+
+def _yes_no(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> bool:
+    text = str(answer).strip()
+    if text in ("是", "涉及", "有", "yes"):
+        return True
+    if text in ("否", "不涉及", "无", "没有", "no"):
+        return False
+    raise UserFacingError("form_yes_no")
+
+
+def _recipient(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip()
+    if len([p for p in _RECIPIENT_SEPARATORS.split(text) if p.strip()]) > 1:
+        raise RuleViolation("request_many_recipients")
+    if any(word in text for word in _HIGHER):
+        raise RuleViolation("request_skips_level")
+    if text not in PROPER_RECIPIENTS:
+        if any(word in text for word in _PERSONAL):
+            raise RuleViolation("request_to_person")
+        raise RuleViolation("request_bad_recipient", recipient=text[:30])
+    return text
+
+
+def _has_file(values: Mapping[str, Any]) -> bool:
+    body = values.get("body")
+    return isinstance(body, dict) and "file" in body
+
+
+def body_length(text: str) -> int:
+    """字数 as an office counts it: characters of the text, white space not counted."""
+    return sum(1 for ch in text if not ch.isspace())
+
+
+def _check(ctx: CommandContext, values: Mapping[str, Any]) -> None:
+    rules = ctx.services.config.rules
+    limit = (
+        rules.comprehensive_max_chars
+        if values.get("kind") == "comprehensive"
+        else rules.single_topic_max_chars
+    )
+    body = values.get("body") or {}
+    text = body.get("text") if isinstance(body, dict) else None
+    counted = text if text is not None else str(values.get("summary") or "")
+    length = body_length(counted)
+    if length > limit:
+        raise RuleViolation(
+            "request_too_long",
+            kind=ctx.services.messages.word(str(values.get("kind") or "single")),
+            limit=limit,
+            length=length,
+        )
+
+
+def _summary_rows(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    directory = ctx.services.directory
+    word = ctx.services.messages.word
+    body = values.get("body") or {}
+    content = body.get("text") or ""
+    if "file" in body:
+        content = word("attachment", name=body["file"]["name"])
+    departments = [u.name for d in values.get("departments") or [] if (u := directory.unit(d))]
+    rows = [
+        (word("title"), values["title"]),
+        (word("kind"), word(values["kind"])),
+        (word("body"), content if len(content) <= 120 else content[:119] + "…"),
+    ]
+    if values.get("summary"):
+        rows.append((word("summary"), values["summary"]))
+    rows += [
+        (word("chars"), str(body_length(body.get("text") or values.get("summary") or ""))),
+        (word("departments"), "、".join(departments) or word("none")),
+        (word("recipient"), values.get("recipient") or word("county_gov")),
+    ]
+    if "fiscal" in values:
+        rows.append((word("fiscal"), word("yes" if values["fiscal"] else "no")))
+    return rows
+
+
+def _fields(form_id: str) -> tuple[FormField, ...]:
+    fields = [
+        FormField("title", form_title),
+        FormField("kind", _kind),
+        FormField("body", _body, accepts_file=True),
+        FormField("summary", _summary_field, applies=_has_file),
+        FormField("departments", _departments, optional=True),
+    ]
+    if form_id == "request":
+        fields.append(FormField("fiscal", _yes_no))
+    fields.append(FormField("recipient", _recipient, optional=True))
+    return tuple(fields)
+
+
+async def _submit(ctx: CommandContext, values: dict[str, Any], kind: str) -> list[Outgoing]:
+    services = ctx.services
+    directory = services.directory
+    sender = ctx.sender
+    head = directory.unit_head(sender.unit_id)
+    body = values.get("body") or {}
+    departments = list(values.get("departments") or [])
+    word = services.messages.word
+    data = {
+        "kind": values["kind"],
+        "body": body.get("text", ""),
+        "summary": values.get("summary") or "",
+        "attachment_name": body.get("file", {}).get("name", ""),
+        "attachment_code": body.get("file", {}).get("download_code", ""),
+        "departments": departments,
+        "fiscal": bool(values.get("fiscal")),
+        "recipient": values.get("recipient") or word("county_gov"),
+        "unit_head": head.user_id if head else None,
+        "watchers": [head.user_id] if head and head.user_id != sender.user_id else [],
+        "card_fields": [
+            (word("kind"), word(values["kind"])),
+            (
+                word("departments"),
+                "、".join(u.name for d in departments if (u := directory.unit(d))) or word("none"),
+            ),
+        ]
+        + (
+            [(word("fiscal"), word("yes" if values.get("fiscal") else "no"))]
+            if kind == "request"
+            else []
+        ),
+    }
+    now = services.clock.now()
+    prefix = "QS" if kind == "request" else "BG"
+
+    def submit(session: Session) -> None:
+        number = session.counter_next(f"{kind}:{now.year}")
+        flow_id = f"{prefix}{now.year}-{number:04d}"
+        start_submitted_flow(
+            ctx, session, flow_id=flow_id, kind=kind, title=values["title"], data=data
+        )
+
+    await services.db.run(submit)
+    services.outbox.wake()
+    return []
+
+
+async def _submit_request(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
+    return await _submit(ctx, values, "request")
+
+
+async def _submit_report(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
+    return await _submit(ctx, values, "report")
+
+
+REQUEST_FORM = Form("request", _fields("request"), _submit_request, _summary_rows, _check)
+REPORT_FORM = Form("report", _fields("report"), _submit_report, _summary_rows, _check)
+
+
+def _ensure_may_submit(ctx: CommandContext) -> None:
+    directory = ctx.services.directory
+    unit = directory.unit(ctx.sender.unit_id)
+    if unit is None or unit.kind in SUBMITTING_KINDS:
+        return
+    if unit.kind in VIA_PARENT_KINDS:
+        parent = directory.unit(unit.parent_id) if unit.parent_id else None
+        raise RuleViolation(
+            "request_via_parent",
+            unit=unit.name,
+            parent=parent.name if parent else ctx.services.messages.word("parent_default"),
+        )
+    if unit.kind == "coordination":
+        raise RuleViolation("request_coordination_body", unit=unit.name)
+    raise UserFacingError("request_not_for_unit", unit=unit.name)
+
+
+async def start_request(ctx: CommandContext) -> list[Outgoing]:
+    _ensure_may_submit(ctx)
+    return await ctx.services.forms.begin(ctx, "request")
+
+
+async def start_report(ctx: CommandContext) -> list[Outgoing]:
+    _ensure_may_submit(ctx)
+    return await ctx.services.forms.begin(ctx, "report")
