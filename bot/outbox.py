@@ -39,7 +39,6 @@ from bot.coalesce import coalesce
 from bot.dingtalk import (
     DeliverResult,
     DingTalkAmbiguousError,
-    DingTalkClient,
     DingTalkError,
     DingTalkRateLimitedError,
     DingTalkRejectedError,
@@ -48,6 +47,7 @@ from bot.dingtalk import (
 )
 from bot.files import file_type, pack, packed_name
 from bot.outgoing import Outgoing
+from bot.sender import DingTalkSender
 from storage.errors import ArchivedError
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class Outbox:
     def __init__(
         self,
         db: Database,
-        client: DingTalkClient,
+        client: DingTalkSender,
         clock: Clock,
         *,
         concurrency: int = 32,

@@ -31,6 +31,7 @@ from bot.files import (
 )
 from bot.outbox import Outbox
 from bot.outgoing import file_to
+from bot.sender import DingTalkSender
 from messages.render import Messages
 from tests.unit.fakes import make_services
 
@@ -174,7 +175,7 @@ async def _send(tmp_path: Path, name: str, content: bytes) -> _Uploads:
     client = _Uploads()
     outbox = Outbox(
         services.db,
-        cast(DingTalkClient, client),
+        cast(DingTalkSender, client),
         services.clock,
         files_root=tmp_path,
         messages=services.messages,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from bot.clock import FixedClock
-from bot.dingtalk import DingTalkAmbiguousError, DingTalkClient, DingTalkRejectedError
+from bot.dingtalk import DingTalkAmbiguousError, DingTalkRejectedError
 from bot.housekeeping import archive_finished
 from bot.inbound import InboundPipeline
 from bot.outbox import Outbox
@@ -27,7 +27,7 @@ class _Office:
     def __init__(self, services: Services, fake: FakeDingTalk) -> None:
         self.services = services
         self.fake = fake
-        self.outbox = Outbox(services.db, cast(DingTalkClient, fake), services.clock)
+        self.outbox = Outbox(services.db, fake, services.clock)
         wire_domain(services, self.outbox)
         self.inbound = InboundPipeline(services, self.outbox)
         self.clerk = services.directory.holders("office_clerk")[0].user_id

@@ -4,11 +4,10 @@ a number handed out twice (a lost counter) is refused, never taken for a repeat.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
-from bot.dingtalk import DingTalkClient
 from bot.outbox import Outbox
 from bot.workflow import FlowIdCollisionError
 from handlers.wiring import wire_domain
@@ -17,7 +16,7 @@ from tests.unit.fakes import FakeDingTalk, make_services
 
 async def test_same_submission_is_a_repeat_another_is_refused(tmp_path: Path) -> None:
     services = await make_services(tmp_path)
-    wire_domain(services, Outbox(services.db, cast(DingTalkClient, FakeDingTalk()), services.clock))
+    wire_domain(services, Outbox(services.db, FakeDingTalk(), services.clock))
     staff = services.directory.holders("office_clerk")[0]
 
     def start(title: str, submitter: str) -> Any:

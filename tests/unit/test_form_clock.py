@@ -7,11 +7,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from bot.clock import TZ, FixedClock, OffsetClock, observe, to_epoch_ms
 from bot.dialog import DIALOGS, idle_ms
-from bot.dingtalk import DingTalkClient
 from bot.inbound import INBOUND, InboundPipeline
 from bot.incoming import parse_incoming, scrub_payload, scrub_text
 from bot.outbox import Outbox
@@ -99,7 +98,7 @@ class _Bot:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.fake = FakeDingTalk()
-        self.outbox = Outbox(services.db, cast(DingTalkClient, self.fake), services.clock)
+        self.outbox = Outbox(services.db, self.fake, services.clock)
         wire_domain(services, self.outbox)
         self.inbound = InboundPipeline(services, self.outbox)
         self._n = 0

@@ -17,7 +17,6 @@ from typing import Any, cast
 
 import pytest
 
-from bot.dingtalk import DingTalkClient
 from bot.outbox import REPEATABLE, Outbox
 from tests.unit.fakes import FakeDingTalk, make_services
 
@@ -39,8 +38,6 @@ CHILD = textwrap.dedent(
     """
     import asyncio, json, os, sys
     from pathlib import Path
-    from typing import cast
-    from bot.dingtalk import DingTalkClient
     from bot.outbox import Outbox
     from bot.outgoing import Outgoing
     from tests.unit.fakes import FakeDingTalk, make_services
@@ -51,7 +48,7 @@ CHILD = textwrap.dedent(
     async def main() -> None:
         services = await make_services(root)
         fake = FakeDingTalk()
-        outbox = Outbox(services.db, cast(DingTalkClient, fake), services.clock)
+        outbox = Outbox(services.db, fake, services.clock)
 
         def die() -> None:
             # What DingTalk holds survives the bot: written out for the next process.
@@ -158,7 +155,7 @@ async def _restart_and_settle(root: Path, held: dict[str, Any]) -> tuple[FakeDin
     services = await make_services(root)
     fake = FakeDingTalk()
     fake.sent, fake.cards, fake.todos = held["sent"], held["cards"], held["todos"]
-    outbox = Outbox(services.db, cast(DingTalkClient, fake), services.clock)
+    outbox = Outbox(services.db, fake, services.clock)
     worker = asyncio.create_task(outbox.run())
 
     def statuses(session: Any) -> dict[str, str]:

@@ -13,7 +13,7 @@ from typing import Any, cast
 import pytest
 
 from bot.clock import FixedClock
-from bot.dingtalk import DeliverResult, DingTalkClient, DingTalkRejectedError
+from bot.dingtalk import DeliverResult, DingTalkRejectedError
 from bot.outbox import TODOS, Outbox
 from bot.outgoing import (
     Outgoing,
@@ -179,7 +179,7 @@ def test_helpers_refuse_items_that_could_never_be_sent() -> None:
 
 
 def _outbox(services: Services, fake: FakeDingTalk) -> Outbox:
-    return Outbox(services.db, cast(DingTalkClient, fake), services.clock)
+    return Outbox(services.db, fake, services.clock)
 
 
 async def _run_outbox_until(outbox: Outbox, done: Callable[[], bool], limit: float = 5.0) -> None:
@@ -438,7 +438,7 @@ async def test_a_deferred_todo_goes_out_only_if_its_step_is_still_open(tmp_path:
     delay = timedelta(minutes=120)
     outbox = Outbox(
         services.db,
-        cast(DingTalkClient, fake),
+        fake,
         services.clock,
         todo_delay_ms=int(delay.total_seconds() * 1000),
     )

@@ -14,7 +14,7 @@ import pytest
 
 from bot.cards import CardDispatcher
 from bot.clock import FixedClock
-from bot.dingtalk import DingTalkAmbiguousError, DingTalkClient
+from bot.dingtalk import DingTalkAmbiguousError
 from bot.feature import commands_of
 from bot.inbound import InboundPipeline
 from bot.outbox import Outbox
@@ -39,7 +39,7 @@ def _message(user: str, text: str, msg_id: str = "msg1") -> dict[str, Any]:
 
 
 def _outbox(services: Services, fake: FakeDingTalk) -> Outbox:
-    outbox = Outbox(services.db, cast(DingTalkClient, fake), services.clock)
+    outbox = Outbox(services.db, fake, services.clock)
     wire_domain(services, outbox)
     return outbox
 

@@ -8,14 +8,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from bot.api_budget import PARK_MS, QUOTA_PROBE_MS, USAGE, ApiBudget, BudgetNotice
 from bot.clock import TZ, FixedClock, to_epoch_ms
 from bot.dingtalk import (
-    DingTalkClient,
     DingTalkRateLimitedError,
     PermissionDenied,
     QuotaExhausted,
@@ -235,7 +234,7 @@ async def test_notice_channels_fall_back_from_robot_to_work_notification(
 
         # Through the budget: nothing left to tell with → one ERROR, once.
         budget = ApiBudget(services.db, services.clock, monthly_quota=100, warn_ratio=0.8)
-        outbox = Outbox(services.db, cast(DingTalkClient, FakeDingTalk()), services.clock)
+        outbox = Outbox(services.db, FakeDingTalk(), services.clock)
         budget.attach(budget_notifier(services, outbox), outbox.wake)
         for scope, path in (
             ("qyapi_robot_sendmsg", SEND[1]),
@@ -278,7 +277,7 @@ async def test_throttled_message_is_kept_past_max_attempts_and_delivered_once(
 ) -> None:
     services = await make_services(tmp_path)
     fake = FakeDingTalk()
-    outbox = Outbox(services.db, cast(DingTalkClient, fake), services.clock)
+    outbox = Outbox(services.db, fake, services.clock)
     clock = services.clock
     assert isinstance(clock, FixedClock)
     try:
@@ -308,7 +307,7 @@ async def test_throttled_message_is_kept_past_max_attempts_and_delivered_once(
 async def test_permission_denied_parks_without_an_attempt(tmp_path: Path) -> None:
     services = await make_services(tmp_path)
     fake = FakeDingTalk()
-    outbox = Outbox(services.db, cast(DingTalkClient, fake), services.clock)
+    outbox = Outbox(services.db, fake, services.clock)
     try:
         fake.failures = [_denied("qyapi_robot_sendmsg")]
         await outbox.enqueue([text_to("m1", user_id="u1", text="你好")])
@@ -343,7 +342,7 @@ async def test_todos_wait_while_the_budget_is_near_and_replies_still_go(tmp_path
     assert isinstance(clock, FixedClock)
     fake = FakeDingTalk()
     budget, _ = await _budget(services.db, clock, quota=10)
-    outbox = Outbox(services.db, cast(DingTalkClient, fake), clock, budget=budget)
+    outbox = Outbox(services.db, fake, clock, budget=budget)
     try:
         _calls(budget, 8)  # near
         await outbox.enqueue(
@@ -383,7 +382,7 @@ async def test_read_tracker_pauses_while_the_budget_is_near(tmp_path: Path) -> N
             return []
 
     try:
-        services._outbox = Outbox(services.db, cast(DingTalkClient, FakeDingTalk()), clock)
+        services._outbox = Outbox(services.db, FakeDingTalk(), clock)
         now_ms = to_epoch_ms(clock.now())
 
         def seed(session: Any) -> None:
@@ -427,7 +426,7 @@ async def test_office_card_updates_are_throttled_and_the_newest_wins(tmp_path: P
     clock = services.clock
     assert isinstance(clock, FixedClock)
     fake = FakeDingTalk()
-    outbox = Outbox(services.db, cast(DingTalkClient, fake), clock)
+    outbox = Outbox(services.db, fake, clock)
 
     def update(key: str, signed: int) -> Outgoing:
         data = {"progress": f"已签收 {signed}/3", "missing": "x"}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from bot.clock import TZ, FixedClock, to_epoch_ms
-from bot.dingtalk import DingTalkClient, DingTalkRejectedError, ReadInfo, WorkNoticeResult
+from bot.dingtalk import DingTalkRejectedError, ReadInfo, WorkNoticeResult
 from bot.outbox import Outbox
 from bot.services import Services
 from handlers.distribution.distribute import distribution_actions, notice_key, work_notice_key
@@ -206,7 +206,7 @@ async def _setup(
     (``notices="batched"``, pqk ``pqk-<n>``) or one per recipient (``"single"``,
     ``pqk-<user>``)."""
     services = await make_services(tmp_path)
-    services._outbox = Outbox(services.db, cast(DingTalkClient, FakeDingTalk()), services.clock)
+    services._outbox = Outbox(services.db, FakeDingTalk(), services.clock)
     now_ms = to_epoch_ms(services.clock.now())
     clerk = services.directory.holders("office_clerk")[0].user_id
     robot: dict[str, list[str]] = {}

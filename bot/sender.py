@@ -1,0 +1,79 @@
+"""What the outbox needs of DingTalk: the calls that send, deliver and close things.
+:class:`bot.dingtalk.DingTalkClient` provides them over HTTP; the unit tests' fake is
+type-checked against this Protocol, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.dingtalk import BatchSendResult, DeliverResult, MediaKind
+
+
+class DingTalkSender(Protocol):
+    async def send_to_users(
+        self, user_ids: Sequence[str], msg_key: str, msg_param: Mapping[str, str]
+    ) -> list[BatchSendResult]: ...
+
+    async def send_to_group(
+        self, open_conversation_id: str, msg_key: str, msg_param: Mapping[str, str]
+    ) -> str: ...
+
+    async def create_and_deliver_card(
+        self,
+        *,
+        template_id: str,
+        out_track_id: str,
+        card_data: Mapping[str, object],
+        user_ids: Sequence[str] = (),
+        group_ids: Sequence[str] = (),
+        private_data: Mapping[str, Mapping[str, object]] | None = None,
+        support_forward: bool = False,
+        at_user_ids: Mapping[str, str] | None = None,
+    ) -> list[DeliverResult]: ...
+
+    async def deliver_card(
+        self,
+        *,
+        out_track_id: str,
+        user_ids: Sequence[str] = (),
+        group_ids: Sequence[str] = (),
+        support_forward: bool = False,
+    ) -> list[DeliverResult]: ...
+
+    async def update_card(
+        self,
+        out_track_id: str,
+        card_data: Mapping[str, object] | None = None,
+        private_data: Mapping[str, Mapping[str, object]] | None = None,
+        *,
+        by_key: bool = True,
+    ) -> None: ...
+
+    async def send_work_notification(
+        self, user_ids: Sequence[str], msg: Mapping[str, object]
+    ) -> int: ...
+
+    async def upload_media(self, kind: MediaKind, file_name: str, content: bytes) -> str: ...
+
+    async def send_file(
+        self, user_ids: Sequence[str], media_id: str, file_name: str, file_type: str
+    ) -> list[BatchSendResult]: ...
+
+    async def create_todo(
+        self,
+        *,
+        union_id: str,
+        subject: str,
+        description: str,
+        due_ms: int | None,
+        executor_union_ids: Sequence[str],
+        source_id: str,
+        detail_url: str,
+        priority: int = 20,
+    ) -> str: ...
+
+    async def find_todo(self, *, union_id: str, source_id: str) -> str | None: ...
+
+    async def complete_todo(self, *, union_id: str, task_id: str) -> None: ...
