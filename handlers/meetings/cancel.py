@@ -13,7 +13,14 @@ from bot.router import CommandContext
 from bot.scheduler import cancel_reminders
 from bot.workflow import FLOWS
 from handlers.meetings.card import refresh_meeting_card
-from handlers.meetings.model import MEETINGS, UPCOMING, attendees, on_agenda, stamp
+from handlers.meetings.model import (
+    MEETING_LIFECYCLE,
+    MEETINGS,
+    UPCOMING,
+    attendees,
+    on_agenda,
+    stamp,
+)
 from handlers.meetings.moves import move_on
 
 if TYPE_CHECKING:
@@ -42,7 +49,7 @@ async def cancel_meeting(ctx: CommandContext) -> list[Outgoing]:
             )
         people = attendees(meeting)
         entries = on_agenda(meeting)
-        meeting["state"] = "cancelled"
+        MEETING_LIFECYCLE.move(meeting, "cancelled")
         cancel_reminders(session, f"meeting:{number}:")
         outgoing: list[Outgoing] = []
         flows = session.collection(FLOWS)

@@ -19,7 +19,7 @@ from handlers.distribution.distribute import start_distribution
 from handlers.documents.outgoing import DOCUMENTS
 from handlers.meetings.card import refresh_meeting_card
 from handlers.meetings.decisions import is_office
-from handlers.meetings.model import MEETINGS, attendees, on_agenda
+from handlers.meetings.model import MEETING_LIFECYCLE, MEETINGS, attendees, on_agenda
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -238,7 +238,7 @@ def _issue(
         "recipient_people": attendees(meeting),
     }
     session.collection(DOCUMENTS).insert(document)
-    meeting["state"] = "minuted"
+    MEETING_LIFECYCLE.move(meeting, "minuted")
     meeting["minutes"] = number
     flow["data"]["number"] = number
     flow["data"]["card_fields"] = [

@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import TZ, from_epoch_ms
+from bot.lifecycle import Lifecycle
 
 if TYPE_CHECKING:
     from bot.calendar import WorkCalendar
@@ -35,6 +36,20 @@ LEADER_ROLES = frozenset(
 PROPOSER_ROLES = frozenset({"county_head", "executive_deputy", "deputy_head", "party_member"})
 # Sit in without being counted for the quorum (列席, 第五十一、五十二条).
 OBSERVER_ROLES = ("office_deputy", "admin_section")
+# A meeting's life: items are collected while it is planned; the agenda is fixed
+# (locked) at the item deadline and sent out (distributed) with the materials; it is
+# held, then its minutes are issued. Until it is held it may be cancelled.
+MEETING_LIFECYCLE = Lifecycle.of(
+    "meeting",
+    "planned",
+    {
+        "planned": ("locked", "distributed", "held", "cancelled"),
+        "locked": ("distributed", "held", "cancelled"),
+        "distributed": ("held", "cancelled"),
+        "held": ("minuted",),
+    },
+    final=("minuted", "cancelled"),
+)
 ACCEPTING = ("planned",)
 UPCOMING = ("planned", "locked", "distributed")
 ATTEND = "attend"

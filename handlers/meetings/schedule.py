@@ -20,6 +20,7 @@ from bot.outgoing import Outgoing, file_to, markdown_to
 from handlers.leave.model import running_absence
 from handlers.meetings.card import agenda_lines, refresh_meeting_card, warnings
 from handlers.meetings.model import (
+    MEETING_LIFECYCLE,
     MEETINGS,
     ON_LEAVE,
     SUBSTITUTE,
@@ -75,7 +76,7 @@ def _common(services: Services, meeting: dict[str, Any]) -> dict[str, Any]:
 def _lock(services: Services, session: Session, meeting: dict[str, Any]) -> list[Outgoing]:
     if meeting["state"] != "planned":
         return []
-    meeting["state"] = "locked"
+    MEETING_LIFECYCLE.move(meeting, "locked")
     outgoing = _to(
         services,
         meeting,
@@ -107,7 +108,7 @@ def _distribute(services: Services, session: Session, meeting: dict[str, Any]) -
         return []
     outgoing = _lock(services, session, meeting)
     outgoing += _absent_proposers(services, session, meeting)
-    meeting["state"] = "distributed"
+    MEETING_LIFECYCLE.move(meeting, "distributed")
     people = attendees(meeting)
     outgoing += _to(
         services, meeting, "agenda", "meeting_agenda_sent", people, **_common(services, meeting)
@@ -171,7 +172,7 @@ def _soon(services: Services, session: Session, meeting: dict[str, Any]) -> list
 def _start(services: Services, session: Session, meeting: dict[str, Any]) -> list[Outgoing]:
     if meeting["state"] not in ("planned", "locked", "distributed"):
         return []
-    meeting["state"] = "held"
+    MEETING_LIFECYCLE.move(meeting, "held")
     outgoing = _to(
         services,
         meeting,

@@ -1,0 +1,85 @@
+"""Declared lifecycles of stored records (meetings, agenda entries, absences): the states,
+the moves allowed between them, and which states are final. A declaration is checked
+when it is made (every state reachable from the start, every open state has a way out,
+no move leaves a final state), every change goes through :meth:`Lifecycle.move`, and the
+docs' state diagrams are generated from the declaration (:meth:`Lifecycle.mermaid`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class LifecycleError(ValueError):
+    """A declaration that does not hold together (a start-up error)."""
+
+
+class IllegalMove(RuntimeError):
+    """A record asked to move where its lifecycle does not go (a bug, not a user error:
+    handlers check the state and refuse politely first)."""
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    name: str
+    start: str
+    moves: Mapping[str, frozenset[str]]  # state -> the states one move reaches
+    final: frozenset[str]
+    key: str = "state"  # the record's field holding the state
+    states: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        states = {self.start, *self.moves, *self.final}
+        states |= {to for targets in self.moves.values() for to in targets}
+        object.__setattr__(self, "states", frozenset(states))
+        self._check()
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        start: str,
+        moves: Mapping[str, Iterable[str]],
+        final: Iterable[str],
+        *,
+        key: str = "state",
+    ) -> Lifecycle:
+        return cls(name, start, {s: frozenset(t) for s, t in moves.items()}, frozenset(final), key)
+
+    def _check(self) -> None:
+        for state in self.final:
+            if self.moves.get(state):
+                raise LifecycleError(f"{self.name}: final state {state!r} has moves out")
+        for state in self.states - self.final:
+            if not self.moves.get(state):
+                raise LifecycleError(f"{self.name}: state {state!r} is a dead end")
+        reached, todo = {self.start}, [self.start]
+        while todo:
+            for to in self.moves.get(todo.pop(), ()):
+                if to not in reached:
+                    reached.add(to)
+                    todo.append(to)
+        if unreachable := sorted(self.states - reached):
+            raise LifecycleError(f"{self.name}: unreachable from {self.start!r}: {unreachable}")
+
+    def may_move(self, record: Mapping[str, Any], to: str) -> bool:
+        return to in self.moves.get(str(record.get(self.key)), frozenset())
+
+    def move(self, record: MutableMapping[str, Any], to: str) -> None:
+        """Set the record's state to ``to``; a move the declaration lacks raises."""
+        if not self.may_move(record, to):
+            raise IllegalMove(f"{self.name}: {record.get(self.key)!r} -> {to!r} is not declared")
+        record[self.key] = to
+
+    def mermaid(self, labels: Mapping[str, str] | None = None) -> str:
+        """The lifecycle as a Mermaid state diagram (state names with their labels)."""
+        shown = labels or {}
+        lines = ["stateDiagram-v2", f"    [*] --> {self.start}"]
+        lines += [
+            f"    {state} : {shown[state]}" for state in sorted(self.states) if state in shown
+        ]
+        for state in sorted(self.moves):
+            lines += [f"    {state} --> {to}" for to in sorted(self.moves[state])]
+        lines += [f"    {state} --> [*]" for state in sorted(self.final)]
+        return "\n".join(lines)
