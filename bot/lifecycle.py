@@ -23,14 +23,14 @@ class IllegalMove(RuntimeError):
 @dataclass(frozen=True)
 class Lifecycle:
     name: str
-    start: str
+    starts: frozenset[str]  # the states a new record may begin in
     moves: Mapping[str, frozenset[str]]  # state -> the states one move reaches
     final: frozenset[str]
     key: str = "state"  # the record's field holding the state
     states: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        states = {self.start, *self.moves, *self.final}
+        states = {*self.starts, *self.moves, *self.final}
         states |= {to for targets in self.moves.values() for to in targets}
         object.__setattr__(self, "states", frozenset(states))
         self._check()
@@ -39,13 +39,14 @@ class Lifecycle:
     def of(
         cls,
         name: str,
-        start: str,
+        start: str | Iterable[str],
         moves: Mapping[str, Iterable[str]],
         final: Iterable[str],
         *,
         key: str = "state",
     ) -> Lifecycle:
-        return cls(name, start, {s: frozenset(t) for s, t in moves.items()}, frozenset(final), key)
+        starts = frozenset([start] if isinstance(start, str) else start)
+        return cls(name, starts, {s: frozenset(t) for s, t in moves.items()}, frozenset(final), key)
 
     def _check(self) -> None:
         for state in self.final:
@@ -54,28 +55,38 @@ class Lifecycle:
         for state in self.states - self.final:
             if not self.moves.get(state):
                 raise LifecycleError(f"{self.name}: state {state!r} is a dead end")
-        reached, todo = {self.start}, [self.start]
+        reached, todo = set(self.starts), list(self.starts)
         while todo:
             for to in self.moves.get(todo.pop(), ()):
                 if to not in reached:
                     reached.add(to)
                     todo.append(to)
         if unreachable := sorted(self.states - reached):
-            raise LifecycleError(f"{self.name}: unreachable from {self.start!r}: {unreachable}")
+            raise LifecycleError(f"{self.name}: unreachable from the start: {unreachable}")
 
     def may_move(self, record: Mapping[str, Any], to: str) -> bool:
         return to in self.moves.get(str(record.get(self.key)), frozenset())
 
     def move(self, record: MutableMapping[str, Any], to: str) -> None:
         """Set the record's state to ``to``; a move the declaration lacks raises."""
+        record.update(self.change(record, to))
+
+    def change(self, record: Mapping[str, Any], to: str) -> dict[str, str]:
+        """The update that moves ``record`` to ``to`` (for ``Collection.update``)."""
         if not self.may_move(record, to):
             raise IllegalMove(f"{self.name}: {record.get(self.key)!r} -> {to!r} is not declared")
-        record[self.key] = to
+        return {self.key: to}
+
+    def begin(self, state: str) -> dict[str, str]:
+        """The field of a new record beginning in ``state``."""
+        if state not in self.starts:
+            raise IllegalMove(f"{self.name}: a record cannot begin in {state!r}")
+        return {self.key: state}
 
     def mermaid(self, labels: Mapping[str, str] | None = None) -> str:
         """The lifecycle as a Mermaid state diagram (state names with their labels)."""
         shown = labels or {}
-        lines = ["stateDiagram-v2", f"    [*] --> {self.start}"]
+        lines = ["stateDiagram-v2", *(f"    [*] --> {s}" for s in sorted(self.starts))]
         lines += [
             f"    {state} : {shown[state]}" for state in sorted(self.states) if state in shown
         ]

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import sys
 
+from handlers.leave.model import ABSENCE_LIFECYCLE
 from handlers.meetings.model import MEETING_LIFECYCLE
 from messages.render import Messages
 
 # (lifecycle, the flows.toml table naming its states)
-DOCUMENTED = [(MEETING_LIFECYCLE, "meeting_states")]
+DOCUMENTED = [(MEETING_LIFECYCLE, "meeting_states"), (ABSENCE_LIFECYCLE, "leave_status")]
 
 
 def render(messages: Messages) -> str:

@@ -33,6 +33,7 @@ from bot.scheduler import schedule_reminder
 from bot.workflow import END_APPROVED, END_REJECTED, Choice, FlowDef, FlowView, Step
 from handlers.approvals.card import SUBMITTER_NOTE
 from handlers.leave.model import (
+    ABSENCE_LIFECYCLE,
     ABSENCES,
     AM,
     APPROVED,
@@ -333,9 +334,10 @@ def on_leave_finished(
         return []
     if outcome != END_APPROVED:
         status = WITHDRAWN if outcome == "withdrawn" else REJECTED
-        absences.update(absence["id"], {"status": status})
+        absences.update(absence["id"], ABSENCE_LIFECYCLE.change(absence, status))
         return []
-    absence = absences.update(absence["id"], {"status": APPROVED, "approved_ms": to_epoch_ms(now)})
+    approved = {**ABSENCE_LIFECYCLE.change(absence, APPROVED), "approved_ms": to_epoch_ms(now)}
+    absence = absences.update(absence["id"], approved)
     items = filing_messages(services, absence, flow, urgent=False)
     if absence.get("regularises"):
         return items  # 补办 of an urgent departure: the absence was handled then
@@ -528,7 +530,7 @@ def start_leave(
         "stand_in": stand_in,
         "contact": params["contact"],
         "approver": approver,
-        "status": PENDING,
+        **ABSENCE_LIFECYCLE.begin(PENDING),
         "created_ms": to_epoch_ms(now),
         "returned_ms": None,
         "extension_of": params.get("extension_of"),
@@ -667,7 +669,7 @@ async def _submit_urgent(ctx: CommandContext, values: dict[str, Any]) -> list[Ou
             "stand_in": values.get("stand_in") or default_stand_in(directory, sender.user_id),
             "contact": values["contact"],
             "approver": approver_for(directory, sender),
-            "status": URGENT,
+            **ABSENCE_LIFECYCLE.begin(URGENT),
             "created_ms": to_epoch_ms(now),
             "returned_ms": None,
             "regularised": None,

@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import TZ
+from bot.lifecycle import Lifecycle
 from bot.outgoing import Outgoing, markdown_to
 
 if TYPE_CHECKING:
@@ -26,6 +27,15 @@ AM, PM = 0, 1
 # Statuses of an absence record. "urgent": reported at once (紧急外出), not approved.
 PENDING, APPROVED, URGENT = "pending", "approved", "urgent"
 REJECTED, WITHDRAWN = "rejected", "withdrawn"
+# A request waits for its approver; an urgent departure (紧急外出) is reported at once
+# and regularised later by a separate request.
+ABSENCE_LIFECYCLE = Lifecycle.of(
+    "absence",
+    (PENDING, URGENT),
+    {PENDING: (APPROVED, REJECTED, WITHDRAWN)},
+    final=(APPROVED, REJECTED, WITHDRAWN, URGENT),
+    key="status",
+)
 AWAY = (APPROVED, URGENT)  # the leader is (or will be) away
 PLANNED = (APPROVED, URGENT, PENDING)  # counts for the AB rule
 

@@ -41,3 +41,14 @@ def test_every_state_has_a_label_and_the_docs_are_current() -> None:
     assert DOCS.read_text("utf-8") == text, "run: python -m handlers.lifecycle_docs > " + str(
         DOCS.relative_to(DOCS.parents[1])
     )
+
+
+def test_an_absence_begins_pending_or_urgent_and_only_a_pending_one_is_decided() -> None:
+    from handlers.leave.model import ABSENCE_LIFECYCLE
+
+    assert ABSENCE_LIFECYCLE.begin("urgent") == {"status": "urgent"}
+    with pytest.raises(IllegalMove):
+        ABSENCE_LIFECYCLE.begin("approved")
+    assert ABSENCE_LIFECYCLE.change({"status": "pending"}, "withdrawn") == {"status": "withdrawn"}
+    with pytest.raises(IllegalMove):
+        ABSENCE_LIFECYCLE.change({"status": "urgent"}, "approved")
