@@ -104,7 +104,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             app = await create_app(config, secrets, options)
         except StorageError as error:
-            _say(messages.text("cli_storage_refused", detail=str(error)), error=True)
+            _say(
+                messages.text("cli_storage_refused", detail=storage_problem(messages, error)),
+                error=True,
+            )
             return EXIT_STORAGE
         await run_app(app)
         return 0
@@ -277,7 +280,9 @@ def cmd_site_build(args: argparse.Namespace) -> int:
         db = Database.open_sync(data)
     except StorageError as error:
         _say(
-            messages.text("cli_site_storage_refused", missing=False, detail=str(error)),
+            messages.text(
+                "cli_site_storage_refused", missing=False, detail=storage_problem(messages, error)
+            ),
             error=True,
         )
         return EXIT_STORAGE
@@ -293,7 +298,9 @@ def cmd_site_build(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     except StorageError as error:
         _say(
-            messages.text("cli_site_storage_refused", missing=False, detail=str(error)),
+            messages.text(
+                "cli_site_storage_refused", missing=False, detail=storage_problem(messages, error)
+            ),
             error=True,
         )
         return EXIT_STORAGE
@@ -398,6 +405,11 @@ def _size_text(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
 
 
+def storage_problem(messages: Messages, error: StorageError) -> str:
+    """A storage refusal in Chinese, with what to do next."""
+    return messages.text("storage_error", reason=error.reason, detail=str(error), **error.context)
+
+
 def _backup_problem(error: Exception) -> str:
     """Why a backup or restore failed, in Chinese (a file-system error as the OS says)."""
     from storage.backup import BackupError
@@ -447,7 +459,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
         Database.open_sync(data).close_sync()
     except StorageError as error:
         _say(
-            messages.text("cli_backup", part="restore_bad", detail=str(error), data=str(data)),
+            messages.text(
+                "cli_backup",
+                part="restore_bad",
+                detail=storage_problem(messages, error),
+                data=str(data),
+            ),
             error=True,
         )
         return EXIT_STORAGE
@@ -503,7 +520,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         db = Database.open_sync(data)
     except StorageError as error:
         _say(
-            messages.text("cli_export_storage_refused", missing=False, detail=str(error)),
+            messages.text(
+                "cli_export_storage_refused", missing=False, detail=storage_problem(messages, error)
+            ),
             error=True,
         )
         return EXIT_STORAGE
@@ -526,7 +545,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     except StorageError as error:
         _say(
-            messages.text("cli_export_storage_refused", missing=False, detail=str(error)),
+            messages.text(
+                "cli_export_storage_refused", missing=False, detail=storage_problem(messages, error)
+            ),
             error=True,
         )
         return EXIT_STORAGE

@@ -61,20 +61,20 @@ def decode_tables(path: Path, raw: bytes) -> Tables:
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise CorruptDatabaseError(path, f"不是有效的 UTF-8 文本（{exc}）") from exc
+        raise CorruptDatabaseError(path, "not_utf8", error=str(exc)) from exc
     except json.JSONDecodeError as exc:
         raise CorruptDatabaseError(
-            path, f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}"
+            path, "json_syntax", line=exc.lineno, column=exc.colno, error=exc.msg
         ) from exc
     if not isinstance(data, dict):
-        raise CorruptDatabaseError(path, "顶层不是 JSON 对象，不是 TinyDB 数据文件")
+        raise CorruptDatabaseError(path, "not_tables")
     for table_name, table in data.items():
         if not isinstance(table, dict):
-            raise CorruptDatabaseError(path, f"表 {table_name!r} 不是 JSON 对象")
+            raise CorruptDatabaseError(path, "table_not_object", table=table_name)
         for doc_id, doc in table.items():
             if not isinstance(doc, dict):
                 raise CorruptDatabaseError(
-                    path, f"表 {table_name!r} 中的记录 {doc_id!r} 不是 JSON 对象"
+                    path, "record_not_object", table=table_name, record=doc_id
                 )
     return data
 
@@ -93,7 +93,7 @@ def load_tables(path: Path) -> Tables | None:
 def _decode_pieces(pieces: Iterable[bytes], where: Path) -> dict[str, Any]:
     value = json.loads(b"{" + b",".join(pieces) + b"}")
     if not isinstance(value, dict):
-        raise CorruptDatabaseError(where, "内存中的记录无法还原")
+        raise CorruptDatabaseError(where, "memory_restore")
     return value
 
 

@@ -1,58 +1,62 @@
 """Exceptions raised by the storage layer.
 
-Messages are meant for the operator who starts the bot, so they are in Chinese and say
-what to do next.
+Each refusal the operator may meet carries a ``reason`` code and its ``context``; the CLI
+renders them in Chinese (messages/templates/storage_error.txt.j2) with what to do next.
+``str()`` is a short English line for logs.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class StorageError(Exception):
     """Base class for every storage failure."""
 
+    reason = "storage"
+    context: dict[str, Any] = {}  # noqa: RUF012 - replaced per instance, never mutated
+
 
 class CorruptDatabaseError(StorageError):
-    """A data file cannot be read. It is reported, never replaced by an empty database."""
+    """A data file cannot be read. It is reported, never replaced by an empty database.
+    ``reason`` says what is wrong (e.g. ``json_syntax``), ``context`` the particulars."""
 
-    def __init__(self, path: Path, detail: str) -> None:
+    def __init__(self, path: Path, reason: str, **context: Any) -> None:
         self.path = path
-        self.detail = detail
+        self.reason = reason
         backup = path.with_name(path.name + ".bak")
-        hint = f"（上一版本保存在 {backup}）" if backup.exists() else ""
-        super().__init__(
-            f"数据文件已损坏：{path}\n原因：{detail}\n"
-            f"请从备份恢复该文件{hint}后再启动；程序不会用空数据库代替它，也没有修改它。"
-        )
+        self.context = {
+            "path": str(path),
+            "backup": str(backup) if backup.exists() else "",
+            **context,
+        }
+        super().__init__(f"corrupt data file {path}: {reason} {context or ''}".rstrip())
 
 
 class DatabaseLockedError(StorageError):
     """Another process already uses the data directory."""
 
+    reason = "locked"
+
     def __init__(self, root: Path, holder: str) -> None:
         self.root = root
-        who = f"（进程号 {holder}）" if holder else ""
-        super().__init__(
-            f"数据目录 {root} 正被另一个 govbot 进程使用{who}。"
-            "同一数据目录只能运行一个机器人进程，请先停止另一个进程。"
-        )
+        self.context = {"root": str(root), "holder": holder}
+        super().__init__(f"data directory {root} is in use by another process {holder}")
 
 
 class SchemaVersionError(StorageError):
     """The data directory was written by a different schema version."""
 
+    reason = "schema_version"
+
     def __init__(self, root: Path, found: object, expected: int) -> None:
         self.root = root
         self.found = found
         self.expected = expected
-        if isinstance(found, int) and found > expected:
-            advice = "数据由更新版本的程序写入，请升级 govbot 后再启动。"
-        else:
-            advice = "请先运行数据迁移，再启动新版本。"
-        super().__init__(
-            f"数据目录 {root} 的结构版本为 {found}，本程序需要版本 {expected}。{advice}"
-        )
+        newer = isinstance(found, int) and found > expected
+        self.context = {"root": str(root), "found": found, "expected": expected, "newer": newer}
+        super().__init__(f"data directory {root} has schema version {found}, need {expected}")
 
 
 class NotFoundError(StorageError, KeyError):
@@ -61,7 +65,7 @@ class NotFoundError(StorageError, KeyError):
     def __init__(self, collection: str, doc_id: str) -> None:
         self.collection = collection
         self.doc_id = doc_id
-        super().__init__(f"{collection} 中没有编号为 {doc_id} 的在办记录")
+        super().__init__(f"no open document {doc_id!r} in {collection}")
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -74,7 +78,7 @@ class ArchivedError(StorageError):
         self.collection = collection
         self.doc_id = doc_id
         self.year = year
-        super().__init__(f"{collection} 中编号为 {doc_id} 的记录已归档（{year} 年），不能修改")
+        super().__init__(f"{collection} {doc_id!r} is archived ({year}) and read-only")
 
 
 class DuplicateIdError(StorageError):
@@ -83,11 +87,11 @@ class DuplicateIdError(StorageError):
     def __init__(self, collection: str, doc_id: str) -> None:
         self.collection = collection
         self.doc_id = doc_id
-        super().__init__(f"{collection} 中已存在编号为 {doc_id} 的记录")
+        super().__init__(f"{collection} already holds {doc_id!r}")
 
 
 class NotSerializableError(StorageError):
     """A value cannot be stored as JSON (e.g. a datetime object)."""
 
     def __init__(self, where: str, detail: str) -> None:
-        super().__init__(f"无法保存到 {where}：数据含有不能写成 JSON 的值（{detail}）")
+        super().__init__(f"cannot store in {where}: a value is not JSON ({detail})")

@@ -95,9 +95,7 @@ def ensure_log_text(path: Path, at: int, data: bytes) -> bool:
             if handle.read(len(data)) == data:
                 return False
     if size < at:
-        raise CorruptDatabaseError(
-            path, f"日志比预写日志记录的短（{size} < {at} 字节），文件可能被删改"
-        )
+        raise CorruptDatabaseError(path, "log_shorter", size=size, expected=at)
     ensure_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
     try:
@@ -175,7 +173,7 @@ def recover(root: Path) -> RecoveryReport:
 def _relative(rel: str) -> str:
     parts = Path(rel).parts
     if not parts or Path(rel).is_absolute() or ".." in parts:
-        raise CorruptDatabaseError(Path(rel), "预写日志中的路径不在数据目录内")
+        raise CorruptDatabaseError(Path(rel), "journal_path_outside")
     return rel
 
 

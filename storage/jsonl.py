@@ -48,9 +48,9 @@ def _parse_line(path: Path, line: bytes, lineno: int) -> dict[str, Any]:
     try:
         value = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CorruptDatabaseError(path, f"第 {lineno} 行不是有效的 JSON（{exc}）") from exc
+        raise CorruptDatabaseError(path, "line_bad_json", line=lineno, error=str(exc)) from exc
     if not isinstance(value, dict):
-        raise CorruptDatabaseError(path, f"第 {lineno} 行不是 JSON 对象")
+        raise CorruptDatabaseError(path, "line_not_object", line=lineno)
     return value
 
 
@@ -110,7 +110,7 @@ def check_tail(path: Path) -> None:
 
 def _check_complete_last(path: Path, line: bytes) -> None:
     if not _is_record(line):
-        raise CorruptDatabaseError(path, "最后一行不是完整的 JSON 对象")
+        raise CorruptDatabaseError(path, "last_line_not_object")
 
 
 def check_all(path: Path) -> int:
@@ -153,7 +153,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     except FileNotFoundError:
         return []
     if raw and not raw.endswith(b"\n"):
-        raise CorruptDatabaseError(path, "最后一行不完整")
+        raise CorruptDatabaseError(path, "last_line_incomplete")
     return [_parse_line(path, line, n) for n, line in enumerate(raw.split(b"\n")[:-1], 1)]
 
 

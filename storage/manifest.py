@@ -38,10 +38,11 @@ def check_files(root: Path) -> set[str]:
         if missing:
             path = root / missing[0]
             backup = path.with_name(path.name + BAK_SUFFIX)
-            hint = f"；上一版本在 {backup.name}，核实后可改名恢复" if backup.exists() else ""
-            others = f"（另有 {len(missing) - 1} 个文件也缺失）" if len(missing) > 1 else ""
             raise CorruptDatabaseError(
-                path, f"数据文件缺失{others}：数据目录记录过这个文件，现在找不到了{hint}"
+                path,
+                "missing",
+                others=len(missing) - 1,
+                previous=backup.name if backup.exists() else "",
             )
     if listed is None or present - listed:
         record_files(root, present | (listed or set()))

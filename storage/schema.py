@@ -22,19 +22,17 @@ def check_schema(root: Path, expected: int = SCHEMA_VERSION) -> None:
     except FileNotFoundError:
         others = [p for p in root.iterdir() if p.name != LOCK_NAME and not is_temp(p)]
         if others:
-            raise CorruptDatabaseError(
-                path, "缺少结构版本文件，但目录中已有数据，无法确认数据格式"
-            ) from None
+            raise CorruptDatabaseError(path, "schema_missing") from None
         body = json.dumps({"version": expected}).encode("utf-8")
         replace_atomically(path, body, keep_backup=False)
         return
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CorruptDatabaseError(path, f"不是有效的 JSON（{exc}）") from exc
+        raise CorruptDatabaseError(path, "bad_json", error=str(exc)) from exc
     version = data.get("version") if isinstance(data, dict) else None
     if not isinstance(version, int) or isinstance(version, bool):
-        raise CorruptDatabaseError(path, '缺少整数字段 "version"')
+        raise CorruptDatabaseError(path, "schema_no_version")
     if version != expected:
         raise SchemaVersionError(root, version, expected)
 
@@ -43,7 +41,7 @@ def _read(root: Path) -> dict[str, object]:
     path = root / SCHEMA_FILE
     data = json.loads(path.read_bytes())
     if not isinstance(data, dict):
-        raise CorruptDatabaseError(path, "不是 JSON 对象")
+        raise CorruptDatabaseError(path, "not_object")
     return data
 
 
@@ -53,7 +51,7 @@ def listed_files(root: Path) -> set[str] | None:
     if files is None:
         return None
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-        raise CorruptDatabaseError(root / SCHEMA_FILE, '字段 "files" 不是文件名列表')
+        raise CorruptDatabaseError(root / SCHEMA_FILE, "schema_bad_files")
     return set(files)
 
 

@@ -51,7 +51,7 @@ def validate_root(root: Path, full_logs: bool = False) -> ValidationReport:
             if not raw.strip():
                 # We never write an empty file (an empty database is "{}"), so a
                 # zero-length file means lost data, not a new database.
-                raise CorruptDatabaseError(path, "文件为空（0 字节），数据已丢失")
+                raise CorruptDatabaseError(path, "empty_file")
             decode_tables(path, raw)
             report.json_files += 1
         elif path.suffix == ".jsonl":

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from tinydb import TinyDB
 
+from bot.cli import storage_problem
+from messages.render import Messages
 from storage import AtomicJSONStorage, CorruptDatabaseError
 
 
@@ -24,7 +26,9 @@ def test_decode_error_raises_and_never_returns_empty(tmp_path: Path) -> None:
     with pytest.raises(CorruptDatabaseError) as info:
         AtomicJSONStorage(path).read()
     assert info.value.path == path
-    assert "不会用空数据库代替" in str(info.value)
+    assert info.value.reason == "json_syntax"
+    shown = storage_problem(Messages(), info.value)
+    assert "JSON 格式错误" in shown and "不会用空数据库代替" in shown
 
 
 def test_tinydb_round_trip_with_atomic_writes(tmp_path: Path) -> None:

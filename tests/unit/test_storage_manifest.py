@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from storage import CorruptDatabaseError, Database, Session
+from bot.cli import storage_problem
+from messages.render import Messages
+from storage import CorruptDatabaseError, Database, Session, StorageError
 
 
 def _make(root: Path) -> None:
@@ -44,9 +46,9 @@ def test_a_missing_file_refuses_start_up(tmp_path: Path, relative: str) -> None:
     path.unlink()
     error = _refusal(tmp_path)
     assert error.path == path
-    assert "缺失" in str(error) and "请从备份恢复" in str(error)
+    assert "缺失" in shown(error) and "请从备份恢复" in shown(error)
     if (path.parent / f"{path.name}.bak").exists():
-        assert f"{path.name}.bak" in str(error)  # where the previous version is
+        assert f"{path.name}.bak" in shown(error)  # where the previous version is
     # Without its backup either: still refused, never an empty collection.
     (path.parent / f"{path.name}.bak").unlink(missing_ok=True)
     assert _refusal(tmp_path).path == path
@@ -58,7 +60,7 @@ def test_a_missing_folder_refuses_start_up(tmp_path: Path) -> None:
     (tmp_path / "_sys" / "counters.json").unlink()
     error = _refusal(tmp_path)
     assert error.path == tmp_path / "_sys" / "counters.json"
-    assert "另有 1 个文件也缺失" in str(error)
+    assert "另有 1 个文件也缺失" in shown(error)
 
 
 def test_a_directory_from_before_the_list_gets_one(tmp_path: Path) -> None:
@@ -69,3 +71,7 @@ def test_a_directory_from_before_the_list_gets_one(tmp_path: Path) -> None:
     assert "flows/open.json" in listed
     (tmp_path / "flows" / "open.json").unlink()
     assert _refusal(tmp_path).path == tmp_path / "flows" / "open.json"
+
+
+def shown(error: StorageError) -> str:
+    return storage_problem(Messages(), error)

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import storage_problem
+from messages.render import Messages
 from storage import (
     CorruptDatabaseError,
     Database,
     DatabaseLockedError,
     SchemaVersionError,
+    StorageError,
 )
 from storage.schema import SCHEMA_VERSION
 
@@ -24,14 +27,21 @@ TRY_OPEN = textwrap.dedent(
     """
     import sys
     from pathlib import Path
+    from bot.cli import storage_problem
+    from messages.render import Messages
     from storage import Database, DatabaseLockedError
     try:
         Database.open_sync(Path(sys.argv[1])).close_sync()
     except DatabaseLockedError as exc:
-        print(exc)
+        print(storage_problem(Messages(), exc))
         sys.exit(9)
     """
 )
+
+
+def shown(error: StorageError) -> str:
+    """The refusal as the operator reads it (rendered by the CLI)."""
+    return storage_problem(Messages(), error)
 
 
 def try_open_in_other_process(root: Path) -> subprocess.CompletedProcess[str]:
@@ -89,7 +99,7 @@ def test_corrupt_file_is_reported_and_left_untouched(
     with pytest.raises(CorruptDatabaseError) as info:
         Database.open_sync(tmp_path)
     assert info.value.path == path
-    message = str(info.value)
+    message = shown(info.value)
     assert str(path) in message
     assert "请从备份恢复" in message
     assert "不会用空数据库代替" in message
@@ -98,7 +108,7 @@ def test_corrupt_file_is_reported_and_left_untouched(
     path.unlink()
     with pytest.raises(CorruptDatabaseError) as info:
         Database.open_sync(tmp_path)
-    assert info.value.path == path and "缺失" in str(info.value)
+    assert info.value.path == path and "缺失" in shown(info.value)
     # ...and the failed opens released the lock: the restored directory opens again.
     path.write_bytes(good)
     Database.open_sync(tmp_path).close_sync()
@@ -112,7 +122,7 @@ def test_corrupt_line_inside_a_log_is_found_by_the_full_check(tmp_path: Path) ->
     with pytest.raises(CorruptDatabaseError) as info:
         Database.open_sync(tmp_path, full_log_check=True)
     assert info.value.path == path
-    assert "第 2 行" in info.value.detail
+    assert "第 2 行" in shown(info.value)
     assert path.read_bytes() == garbage
     # The quick start-up check only looks at the tail; reading the year still refuses.
     db = Database.open_sync(tmp_path)
@@ -130,7 +140,7 @@ async def test_corrupt_file_reported_by_async_open(tmp_path: Path) -> None:
     with pytest.raises(CorruptDatabaseError) as info:
         await Database.open(tmp_path)
     assert info.value.path == path
-    assert "JSON" in info.value.detail
+    assert "JSON" in shown(info.value)
 
 
 def test_corrupt_message_points_to_backup(tmp_path: Path) -> None:
@@ -142,7 +152,7 @@ def test_corrupt_message_points_to_backup(tmp_path: Path) -> None:
     path.write_text("{", encoding="utf-8")
     with pytest.raises(CorruptDatabaseError) as info:
         Database.open_sync(tmp_path)
-    assert "meta.json.bak" in str(info.value)
+    assert "meta.json.bak" in shown(info.value)
 
 
 async def test_second_process_refuses_to_start(tmp_path: Path) -> None:
