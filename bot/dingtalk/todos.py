@@ -1,0 +1,98 @@
+"""DingTalk to-dos: create, complete, find by sourceId, delete."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from bot.dingtalk.results import Json
+from bot.dingtalk.transport import MAX_TODO_PAGES, Transport, url_segment
+from bot.dingtalk_errors import (
+    DingTalkUnavailableError,
+)
+
+log = logging.getLogger("bot.dingtalk")
+
+
+class TodoApi(Transport):
+    """Org to-do tasks of one person (unionId)."""
+
+    async def create_todo(
+        self,
+        *,
+        union_id: str,
+        subject: str,
+        description: str,
+        due_ms: int | None,
+        executor_union_ids: Sequence[str],
+        source_id: str,
+        detail_url: str,
+        priority: int = 20,
+    ) -> str:
+        """Create a to-do; returns its id. A duplicate ``source_id`` raises
+        :class:`DingTalkRejectedError` (code ``todo.taskCreate.paramError``, "task exist").
+        """
+        request: Json = {
+            "subject": subject,
+            "description": description,
+            "executorIds": list(executor_union_ids),
+            "creatorId": union_id,
+            "sourceId": source_id,
+            "detailUrl": {"appUrl": detail_url, "pcUrl": detail_url},
+            "priority": priority,
+        }
+        if due_ms is not None:
+            request["dueTime"] = due_ms
+        body = await self._api(
+            "POST",
+            f"/v1.0/todo/users/{url_segment(union_id)}/tasks",
+            idempotent=True,  # sourceId dedups a replay
+            params={"operatorId": union_id},
+            json_body=request,
+        )
+        task_id = body.get("id")
+        if not isinstance(task_id, str) or not task_id:
+            raise DingTalkUnavailableError(200, "noTaskId", "to-do answer without id")
+        return task_id
+
+    async def complete_todo(self, *, union_id: str, task_id: str) -> None:
+        await self._api(
+            "PUT",
+            f"/v1.0/todo/users/{url_segment(union_id)}/tasks/{url_segment(task_id)}",
+            idempotent=True,
+            params={"operatorId": union_id},
+            json_body={"done": True},
+        )
+
+    async def find_todo(self, *, union_id: str, source_id: str) -> str | None:
+        """The id of the open to-do of ``union_id`` created with ``source_id`` (None if
+        there is none): for a create whose answer was lost, DingTalk says "task exist"
+        but not its id. Pages through the org to-do query (Todo.Todo.Read)."""
+        token: str | None = None
+        for _ in range(MAX_TODO_PAGES):
+            body = await self._api(
+                "POST",
+                f"/v1.0/todo/users/{url_segment(union_id)}/org/tasks/query",
+                idempotent=True,
+                json_body={"isDone": False, **({"nextToken": token} if token else {})},
+            )
+            cards = body.get("todoCards")
+            for card in cards if isinstance(cards, list) else []:
+                if isinstance(card, dict) and card.get("sourceId") == source_id:
+                    task_id = card.get("taskId")
+                    return str(task_id) if task_id else None
+            next_token = body.get("nextToken")
+            if not isinstance(next_token, str) or not next_token:
+                return None
+            token = next_token
+        return None
+
+    async def delete_todo(self, *, union_id: str, task_id: str) -> None:
+        await self._api(
+            "DELETE",
+            f"/v1.0/todo/users/{url_segment(union_id)}/tasks/{url_segment(task_id)}",
+            idempotent=True,
+            params={"operatorId": union_id},
+        )
+
+    # ------------------------------------------------------------------ contacts
