@@ -269,7 +269,9 @@ class Workflow:
             raise UserFacingError("flow_bad_decision")
         opinion = " ".join(opinion.split())[:1000]
         if choice.opinion_required and not opinion:
-            raise UserFacingError("flow_opinion_required", article=_opinion_article(doc))
+            # The article requiring a written opinion, per flow kind (flows.toml).
+            article = self._services.messages.label("opinion_articles", doc["kind"])
+            raise UserFacingError("flow_opinion_required", article=article)
         now = self._services.clock.now()
         changes = Changes()
         self._close(session, doc, assignment, decision, opinion, now, "done", changes)
@@ -722,16 +724,6 @@ def card_id(flow_id: str) -> str:
 
 def _find(doc: Mapping[str, Any], assignment_id: str) -> dict[str, Any] | None:
     return next((a for a in doc["assignments"] if a["id"] == assignment_id), None)
-
-
-def _opinion_article(doc: Mapping[str, Any]) -> str:
-    if doc["kind"] == "leave":
-        return "第一百零二条"
-    if doc["kind"] in ("agenda", "agenda_keep", "consult", "meeting_leave", "minutes"):
-        return "第五十四条"
-    if doc["kind"] == "legality":
-        return "第十八条"
-    return "第七十一条" if doc["kind"] in ("request", "report") else "第七十五条"
 
 
 def open_assignments(doc: Mapping[str, Any], user_id: str | None = None) -> list[dict[str, Any]]:
