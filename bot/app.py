@@ -32,6 +32,7 @@ from bot.site import default_site_dir
 from bot.site_publisher import SitePublisher
 from bot.stream import StreamSupervisor
 from handlers.basics.api_notices import budget_notifier
+from handlers.delivery.redeliver import parked_card_notice
 from handlers.distribution.read_tracking import ReadTracker, read_check_interval
 from handlers.features import FEATURES
 from handlers.wiring import wire_domain
@@ -125,6 +126,7 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         messages=messages,
         budget=budget,
         todo_delay_ms=config.dingtalk.todo_delay_minutes * 60_000,
+        on_parked=parked_card_notice(services),
     )
     budget.attach(budget_notifier(services, outbox), outbox.wake)
     deadline_actions = wire_domain(services, outbox)

@@ -92,6 +92,10 @@ def kind_scope(kind: str) -> str:
     return _KIND_SCOPES.get(kind, "")
 
 
+# Called with a row just parked "uncertain"; returns what to send about it.
+ParkedHook = Callable[["Session", dict[str, Any]], list[Outgoing]]
+
+
 class _Unsendable(Exception):
     """This item can never be sent as it stands (no DingTalk call was made)."""
 
@@ -117,7 +121,11 @@ class Outbox:
         messages: Messages | None = None,
         budget: ApiBudget | None = None,
         todo_delay_ms: int = 0,
+        on_parked: ParkedHook | None = None,
     ) -> None:
+        # Told (inside the same storage call) of each row parked 待核实; what it returns
+        # is staged, e.g. a note asking the recipients to check (handlers/delivery).
+        self._on_parked = on_parked
         # A to-do goes out only if its step is still open this long after staging.
         self._todo_delay_ms = todo_delay_ms
         self._budget = budget  # quota levels and denied scopes (None: no budget)
@@ -168,6 +176,8 @@ class Outbox:
     def _start(self, outbox: Any, item: Outgoing, now_ms: int) -> int:
         if item.kind == "todo_create":
             return now_ms + self._todo_delay_ms
+        if item.payload.get("delay_s"):  # not before this many seconds from now
+            return now_ms + int(float(item.payload["delay_s"]) * 1000)
         return _throttled_start(outbox, item, now_ms)
 
     async def enqueue(self, items: Sequence[Outgoing]) -> int:
@@ -205,10 +215,9 @@ class Outbox:
                 if row.get("kind") in REPEATABLE:
                     outbox.update(row["id"], {"sending_ms": None})
                 else:
-                    outbox.update(
-                        row["id"],
-                        {"status": "uncertain", "sending_ms": None, "error": "interrupted"},
-                    )
+                    parked_row = {"status": "uncertain", "sending_ms": None, "error": "interrupted"}
+                    outbox.update(row["id"], parked_row)
+                    self._tell_parked(session, {**row, **parked_row})
                     parked.append(str(row["id"]))
             return parked
 
@@ -216,6 +225,10 @@ class Outbox:
         for key in parked:
             log.error("outbox %s: the bot stopped while sending it; not resent (待核实)", key)
         return len(parked)
+
+    def _tell_parked(self, session: Session, row: dict[str, Any]) -> None:
+        if self._on_parked is not None:
+            self.stage(session, self._on_parked(session, row))
 
     async def drain(self, budget_s: float) -> None:
         """Give in-flight sends a moment to finish (used at shutdown)."""
@@ -321,6 +334,8 @@ class Outbox:
                 if record is not None:
                     record(session)
                 session.collection(OUTBOX).update(item.key, {**changes, "sending_ms": None})
+                if changes.get("status") == "uncertain":
+                    self._tell_parked(session, {**row, **changes})
 
             await self._db.run(commit)
         except asyncio.CancelledError:

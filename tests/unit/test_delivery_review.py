@@ -16,6 +16,7 @@ from bot.outbox import Outbox
 from bot.outgoing import Outgoing, markdown_to
 from bot.services import Services
 from handlers.basics.api_notices import office_recipients
+from handlers.delivery.redeliver import parked_card_notice
 from handlers.delivery.review import delivery_digest
 from handlers.wiring import wire_domain
 from tests.unit.fakes import FakeDingTalk, make_services
@@ -27,7 +28,9 @@ class _Office:
     def __init__(self, services: Services, fake: FakeDingTalk) -> None:
         self.services = services
         self.fake = fake
-        self.outbox = Outbox(services.db, fake, services.clock)
+        self.outbox = Outbox(
+            services.db, fake, services.clock, on_parked=parked_card_notice(services)
+        )
         wire_domain(services, self.outbox)
         self.inbound = InboundPipeline(services, self.outbox)
         self.clerk = services.directory.holders("office_clerk")[0].user_id
@@ -167,4 +170,51 @@ async def test_the_daily_list_goes_to_the_office_only_when_something_is_open(
     assert f"#{number}" in item.payload["msg_param"]["text"]
     await office.say(f"已核实 {number}")
     assert await delivery_digest(services, date(2026, 12, 3)) == []
+    await services.db.close()
+
+
+async def test_a_card_delivery_lost_in_doubt_is_checked_by_its_recipient(tmp_path: Path) -> None:
+    """Not delivered again blindly (a second copy in the chat); the newcomer is asked to
+    look, answers 补发卡片 and gets the card exactly once."""
+    services = await make_services(tmp_path)
+    fake = FakeDingTalk()
+    office = _Office(services, fake)
+    clerk = office.clerk
+    head = services.directory.sole("county_head").user_id
+    card = Outgoing(
+        "card:QS9",
+        "card",
+        {
+            "template_id": "tpl",
+            "out_track_id": "QS9",
+            "card_data": {"title": "关于维修资金的请示"},
+            "user_ids": [clerk],
+        },
+    )
+    deliver = Outgoing(
+        "card:QS9:deliver:2", "card_deliver", {"out_track_id": "QS9", "user_ids": [head]}
+    )
+    await office.outbox.enqueue([card])
+    await office.run_outbox(lambda: "QS9" in fake.cards)
+    fake.failures = [DingTalkAmbiguousError(0, "timeout", "read timeout", "")]
+    await office.outbox.enqueue([deliver])
+    await office.run_outbox(lambda: not fake.failures)
+    await asyncio.sleep(0.1)
+    assert not [s for s in fake.sent if s.get("user_ids") == [head]]  # not at once
+    cast(FixedClock, services.clock).advance(timedelta(seconds=31))
+    await office.run_outbox(lambda: any(s.get("user_ids") == [head] for s in fake.sent))
+    check = [s for s in fake.sent if s.get("user_ids") == [head]][-1]
+    assert "关于维修资金的请示" in check["msg_param"]["content"]
+    assert "补发卡片" in check["msg_param"]["content"]
+    assert fake.cards["QS9"]["users"] == [clerk]  # not delivered again by the bot
+
+    number = (await office.rows())["card:QS9:deliver:2"]["seq"]
+    assert f"补发卡片 {number}" in check["msg_param"]["content"]
+    reply = await office.say(f"补发卡片 {number}", user=head)
+    assert "已重新发送 1 张卡片" in reply and "关于维修资金的请示" in reply
+    assert fake.cards["QS9"]["users"] == [clerk, head]
+    assert (await office.rows())["card:QS9:deliver:2"]["status"] == "checked"
+    assert "没有需要补发" in await office.say("补发卡片", user=head)
+    delivers = [s for s in fake.sent if s["kind"] == "card_deliver"]
+    assert len(delivers) == 1
     await services.db.close()
