@@ -9,11 +9,11 @@ from bot.router import Command
 from bot.scheduler import DailyJob
 from bot.services import Services
 from bot.workflow import FlowDef
+from handlers.leave.flow import leave_flow
 from handlers.leave.forms import (
     EXTEND_FORM,
     LEAVE_FORM,
     URGENT_FORM,
-    leave_flow,
     start_extend_form,
     start_leave_form,
     start_urgent_form,

@@ -1,7 +1,8 @@
 """Leave of leaders (请销假, 第五、六十三、一百零一、一百零二条): the form
-《领导干部外出请假报备单》, its approval, filing with both offices, urgent departures
-and extensions. 销假, the 外出 list and the reminders are in ``handlers/leave/ops.py``;
-periods, absence records and stand-ins in ``handlers/leave/model.py``.
+《领导干部外出请假报备单》, urgent departures and extensions. The approval chain and the
+filing are in ``handlers/leave/flow.py``; 销假, the 外出 list and the reminders in
+``handlers/leave/ops.py``; periods, absence records and stand-ins in
+``handlers/leave/model.py``; how leave reads in messages in ``handlers/leave/texts.py``.
 
 ```mermaid
 flowchart LR
@@ -18,39 +19,35 @@ flowchart LR
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import TZ, to_epoch_ms
 from bot.dialog import Form, FormField, close_dialog
 from bot.errors import UserFacingError
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.scheduler import schedule_reminder
-from bot.workflow import END_APPROVED, END_REJECTED, Choice, FlowDef, FlowView, Step
 from handlers.approvals.card import SUBMITTER_NOTE
+from handlers.leave.flow import REMIND_AT, filing_messages, schedule_absence
 from handlers.leave.model import (
     ABSENCE_LIFECYCLE,
     ABSENCES,
     AM,
-    APPROVED,
     AWAY,
     PENDING,
     PM,
-    REJECTED,
     URGENT,
-    WITHDRAWN,
     conflicts,
     default_stand_in,
     overlaps,
     slot,
     slot_at,
     slot_day,
-    slot_start,
 )
+from handlers.leave.texts import conflict_text, kind_text, name_of, period_text, when_text
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person
@@ -68,7 +65,6 @@ _WHEN = re.compile(
 )
 _RELATIVE = {"今天": 0, "明天": 1, "后天": 2}
 _HALVES = {"上午": AM, "下午": PM}
-REMIND_AT = time(9, 0)
 
 
 # -- who files, who approves ------------------------------------------------------------
@@ -101,45 +97,6 @@ def ensure_must_file(ctx: CommandContext) -> None:
     if not must_file(ctx.sender, directory):
         unit = directory.unit(ctx.sender.unit_id)
         raise UserFacingError("leave_not_required", unit=unit.name if unit else "")
-
-
-# -- texts --------------------------------------------------------------------------------
-
-
-def name_of(services: Services, user_id: str | None) -> str:
-    if not user_id:
-        return ""
-    person = services.directory.person(user_id)
-    return person.name if person else user_id
-
-
-def when_text(services: Services, value: int) -> str:
-    day, half = slot_day(value)
-    return f"{day:%Y-%m-%d} {services.messages.label('leave_halves', str(half))}"
-
-
-def period_text(services: Services, start: int, end: int) -> str:
-    return services.messages.text(
-        "leave_period", start=when_text(services, start), end=when_text(services, end)
-    )
-
-
-def kind_text(services: Services, kind: str) -> str:
-    return services.messages.label("leave_kinds", kind)
-
-
-def conflict_text(services: Services, found: Sequence[Mapping[str, Any]]) -> str:
-    return services.messages.text(
-        "leave_ab_warning",
-        items=[
-            {
-                "name": name_of(services, a["user"]),
-                "period": period_text(services, a["start_slot"], a["end_slot"]),
-                "status": services.messages.label("leave_status", a["status"]),
-            }
-            for a in found
-        ],
-    )
 
 
 # -- the form -------------------------------------------------------------------------------
@@ -278,213 +235,6 @@ async def _ab_notes(ctx: CommandContext, values: Mapping[str, Any]) -> list[tupl
     if not found:
         return []
     return [(services.messages.label("leave_labels", "ab"), conflict_text(services, found))]
-
-
-# -- the flow ---------------------------------------------------------------------------------
-
-
-def _approver(flow: FlowView, directory: OrgDirectory) -> list[str]:
-    return [str(flow.data["approver"])]
-
-
-def _plain_approval(flow: FlowView) -> bool:
-    return not flow.data.get("filing_only") and not flow.data.get("conflict")
-
-
-def _ab_approval(flow: FlowView) -> bool:
-    return not flow.data.get("filing_only") and bool(flow.data.get("conflict"))
-
-
-REJECT = Choice("reject", END_REJECTED, opinion_required=True, style="danger")
-
-
-def leave_flow(services: Services) -> FlowDef:
-    def finished(
-        session: Session, flow: dict[str, Any], outcome: str, now: datetime
-    ) -> list[Outgoing]:
-        return on_leave_finished(services, session, flow, outcome, now)
-
-    return FlowDef(
-        "leave",
-        (
-            Step(
-                "approve",
-                _approver,
-                (Choice("approve", END_APPROVED, style="primary"), REJECT),
-                applies=_plain_approval,
-            ),
-            # The partner is away in the same period: approving needs a written reason.
-            Step(
-                "approve_ab",
-                _approver,
-                (Choice("approve", END_APPROVED, opinion_required=True, style="primary"), REJECT),
-                applies=_ab_approval,
-            ),
-        ),
-        on_finish=finished,
-    )
-
-
-def on_leave_finished(
-    services: Services, session: Session, flow: dict[str, Any], outcome: str, now: datetime
-) -> list[Outgoing]:
-    absences = session.collection(ABSENCES)
-    absence = absences.get(flow["id"])
-    if absence is None:
-        return []
-    if outcome != END_APPROVED:
-        status = WITHDRAWN if outcome == "withdrawn" else REJECTED
-        absences.update(absence["id"], ABSENCE_LIFECYCLE.change(absence, status))
-        return []
-    approved = {**ABSENCE_LIFECYCLE.change(absence, APPROVED), "approved_ms": to_epoch_ms(now)}
-    absence = absences.update(absence["id"], approved)
-    items = filing_messages(services, absence, flow, urgent=False)
-    if absence.get("regularises"):
-        return items  # 补办 of an urgent departure: the absence was handled then
-    items += schedule_absence(services, session, absence, now)
-    return items
-
-
-def filing_messages(
-    services: Services, absence: Mapping[str, Any], flow: Mapping[str, Any] | None, *, urgent: bool
-) -> list[Outgoing]:
-    """备案 with the 县委办公室 and the 县政府办公室 (第一百零一条); the stand-in is told.
-    An urgent departure is also reported to the approver at once."""
-    directory = services.directory
-    context = absence_context(services, absence)
-    context["number"] = absence["id"]
-    context["urgent"] = urgent
-    context["filing_only"] = bool(flow and flow["data"].get("filing_only"))
-    context["opinion"] = ""
-    if flow is not None and flow["trail"]:
-        last = flow["trail"][-1]
-        context["opinion"] = last.get("opinion", "") if last["action"].endswith(":approve") else ""
-    rendered = services.messages.markdown("leave_filing", **context)
-    key = f"leave:{absence['id']}:file"
-    # One filing card held by the 县委办公室 (its head) and the 县政府办公室 (its group).
-    party = directory.unit_with_role("party_office")
-    head = directory.unit_head(party.unit_id) if party else None
-    group = directory.group_for("gov_office")
-    people = [head.user_id] if head else []
-    if group is None:
-        people.append(directory.sole("office_director").user_id)
-    card = hashlib.sha256(f"{key}:{urgent}".encode()).hexdigest()[:30]
-    items = [
-        Outgoing(
-            f"{key}:card:{urgent}",
-            "card",
-            {
-                "template_id": services.config.cards["notice"],
-                "out_track_id": f"gl{card}",
-                "card_data": {
-                    "title": rendered.title,
-                    "status": services.messages.text("leave_filing_status", urgent=urgent),
-                    "status_color": "red" if urgent else "green",
-                    "fields": [],
-                    "body": rendered.text,
-                    "progress": "",
-                    "missing": "",
-                },
-                "user_ids": people,
-                "group_ids": [group.conversation_id] if group else [],
-                "private_data": None,
-            },
-        )
-    ]
-    if urgent and absence.get("approver"):
-        items.append(
-            markdown_to(
-                f"{key}:approver",
-                user_id=absence["approver"],
-                title=rendered.title,
-                text=rendered.text,
-            )
-        )
-    stand_in = absence.get("stand_in")
-    if stand_in:
-        told = services.messages.markdown("leave_stand_in", **context)
-        items.append(
-            markdown_to(f"{key}:stand-in", user_id=stand_in, title=told.title, text=told.text)
-        )
-    return items
-
-
-def absence_context(services: Services, absence: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "name": name_of(services, absence["user"]),
-        "unit": (u.name if (u := services.directory.unit(absence["unit_id"])) else ""),
-        "kind": kind_text(services, absence["kind"]),
-        "period": period_text(services, absence["start_slot"], absence["end_slot"]),
-        "destination": absence["destination"],
-        "reason": absence["reason"],
-        "stand_in": name_of(services, absence.get("stand_in")),
-        "contact": absence["contact"],
-        "approver": name_of(services, absence.get("approver")),
-    }
-
-
-def schedule_absence(
-    services: Services, session: Session, absence: Mapping[str, Any], now: datetime
-) -> list[Outgoing]:
-    """Stand-ins from the start (now, or a stored trigger), reminders after the end."""
-    items: list[Outgoing] = []
-    now_slot = slot_at(now)
-    if absence["start_slot"] <= now_slot <= absence["end_slot"]:
-        items += begin_absence(services, session, absence)
-    elif absence["start_slot"] > now_slot:
-        schedule_reminder(
-            session,
-            f"leave:{absence['id']}:start",
-            slot_start(absence["start_slot"]),
-            [],
-            action={"type": "leave.start", "absence": absence["id"]},
-        )
-    end_day, _ = slot_day(absence["end_slot"])
-    first = services.calendar.next_workday(end_day)
-    second = services.calendar.next_workday(first)
-    for stage, day in ((1, first), (2, second)):
-        due = datetime.combine(day, REMIND_AT, tzinfo=TZ)
-        if due > now:
-            schedule_reminder(
-                session,
-                f"leave:{absence['id']}:overdue:{stage}",
-                due,
-                [],
-                action={"type": "leave.overdue", "absence": absence["id"], "stage": stage},
-            )
-    return items
-
-
-def begin_absence(
-    services: Services, session: Session, absence: Mapping[str, Any]
-) -> list[Outgoing]:
-    """The absence has begun: pending steps move to the stand-in; one summary to him."""
-    moved, changes = services.workflow.delegate_open(session, absence["user"])
-    items = list(changes.outgoing)
-    if moved:
-        messages = services.messages
-        rendered = messages.markdown(
-            "leave_delegated",
-            items=[
-                {
-                    "kind": messages.label("kinds", m["kind"]),
-                    "title": m["title"],
-                    "number": m["flow"],
-                    "step": messages.label(f"steps.{m['kind']}", m["step"]),
-                    "to": name_of(services, m["to"]),
-                }
-                for m in moved
-            ],
-        )
-        items.append(
-            markdown_to(
-                f"leave:{absence['id']}:delegated",
-                user_id=absence["user"],
-                title=rendered.title,
-                text=rendered.text,
-            )
-        )
-    return items
 
 
 # -- submitting --------------------------------------------------------------------------------

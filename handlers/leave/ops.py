@@ -13,14 +13,8 @@ from bot.errors import UserFacingError
 from bot.outgoing import Outgoing, markdown_to
 from bot.router import CommandContext
 from bot.scheduler import cancel_reminders
-from handlers.leave.forms import (
-    LEADER_ROLES,
-    absence_context,
-    begin_absence,
-    kind_text,
-    name_of,
-    period_text,
-)
+from handlers.leave.flow import absence_context, begin_absence
+from handlers.leave.forms import LEADER_ROLES
 from handlers.leave.model import (
     ABSENCES,
     AWAY,
@@ -30,6 +24,7 @@ from handlers.leave.model import (
     office_message,
     slot_at,
 )
+from handlers.leave.texts import kind_text, name_of, period_text
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person
