@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[2]
-COMPOSITION_ROOTS = {"bot/app.py", "bot/cli.py"}
+COMPOSITION_ROOTS = {"bot/app.py", "bot/cli.py", "bot/cli_data.py"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tinydb import TinyDB
 
-from bot.cli import storage_problem
+from bot.cli_common import storage_problem
 from messages.render import Messages
 from storage import AtomicJSONStorage, CorruptDatabaseError
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import storage_problem
+from bot.cli_common import storage_problem
 from messages.render import Messages
 from storage import CorruptDatabaseError, Database, Session, StorageError
 

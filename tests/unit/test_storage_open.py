@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import storage_problem
+from bot.cli_common import storage_problem
 from messages.render import Messages
 from storage import (
     CorruptDatabaseError,
@@ -27,7 +27,7 @@ TRY_OPEN = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from bot.cli import storage_problem
+    from bot.cli_common import storage_problem
     from messages.render import Messages
     from storage import Database, DatabaseLockedError
     try:

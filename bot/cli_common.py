@@ -1,0 +1,47 @@
+"""What every ``govbot`` command shares: exit codes, printing, logging, storage refusals."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.redact import install_redaction
+from messages.render import Messages
+from storage.errors import StorageError
+
+if TYPE_CHECKING:
+    pass
+
+
+EXIT_FAILED = 1  # doctor: a check failed; import-org: DingTalk refused
+EXIT_CONFIG = 2
+EXIT_STORAGE = 3
+ADMIN_RETRIES = 3  # doctor / import-org: a few retries, then report
+
+DEFAULT_CONFIG = Path("govbot.toml")
+DEFAULT_DATA = Path("govbot-data")
+
+
+def say(text: str, *, error: bool = False) -> None:
+    stream = sys.stderr if error else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def setup_logging(secrets: Sequence[str] = ()) -> None:
+    logging.basicConfig(
+        level=os.environ.get("GOVBOT_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    install_redaction(secrets)
+    # One line per heartbeat would drown the log; problems are still logged (WARNING+).
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def storage_problem(messages: Messages, error: StorageError) -> str:
+    """A storage refusal in Chinese, with what to do next."""
+    return messages.text("storage_error", reason=error.reason, detail=str(error), **error.context)
