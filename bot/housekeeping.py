@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cards import CLICKS
 from bot.clock import Clock, to_epoch_ms
 from bot.inbound import INBOUND
-from bot.outbox import MERGED, OUTBOX
+from bot.outbox_names import MERGED, OUTBOX
 from bot.outbox_review import CHECKED
 
 if TYPE_CHECKING:

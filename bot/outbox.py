@@ -23,21 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import random
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.api_budget import NONESSENTIAL_RECHECK_MS, PARK_MS, QUOTA_PROBE_MS
-from bot.api_scopes import CARD_WRITE, ROBOT_SEND, TODO_WRITE, WORK_NOTICE
 from bot.clock import Clock, to_epoch_ms
 from bot.coalesce import coalesce
 from bot.dingtalk import (
-    DeliverResult,
     DingTalkAmbiguousError,
     DingTalkError,
     DingTalkRateLimitedError,
@@ -45,10 +40,18 @@ from bot.dingtalk import (
     PermissionDenied,
     QuotaExhausted,
 )
-from bot.files import file_type, pack, packed_name
+from bot.outbox_names import MERGED, OUTBOX
+from bot.outbox_policy import (
+    NONESSENTIAL_KINDS,
+    done_queued,
+    kind_scope,
+    mark_skipped,
+    superseded,
+    throttled_start,
+)
+from bot.outbox_send import ItemSender, Unsendable
 from bot.outgoing import Outgoing
 from bot.sender import DingTalkSender
-from storage.errors import ArchivedError
 
 if TYPE_CHECKING:
     from bot.api_budget import ApiBudget
@@ -58,55 +61,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OUTBOX = "outbox"
-MERGED = "merged"  # a member of a batch item (see bot/coalesce.py); never sent itself
-TODOS = "todos"
 # Backoff between attempts of one message (the client already retried quickly inside).
 _BACKOFF_S = (2, 5, 15, 60, 180, 600, 1800)
 MAX_ATTEMPTS = len(_BACKOFF_S) + 1
-# DingTalk's answer to a second task with the same sourceId ("task exist").
-_TASK_EXISTS = re.compile(r"task\s*(already\s*)?exists?\b", re.IGNORECASE)
 # Kinds whose repeat after an unknown outcome changes nothing: a card's outTrackId, a
 # to-do's sourceId (found again, see find_todo) and updates are natural idempotency keys.
 # Robot messages, files, work notifications and card deliveries have none.
 REPEATABLE = frozenset({"card", "card_update", "todo_create", "todo_done"})
 # Throttled items are retried for as long as it takes, at most this far apart.
 _THROTTLED_MAX_S = 600
-# The permission scope each kind of item needs (files: robot send; the upload's
-# qyapi_base is always granted).
-_KIND_SCOPES = {
-    "oto": ROBOT_SEND,
-    "group": ROBOT_SEND,
-    "file": ROBOT_SEND,
-    "card": CARD_WRITE,
-    "card_update": CARD_WRITE,
-    "card_deliver": CARD_WRITE,
-    "work_notice": WORK_NOTICE,
-    "todo_create": TODO_WRITE,
-    "todo_done": TODO_WRITE,
-}
-NONESSENTIAL_KINDS = frozenset({"todo_create", "todo_done"})
-
-
-def kind_scope(kind: str) -> str:
-    return _KIND_SCOPES.get(kind, "")
-
-
 # Called with a row just parked "uncertain"; returns what to send about it.
 ParkedHook = Callable[["Session", dict[str, Any]], list[Outgoing]]
-
-
-class _Unsendable(Exception):
-    """This item can never be sent as it stands (no DingTalk call was made)."""
-
-
-@dataclass(frozen=True)
-class _Sent:
-    """What a confirmed send records: the outbox ``result`` and, optionally, more
-    bookkeeping done in the same storage call that marks the row sent."""
-
-    result: dict[str, Any]
-    record: Callable[[Session], None] | None = None
 
 
 class Outbox:
@@ -129,11 +94,11 @@ class Outbox:
         # A to-do goes out only if its step is still open this long after staging.
         self._todo_delay_ms = todo_delay_ms
         self._budget = budget  # quota levels and denied scopes (None: no budget)
-        self._files_root = files_root  # where "file" items' paths are relative to
-        self._messages = messages  # renders the note that goes with a zipped file
         self._db = db
-        self._client = client
         self._clock = clock
+        self._sender = ItemSender(
+            db, client, clock, self.stage, files_root=files_root, messages=messages
+        )
         self._wakeup = asyncio.Event()
         # Calls in flight at most: sends to different targets are independent, and a
         # DingTalk QPS refusal is retried with backoff (see _attempt).
@@ -178,7 +143,7 @@ class Outbox:
             return now_ms + self._todo_delay_ms
         if item.payload.get("delay_s"):  # not before this many seconds from now
             return now_ms + int(float(item.payload["delay_s"]) * 1000)
-        return _throttled_start(outbox, item, now_ms)
+        return throttled_start(outbox, item, now_ms)
 
     async def enqueue(self, items: Sequence[Outgoing]) -> int:
         added = await self._db.run(lambda s: self.stage(s, items))
@@ -258,7 +223,7 @@ class Outbox:
             if row["next_ms"] > now_ms:
                 next_wait = min(next_wait, (row["next_ms"] - now_ms) / 1000)
                 continue
-            if item.kind == "card_update" and _superseded(rows, row):
+            if item.kind == "card_update" and superseded(rows, row):
                 skips.append(item.key)  # a later update of the same keys replaces it
                 continue
             if len(self._in_flight) + len(chosen) >= self._concurrency:
@@ -269,7 +234,7 @@ class Outbox:
                 continue
             chosen.append((row, item))
         if skips:
-            await self._db.run(lambda s: _mark_skipped(s, skips))
+            await self._db.run(lambda s: mark_skipped(s, skips))
         if chosen and not await self._start_sending(chosen):
             return 1.0  # the marks could not be stored (e.g. a full disk): look again soon
         return max(next_wait, 0.05)
@@ -310,7 +275,7 @@ class Outbox:
             item.kind == "todo_create"
             and self._todo_delay_ms > 0
             and not row.get("attempts")
-            and _done_queued(rows, item)
+            and done_queued(rows, item)
         )
 
     def _held(self, item: Outgoing, rows: list[dict[str, Any]], skips: list[str]) -> int | None:
@@ -321,7 +286,7 @@ class Outbox:
             return None
         now_ms = to_epoch_ms(self._clock.now())
         if item.kind in NONESSENTIAL_KINDS and not budget.allows_nonessential():
-            if item.kind == "todo_create" and _done_queued(rows, item):
+            if item.kind == "todo_create" and done_queued(rows, item):
                 skips.append(item.key)
             return now_ms + NONESSENTIAL_RECHECK_MS
         return budget.claim(kind_scope(item.kind))
@@ -357,14 +322,14 @@ class Outbox:
         seconds)."""
         attempts = int(row.get("attempts", 0)) + 1
         try:
-            sent = await self._send(item)
+            sent = await self._sender.send(item)
         except DingTalkAmbiguousError as error:
             log.error("outbox %s: outcome unknown, not resent (%s)", item.key, error.code)
             return {"status": "uncertain", "attempts": attempts, "error": str(error.code)}, None
         except DingTalkRejectedError as error:
             log.error("outbox %s rejected by DingTalk: %s", item.key, error.code)
             return {"status": "failed", "attempts": attempts, "error": str(error.code)}, None
-        except _Unsendable as error:
+        except Unsendable as error:
             log.error("outbox %s cannot be sent: %s", item.key, error)
             return {"status": "failed", "attempts": attempts, "error": str(error)}, None
         except (QuotaExhausted, PermissionDenied) as error:
@@ -422,45 +387,6 @@ class Outbox:
             "result": sent.result,
         }, sent.record
 
-    async def _send_file(self, item: Outgoing) -> _Sent:
-        if self._files_root is None:
-            raise ValueError("file items need the outbox's files_root")
-        root = self._files_root.resolve()
-        path = (root / item.payload["path"]).resolve()
-        if not path.is_relative_to(root):
-            raise ValueError("file outside the data folder")
-        content = await asyncio.to_thread(path.read_bytes)
-        name = str(item.payload["name"])
-        sent_as = packed_name(name)
-        if sent_as != name:  # DingTalk refuses this type: send it inside a zip
-            content = await asyncio.to_thread(pack, name, content, self._clock.now())
-        media_id = await self._client.upload_media("file", sent_as, content)
-        results = await self._client.send_file(
-            item.payload["user_ids"], media_id, sent_as, file_type(sent_as) or "file"
-        )
-        result = {"media_id": media_id, "pqk": [r.process_query_key for r in results]}
-        if sent_as == name or self._messages is None:
-            return _Sent(result)
-        # Tell the recipients what the zip holds, once the file has reached them.
-        note = Outgoing(
-            f"{item.key}:zipped",
-            "oto",
-            {
-                "user_ids": list(item.payload.get("all_user_ids") or item.payload["user_ids"]),
-                "msg_key": "sampleText",
-                "msg_param": {
-                    "content": self._messages.text(
-                        "attachment_zipped", name=name, zip_name=sent_as, ext=file_type(name)
-                    )
-                },
-            },
-        )
-
-        def record(session: Session) -> None:
-            self.stage(session, [note])
-
-        return _Sent({**result, "zipped": sent_as}, record)
-
     @staticmethod
     def _skip_delivered(item: Outgoing, error: DingTalkError) -> dict[str, Any]:
         """A chunked send that failed half-way: retry only the recipients not reached."""
@@ -470,222 +396,3 @@ class Outbox:
         remaining = [u for u in item.payload["user_ids"] if u not in reached]
         everyone = item.payload.get("all_user_ids") or item.payload["user_ids"]
         return {"payload": {**item.payload, "user_ids": remaining, "all_user_ids": everyone}}
-
-    async def _send(self, item: Outgoing) -> _Sent:
-        p = item.payload
-        client = self._client
-        if item.kind == "oto":
-            results = await client.send_to_users(p["user_ids"], p["msg_key"], p["msg_param"])
-            invalid = [u for r in results for u in r.invalid]
-            if invalid:
-                log.warning("outbox %s: unknown userIds %s", item.key, invalid)
-            return _Sent({"pqk": [r.process_query_key for r in results], "invalid": invalid})
-        if item.kind == "group":
-            pqk = await client.send_to_group(p["conversation_id"], p["msg_key"], p["msg_param"])
-            return _Sent({"pqk": pqk})
-        if item.kind == "card":
-            delivered = await client.create_and_deliver_card(
-                template_id=p["template_id"],
-                out_track_id=p["out_track_id"],
-                card_data=p["card_data"],
-                user_ids=p.get("user_ids", []),
-                group_ids=p.get("group_ids", []),
-                private_data=p.get("private_data"),
-            )
-            return _Sent(self._spaces(item, delivered))
-        if item.kind == "card_update":
-            await client.update_card(
-                p["out_track_id"], p.get("card_data"), p.get("private_data"), by_key=True
-            )
-            return _Sent({})
-        if item.kind == "card_deliver":
-            delivered = await client.deliver_card(
-                out_track_id=p["out_track_id"],
-                user_ids=p.get("user_ids", []),
-                group_ids=p.get("group_ids", []),
-            )
-            return _Sent(self._spaces(item, delivered))
-        if item.kind == "file":
-            return await self._send_file(item)
-        if item.kind == "work_notice":
-            task_id = await client.send_work_notification(p["user_ids"], p["msg"])
-            return _Sent({"task_id": task_id})
-        if item.kind == "todo_create":
-            return await self._create_todo(item)
-        if item.kind == "todo_done":
-            return await self._complete_todo(item)
-        raise _Unsendable(f"unknown outgoing kind {item.kind}")
-
-    @staticmethod
-    def _spaces(item: Outgoing, delivered: Sequence[DeliverResult]) -> dict[str, Any]:
-        """A card delivery's result; spaces DingTalk refused are logged, not retried."""
-        failed = {r.space_id: r.error_msg for r in delivered if not r.success}
-        if failed:
-            log.warning("outbox %s: card not delivered to %s", item.key, failed)
-        return {"failed_spaces": failed} if failed else {}
-
-    async def _create_todo(self, item: Outgoing) -> _Sent:
-        p = item.payload
-        source_id, union_id = str(p["source_id"]), str(p["union_id"])
-        try:
-            task_id: str | None = await self._client.create_todo(
-                union_id=union_id,
-                subject=p["subject"],
-                description=p["description"],
-                due_ms=p.get("due_ms"),
-                executor_union_ids=[union_id],
-                source_id=source_id,
-                detail_url=p["detail_url"],
-                priority=int(p.get("priority", 20)),
-            )
-        except DingTalkRejectedError as error:
-            if not _TASK_EXISTS.search(f"{error.code} {error.message}"):
-                raise
-            # An earlier attempt created it and its answer was lost: the task exists, and
-            # DingTalk's answer does not say its id; the org to-do query finds it.
-            task_id = await self._client.find_todo(union_id=union_id, source_id=source_id)
-            log.warning(
-                "outbox %s: to-do %s already existed (an earlier attempt's answer was lost);"
-                " found by its sourceId: %s",
-                item.key,
-                source_id,
-                task_id or "not found, it cannot be completed by the bot",
-            )
-        row = {"id": source_id, "task_id": task_id, "union_id": union_id}
-
-        def record(session: Session) -> None:
-            known = session.collection(TODOS).get(source_id)
-            if task_id is None and known is not None and known.get("task_id"):
-                return  # "task exist" for a task we already know: keep its id
-            _upsert(session, TODOS, row)
-
-        return _Sent({"task_id": task_id}, record)
-
-    async def _complete_todo(self, item: Outgoing) -> _Sent:
-        source_id = str(item.payload["source_id"])
-
-        def lookup(session: Session) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-            row = session.collection(TODOS).get(source_id)
-            if row is not None:
-                return row, []
-            creates = session.collection(OUTBOX).find(
-                lambda d: (
-                    d.get("kind") == "todo_create"
-                    and d.get("payload", {}).get("source_id") == source_id
-                )
-            )
-            return None, creates
-
-        row, creates = await self._db.run(lookup)
-        if row is None:
-            # The create shares this target and is staged first, so it has run: it failed
-            # or its outcome is unknown (or it was never staged). An unknown outcome may
-            # have created it: look it up by its sourceId.
-            uncertain = [c for c in creates if c.get("status") == "uncertain"]
-            if uncertain:
-                row = {"union_id": uncertain[0]["payload"].get("union_id"), "task_id": None}
-            else:
-                state = ", ".join(str(c.get("status")) for c in creates) or "never staged"
-                raise _Unsendable(f"to-do {source_id} was not created (create: {state})")
-        task_id, union_id = row.get("task_id"), row.get("union_id")
-        if not task_id and union_id:
-            task_id = await self._client.find_todo(union_id=str(union_id), source_id=source_id)
-        if not task_id or not union_id:
-            raise _Unsendable(
-                f"to-do {source_id}: no task with this sourceId found (the create's answer was"
-                " lost); complete it by hand in DingTalk if it exists"
-            )
-        await self._client.complete_todo(union_id=str(union_id), task_id=str(task_id))
-        done = {"id": source_id, "done": True}
-        return _Sent({"task_id": task_id}, lambda s: _upsert(s, TODOS, done))
-
-
-def _done_queued(rows: list[dict[str, Any]], create: Outgoing) -> bool:
-    source = create.payload.get("source_id")
-    return any(
-        r.get("kind") == "todo_done" and (r.get("payload") or {}).get("source_id") == source
-        for r in rows
-    )
-
-
-def _pending_done(doc: dict[str, Any], source: object) -> bool:
-    payload = doc.get("payload") or {}
-    return (
-        doc.get("kind") == "todo_done"
-        and doc.get("status") == "pending"
-        and payload.get("source_id") == source
-    )
-
-
-def _throttled_start(outbox: Any, item: Outgoing, now_ms: int) -> int:
-    """When a new item may first go out: now, or for a card update carrying
-    ``throttle_s`` (e.g. the office's live progress card), not sooner than that long after
-    the last sent update of the same card; pending older updates are superseded by it."""
-    throttle = item.payload.get("throttle_s")
-    if item.kind != "card_update" or not throttle:
-        return now_ms
-    card = item.payload.get("out_track_id")
-    sent = [
-        int(d.get("sent_ms") or 0)
-        for d in outbox.find(
-            lambda d: (
-                d.get("kind") == "card_update"
-                and d.get("status") == "sent"
-                and (d.get("payload") or {}).get("out_track_id") == card
-            )
-        )
-    ]
-    return max(now_ms, max(sent, default=0) + int(float(throttle) * 1000))
-
-
-def _superseded(rows: list[dict[str, Any]], row: dict[str, Any]) -> bool:
-    """A pending card update whose every key a later pending update of the same card
-    sets again (public data only): sending it would change nothing that lasts."""
-    payload = row.get("payload") or {}
-    if payload.get("private_data"):
-        return False
-    keys = set(payload.get("card_data") or {})
-    for later in rows:
-        other = later.get("payload") or {}
-        if (
-            later["seq"] > row["seq"]
-            and later.get("kind") == "card_update"
-            and other.get("out_track_id") == payload.get("out_track_id")
-            and keys <= set(other.get("card_data") or {})
-        ):
-            return True
-    return False
-
-
-def _mark_skipped(session: Session, keys: list[str]) -> None:
-    """Rows that need no DingTalk call: card updates superseded by a later one, and
-    to-dos never created whose completion is queued (both create and completion)."""
-    outbox = session.collection(OUTBOX)
-    for key in keys:
-        row = outbox.get(key)
-        if row is None or row.get("status") != "pending":
-            continue
-        if row.get("kind") == "card_update":
-            outbox.update(key, {"status": "skipped", "error": "superseded"})
-            continue
-        source = (row.get("payload") or {}).get("source_id")
-        outbox.update(key, {"status": "skipped", "error": "step already done"})
-        for done in outbox.find(functools.partial(_pending_done, source=source)):
-            outbox.update(done["id"], {"status": "skipped", "error": "step already done"})
-        log.info("outbox %s: to-do not needed (its step was done first)", key)
-
-
-def _upsert(session: Session, name: str, doc: dict[str, Any]) -> None:
-    """Insert ``doc`` or merge it into the open document with the same id.
-
-    An archived document is left alone (it is read-only): the bookkeeping must never
-    stop the outbox row from being marked, or the send would be repeated.
-    """
-    collection = session.collection(name)
-    if collection.get(doc["id"]) is None:
-        collection.insert(doc)
-        return
-    try:
-        collection.update(doc["id"], doc)
-    except ArchivedError:
-        log.warning("%s %s is archived; not updated with %s", name, doc["id"], sorted(doc))

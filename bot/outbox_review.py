@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.outbox import OUTBOX
+from bot.outbox_names import OUTBOX
 from bot.outgoing import TODO_KINDS
 
 if TYPE_CHECKING:

@@ -9,7 +9,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import to_epoch_ms
-from bot.outbox import OUTBOX, ParkedHook
+from bot.outbox import ParkedHook
+from bot.outbox_names import OUTBOX
 from bot.outbox_review import CHECKED, card_title
 from bot.outgoing import Outgoing, text_to
 from bot.router import CommandContext

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.api_scopes import ROBOT_SEND, WORK_NOTICE
 from bot.clock import to_epoch_ms
 from bot.dingtalk import DingTalkError, DingTalkRejectedError, ReadInfo, WorkNoticeResult
-from bot.outbox import MERGED, OUTBOX
+from bot.outbox_names import MERGED, OUTBOX
 from handlers.distribution.distribute import DISTRIBUTIONS, has_read, notice_key, office_card_update
 
 if TYPE_CHECKING:

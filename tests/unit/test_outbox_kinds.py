@@ -14,7 +14,8 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.dingtalk import DeliverResult, DingTalkRejectedError
-from bot.outbox import TODOS, Outbox
+from bot.outbox import Outbox
+from bot.outbox_names import TODOS
 from bot.outgoing import (
     Outgoing,
     card_create,
