@@ -11,7 +11,8 @@ from typing import Any
 from bot.clock import SystemClock
 from bot.config import OrgDirectory
 from bot.dingtalk import DingTalkClient, DingTalkCredentials
-from bot.outbox import OUTBOX, TODOS, Outbox
+from bot.outbox import Outbox
+from bot.outbox_names import OUTBOX, TODOS
 from bot.outgoing import card_create, card_deliver, card_update, todo_create, todo_done
 from sandbox.demo import DEMO_AGENT_ID, DEMO_APP_KEY, DEMO_APP_SECRET
 from storage.database import Database
