@@ -37,6 +37,7 @@ from bot.workflow import (
     Step,
 )
 from handlers.approvals.query import may_see, query_document
+from handlers.approvals.steps import cosign_step
 from handlers.approvals.submit import RETURN, SIGNOFF, office_director, unit_head
 from handlers.meetings.model import MEETINGS, attendees, stamp
 from handlers.meetings.moves import attach, entry_for, move_on
@@ -112,17 +113,7 @@ def agenda_flow(services: Services) -> FlowDef:
         "agenda",
         (
             SIGNOFF,
-            Step(
-                "cosign",
-                _cosigners,
-                (
-                    Choice("agree", style="primary"),
-                    Choice("object", opinion_required=True, style="danger"),
-                ),
-                mode="all",
-                deadline_working_days=days,
-                applies=_has_departments,
-            ),
+            cosign_step("cosign", _cosigners, days=days, applies=_has_departments, deemed=None),
             Step(
                 "coord_note",
                 unit_head,

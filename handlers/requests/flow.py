@@ -38,6 +38,7 @@ from bot.workflow import (
     FlowView,
     Step,
 )
+from handlers.approvals.steps import cosign_step
 from handlers.approvals.submit import SIGNOFF, start_submitted_flow
 
 if TYPE_CHECKING:
@@ -93,18 +94,7 @@ def _fiscal(flow: FlowView) -> bool:
 def _chain(decide: Step, cosign_days: int) -> tuple[Step, ...]:
     return (
         SIGNOFF,
-        Step(
-            "cosign",
-            _cosigners,
-            (
-                Choice("agree", style="primary"),
-                Choice("object", opinion_required=True, style="danger"),
-            ),
-            mode="all",
-            deadline_working_days=cosign_days,
-            deemed="agree",
-            applies=_has_departments,
-        ),
+        cosign_step("cosign", _cosigners, days=cosign_days, applies=_has_departments),
         Step(
             "review",
             _office_clerks,
@@ -114,18 +104,7 @@ def _chain(decide: Step, cosign_days: int) -> tuple[Step, ...]:
             ),
             mode="any",
         ),
-        Step(
-            "finance",
-            _finance_and_audit,
-            (
-                Choice("agree", style="primary"),
-                Choice("object", opinion_required=True, style="danger"),
-            ),
-            mode="all",
-            deadline_working_days=cosign_days,
-            deemed="agree",
-            applies=_fiscal,
-        ),
+        cosign_step("finance", _finance_and_audit, days=cosign_days, applies=_fiscal),
         decide,
     )
 
