@@ -45,3 +45,9 @@ def setup_logging(secrets: Sequence[str] = ()) -> None:
 def storage_problem(messages: Messages, error: StorageError) -> str:
     """A storage refusal in Chinese, with what to do next."""
     return messages.text("storage_error", reason=error.reason, detail=str(error), **error.context)
+
+
+def storage_refused(messages: Messages, template: str, error: StorageError) -> int:
+    """Say why the data folder was refused (``template``: the command's wording)."""
+    say(messages.text(template, missing=False, detail=storage_problem(messages, error)), error=True)
+    return EXIT_STORAGE

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.cli_common import EXIT_CONFIG, EXIT_STORAGE, say, storage_problem
+from bot.cli_common import EXIT_CONFIG, EXIT_STORAGE, say, storage_problem, storage_refused
 from bot.config import ConfigError, load_config
 from bot.site import default_site_dir
 from messages.render import Messages
@@ -44,13 +44,7 @@ def cmd_site_build(args: argparse.Namespace) -> int:
     try:
         db = Database.open_sync(data)
     except StorageError as error:
-        say(
-            messages.text(
-                "cli_site_storage_refused", missing=False, detail=storage_problem(messages, error)
-            ),
-            error=True,
-        )
-        return EXIT_STORAGE
+        return storage_refused(messages, "cli_site_storage_refused", error)
     try:
         report = rebuild_site_from_storage(db, out, county=config.county.name)
     except SiteError as error:
@@ -62,13 +56,7 @@ def cmd_site_build(args: argparse.Namespace) -> int:
         )
         return EXIT_CONFIG
     except StorageError as error:
-        say(
-            messages.text(
-                "cli_site_storage_refused", missing=False, detail=storage_problem(messages, error)
-            ),
-            error=True,
-        )
-        return EXIT_STORAGE
+        return storage_refused(messages, "cli_site_storage_refused", error)
     finally:
         db.close_sync()
     say(
@@ -279,13 +267,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         db = Database.open_sync(data)
     except StorageError as error:
-        say(
-            messages.text(
-                "cli_export_storage_refused", missing=False, detail=storage_problem(messages, error)
-            ),
-            error=True,
-        )
-        return EXIT_STORAGE
+        return storage_refused(messages, "cli_export_storage_refused", error)
     export = EXPORTS[args.what]
     if args.what == "leave":
         export = functools.partial(_export_leave, names=_leave_names(args.config))
@@ -304,13 +286,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
         return EXIT_CONFIG
     except StorageError as error:
-        say(
-            messages.text(
-                "cli_export_storage_refused", missing=False, detail=storage_problem(messages, error)
-            ),
-            error=True,
-        )
-        return EXIT_STORAGE
+        return storage_refused(messages, "cli_export_storage_refused", error)
     finally:
         db.close_sync()
     say(
