@@ -34,8 +34,8 @@ ABOUT_CHARS = 40
 async def list_for_review(ctx: CommandContext) -> list[Outgoing]:
     services = ctx.services
     _office_only(ctx)
-    entries = await services.db.run(lambda s: _entries(services, s))
-    return [ctx.markdown("delivery_list", entries=entries[:MAX_LISTED], total=len(entries))]
+    entries, total = await services.db.run(lambda s: _listed(services, s))
+    return [ctx.markdown("delivery_list", entries=entries, total=total)]
 
 
 async def resend_item(ctx: CommandContext) -> list[Outgoing]:
@@ -48,12 +48,10 @@ async def close_item(ctx: CommandContext) -> list[Outgoing]:
 
 async def delivery_digest(services: Services, today: date) -> list[Outgoing]:
     """Working mornings: the open list to the office director and the admin section."""
-    entries = await services.db.run(lambda s: _entries(services, s))
+    entries, total = await services.db.run(lambda s: _listed(services, s))
     if not entries:
         return []
-    rendered = services.messages.markdown(
-        "delivery_list", entries=entries[:MAX_LISTED], total=len(entries), daily=True
-    )
+    rendered = services.messages.markdown("delivery_list", entries=entries, total=total, daily=True)
     param = {"title": rendered.title, "text": rendered.text}
     payload = {
         "user_ids": office_recipients(services),
@@ -99,8 +97,10 @@ async def _decide(ctx: CommandContext, decision: str) -> list[Outgoing]:
     return []
 
 
-def _entries(services: Services, session: Session) -> list[dict[str, Any]]:
-    return [_entry(services, session, row) for row in to_review(session)]
+def _listed(services: Services, session: Session) -> tuple[list[dict[str, Any]], int]:
+    """The first MAX_LISTED items waiting for a decision, described, and how many wait."""
+    rows = to_review(session)
+    return [_entry(services, session, row) for row in rows[:MAX_LISTED]], len(rows)
 
 
 def _entry(services: Services, session: Session, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -112,7 +112,9 @@ def _entry(services: Services, session: Session, row: Mapping[str, Any]) -> dict
         "kind": services.messages.label("delivery_kinds", kind),
         "to": _recipients(services, payload),
         "about": _about(session, kind, payload)[:ABOUT_CHARS],
-        "at": f"{created.month}月{created.day}日 {created:%H:%M}",
+        "month": created.month,
+        "day": created.day,
+        "time": f"{created:%H:%M}",
         "status": row.get("status"),
         "error": str(row.get("error") or ""),
     }
