@@ -8,6 +8,7 @@ from bot.services import Services
 from bot.workflow import FlowDef
 from handlers.agenda.form import AGENDA_FORM
 from handlers.agenda.items import agenda_command, agenda_flow
+from messages.vocabulary import words
 
 
 def _flows(services: Services) -> list[FlowDef]:
@@ -16,7 +17,7 @@ def _flows(services: Services) -> list[FlowDef]:
 
 AGENDA = Feature(
     "agenda",
-    commands=[Command("agenda", ("议题", "上会议题"), agenda_command)],
+    commands=[Command("agenda", words("agenda"), agenda_command)],
     forms=[AGENDA_FORM],
     flows=_flows,
 )

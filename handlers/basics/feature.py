@@ -10,12 +10,13 @@ from bot.scheduler import DailyJob
 from handlers.basics.calendar_notice import calendar_coverage_notice
 from handlers.basics.help import show_help
 from handlers.basics.identity import whoami
+from messages.vocabulary import words
 
 BASICS = Feature(
     "basics",
     commands=[
-        Command("help", ("帮助", "help", "?", "？", "菜单"), show_help),
-        Command("whoami", ("我是谁", "whoami", "我的信息"), whoami),
+        Command("help", words("help"), show_help),
+        Command("whoami", words("whoami"), whoami),
     ],
     jobs=[DailyJob("calendar-coverage", time(9, 0), calendar_coverage_notice)],
 )

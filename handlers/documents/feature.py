@@ -14,6 +14,7 @@ from handlers.documents.outgoing import (
     revoke_document,
     start_outgoing,
 )
+from messages.vocabulary import words
 
 
 def _flows(services: Services) -> list[FlowDef]:
@@ -23,8 +24,8 @@ def _flows(services: Services) -> list[FlowDef]:
 DOCUMENTS = Feature(
     "documents",
     commands=[
-        Command("outgoing", ("发文", "发文卡"), start_outgoing, audience=may_draft),
-        Command("revoke", ("撤销公文",), revoke_document, audience=is_office_director),
+        Command("outgoing", words("outgoing"), start_outgoing, audience=may_draft),
+        Command("revoke", words("revoke"), revoke_document, audience=is_office_director),
     ],
     forms=[OUTGOING_FORM],
     flows=_flows,

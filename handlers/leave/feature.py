@@ -25,6 +25,7 @@ from handlers.leave.ops import (
     list_absences,
     may_see_absences,
 )
+from messages.vocabulary import words
 
 
 def _flows(services: Services) -> list[FlowDef]:
@@ -34,13 +35,11 @@ def _flows(services: Services) -> list[FlowDef]:
 LEAVE = Feature(
     "leave",
     commands=[
-        Command("leave", ("请假", "请假报备", "外出请假"), start_leave_form),
-        Command("leave_urgent", ("紧急外出",), start_urgent_form),
-        Command("leave_extend", ("延期", "续假"), start_extend_form),
-        Command("leave_end", ("销假",), end_leave),
-        Command(
-            "absences", ("外出", "外出情况", "谁外出"), list_absences, audience=may_see_absences
-        ),
+        Command("leave", words("leave"), start_leave_form),
+        Command("leave_urgent", words("leave_urgent"), start_urgent_form),
+        Command("leave_extend", words("leave_extend"), start_extend_form),
+        Command("leave_end", words("leave_end"), end_leave),
+        Command("absences", words("absences"), list_absences, audience=may_see_absences),
     ],
     forms=[LEAVE_FORM, URGENT_FORM, EXTEND_FORM],
     flows=_flows,

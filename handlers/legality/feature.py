@@ -14,6 +14,7 @@ from handlers.legality.review import (
     start_legality,
     start_legality_doc,
 )
+from messages.vocabulary import words
 
 
 def _flows(services: Services) -> list[FlowDef]:
@@ -23,8 +24,10 @@ def _flows(services: Services) -> list[FlowDef]:
 LEGALITY = Feature(
     "legality",
     commands=[
-        Command("legality", ("合法性审查",), start_legality),
-        Command("legality_doc", ("审查意见书",), start_legality_doc, audience=is_legal_bureau),
+        Command("legality", words("legality"), start_legality),
+        Command(
+            "legality_doc", words("legality_doc"), start_legality_doc, audience=is_legal_bureau
+        ),
     ],
     forms=[LEGALITY_FORM, LEGALITY_DOC_FORM],
     flows=_flows,

@@ -23,6 +23,7 @@ from handlers.meetings.planning import (
     start_planning,
 )
 from handlers.meetings.schedule import meeting_actions
+from messages.vocabulary import words
 
 
 def _flows(services: Services) -> list[FlowDef]:
@@ -32,11 +33,13 @@ def _flows(services: Services) -> list[FlowDef]:
 MEETINGS = Feature(
     "meetings",
     commands=[
-        Command("meetings", ("会议", "会议安排", "近期会议"), list_meetings),
-        Command("meeting_plan", ("安排会议",), start_planning, audience=may_plan),
-        Command("meeting_cancel", ("取消会议",), cancel_meeting, audience=is_office_director),
-        Command("decision", ("议定", "议定事项"), start_decision, audience=is_office),
-        Command("minutes", ("纪要", "会议纪要"), start_minutes, audience=is_office),
+        Command("meetings", words("meetings"), list_meetings),
+        Command("meeting_plan", words("meeting_plan"), start_planning, audience=may_plan),
+        Command(
+            "meeting_cancel", words("meeting_cancel"), cancel_meeting, audience=is_office_director
+        ),
+        Command("decision", words("decision"), start_decision, audience=is_office),
+        Command("minutes", words("minutes"), start_minutes, audience=is_office),
     ],
     card_actions=[CardAction(MEETING_ACT, MeetingAct, act_on_meeting)],
     forms=[PLAN_FORM, DECISION_FORM, MINUTES_FORM],

@@ -13,6 +13,7 @@ from handlers.requests.flow import (
     start_report,
     start_request,
 )
+from messages.vocabulary import words
 
 
 def _flows(services: Services) -> list[FlowDef]:
@@ -22,8 +23,8 @@ def _flows(services: Services) -> list[FlowDef]:
 REQUESTS = Feature(
     "requests",
     commands=[
-        Command("request", ("请示",), start_request),
-        Command("report", ("报告",), start_report),
+        Command("request", words("request"), start_request),
+        Command("report", words("report"), start_report),
     ],
     forms=[REQUEST_FORM, REPORT_FORM],
     flows=_flows,
