@@ -1,6 +1,6 @@
 """Typed configuration objects and the fixed vocabularies (role keys, unit kinds).
 
-The loader (:mod:`bot.config`) turns the TOML file into these objects; everything else
+The loader (:mod:`bot.config.loader`) turns the TOML file into these objects; everything else
 in the bot reads only these. All of them are immutable.
 """
 
@@ -111,11 +111,9 @@ REQUIRED_UNIT_ROLES: tuple[str, ...] = (
     "audit_bureau",
 )
 
-# Document-number prefixes that must be configured (发文字号).
-REQUIRED_DOC_PREFIXES: Mapping[str, str] = {
-    "county_gov": "县政府文件",
-    "gov_office": "县政府办公室文件",
-}
+# Document-number prefixes that must be configured (发文字号): county government and
+# government office documents.
+REQUIRED_DOC_PREFIXES: tuple[str, ...] = ("county_gov", "gov_office")
 
 DEFAULT_API_BASE = "https://api.dingtalk.com"
 DEFAULT_TODO_LINK = "https://www.dingtalk.com/"
@@ -242,27 +240,3 @@ class Config:
     cards: Mapping[str, str]
     dingtalk: DingTalkSettings
     source: Path
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    location: str  # e.g. "第 42 行 [[people]] #3 (zhangsan).roles"
-    message: str  # what is wrong and how to fix it, in Chinese
-
-    def __str__(self) -> str:
-        return f"{self.location}：{self.message}" if self.location else self.message
-
-
-class ConfigError(Exception):
-    """The configuration (or the environment) has problems; all of them are listed."""
-
-    def __init__(self, problems: list[ConfigProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__(self._text())
-
-    def _text(self) -> str:
-        head = f"配置有 {len(self.problems)} 处问题："
-        return "\n".join([head, *(f"- {p}" for p in self.problems)])
-
-    def __str__(self) -> str:
-        return self._text()
