@@ -3,7 +3,7 @@ organisational rules (who heads what, who is in charge of what, roles held once)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.config.locate import Where
@@ -164,21 +164,22 @@ def _unit_role_holders(org: _Org) -> None:
     for role in UNIT_ROLE_ORDER:
         holders = [(u, w) for u, w in org.entries.units if role in u.roles]
         if len(holders) > 1:
-            first = org.report.at(holders[0][1], "roles")
-            for _, w in holders[1:]:
-                org.report.add(
-                    w,
-                    "roles",
-                    "unit_role_taken",
-                    near=role,
-                    role=role,
-                    role_name=UNIT_ROLE_NAMES[role],
-                    first=first,
-                )
+            _later_holders(
+                org, holders, role, code="unit_role_taken", role_name=UNIT_ROLE_NAMES[role]
+            )
         elif not holders and role in REQUIRED_UNIT_ROLES and org.has_units:
             org.report.add(
                 Where("units"), None, "unit_role_unheld", role=role, role_name=UNIT_ROLE_NAMES[role]
             )
+
+
+def _later_holders(
+    org: _Org, holders: Sequence[tuple[object, Where]], role: str, *, code: str, **params: object
+) -> None:
+    """A role only one may hold: every holder after the first is shown where the first is."""
+    first = org.report.at(holders[0][1], "roles")
+    for _, where in holders[1:]:
+        org.report.add(where, "roles", code, near=role, role=role, first=first, **params)
 
 
 def _person_units(org: _Org) -> None:
@@ -289,17 +290,12 @@ def _role_counts(org: _Org) -> None:
         holders = [(p, w) for p, w in people if role in p.roles]
         if not holders:
             org.report.add(anchor, None, "sole_role_unheld", role=role, role_name=ROLE_NAMES[role])
-        for _, w in holders[1:]:
-            org.report.add(
-                w,
-                "roles",
-                "sole_role_taken",
-                near=role,
-                role=role,
-                role_name=ROLE_NAMES[role],
-                holder=holders[0][0].name,
-                first=org.report.at(holders[0][1], "roles"),
-            )
+            continue
+        holder = holders[0][0].name
+        role_name = ROLE_NAMES[role]
+        _later_holders(
+            org, holders, role, code="sole_role_taken", role_name=role_name, holder=holder
+        )
     if not any("office_deputy" in p.roles and p.secretarial for p, _ in people):
         org.report.add(anchor, None, "no_secretarial_deputy")
     for role in ("admin_section", "office_clerk"):

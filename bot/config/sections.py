@@ -42,13 +42,23 @@ _RULE_KEYS = tuple(f.name for f in fields(RuleParams))
 _TIME_RULES = ("office_day_end", "daily_digest_time")
 
 
+def _required_table(
+    values: Values, where: Where, allowed: tuple[str, ...], *, code: str
+) -> dict[str, Any] | None:
+    """A table the file must have, its keys checked; None (reported) when missing."""
+    table = values.get_table(where.table)
+    if table is None:
+        values.report.add(ROOT, None, code)
+        return None
+    values.check_keys(table, where, allowed)
+    return table
+
+
 def load_county(values: Values) -> County | None:
     where = Where("county")
-    table = values.get_table("county")
+    table = _required_table(values, where, _COUNTY_KEYS, code="county_missing")
     if table is None:
-        values.report.add(ROOT, None, "county_missing")
         return None
-    values.check_keys(table, where, _COUNTY_KEYS)
     name = values.get_str(table, where, "name", what="county_name")
     short = values.get_str(table, where, "short_name", what="county_short_name")
     prefixes = _doc_prefixes(values, table, where)
@@ -80,11 +90,9 @@ def _doc_prefixes(values: Values, table: Mapping[str, Any], where: Where) -> dic
 
 def load_dingtalk(values: Values) -> DingTalkSettings | None:
     where = Where("dingtalk")
-    table = values.get_table("dingtalk")
+    table = _required_table(values, where, _DINGTALK_KEYS, code="dingtalk_missing")
     if table is None:
-        values.report.add(ROOT, None, "dingtalk_missing")
         return None
-    values.check_keys(table, where, _DINGTALK_KEYS)
     bases: dict[str, str] = {}
     for key, default in (
         ("api_base", DEFAULT_API_BASE),
