@@ -6,10 +6,22 @@ in the bot reads only these. All of them are immutable.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
+from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
+
+
+def _load_names() -> dict[str, Mapping[str, str]]:
+    """The display names of roles, unit kinds and unit roles (messages/config_names.toml)."""
+    raw = resources.files("messages").joinpath("config_names.toml").read_text(encoding="utf-8")
+    return {section: MappingProxyType(names) for section, names in tomllib.loads(raw).items()}
+
+
+_NAMES = _load_names()
 
 # Person roles, in the order used when listing a person's roles (rules-map, first table).
 ROLE_ORDER: tuple[str, ...] = (
@@ -26,17 +38,7 @@ ROLE_ORDER: tuple[str, ...] = (
 ROLE_KEYS: frozenset[str] = frozenset(ROLE_ORDER)
 
 # Display names of the roles (shown to people; the wording of the work rules).
-ROLE_NAMES: Mapping[str, str] = {
-    "county_head": "县长",
-    "executive_deputy": "常务副县长",
-    "deputy_head": "副县长",
-    "party_member": "县政府党组成员",
-    "office_director": "办公室主任",
-    "office_deputy": "办公室副主任",
-    "admin_section": "行政股",
-    "office_clerk": "办公室相关人员",
-    "unit_head": "主要负责人",
-}
+ROLE_NAMES: Mapping[str, str] = _NAMES["roles"]
 
 # Roles held by members of the county government (they sit in a ``leadership`` unit).
 LEADER_ROLES: frozenset[str] = frozenset(
@@ -65,19 +67,7 @@ UNIT_KIND_ORDER: tuple[str, ...] = (
     "coordination",
 )
 UNIT_KINDS: frozenset[str] = frozenset(UNIT_KIND_ORDER)
-UNIT_KIND_NAMES: Mapping[str, str] = {
-    "leadership": "县政府领导",
-    "office": "县政府办公室",
-    "party_office": "县委办公室",
-    "department": "政府部门",
-    "town": "乡镇",
-    "dev_zone": "开发区",
-    "enterprise": "县属企业",
-    "coal_mine": "煤矿",
-    "internal": "内设机构",
-    "affiliated": "直属事业单位",
-    "coordination": "议事协调机构",
-}
+UNIT_KIND_NAMES: Mapping[str, str] = _NAMES["unit_kinds"]
 # Unit kinds whose responsible person (主要负责人) must be named (第一百零一条 and 请示).
 HEADED_KINDS: frozenset[str] = frozenset(
     {"department", "town", "dev_zone", "enterprise", "coal_mine"}
@@ -94,14 +84,7 @@ UNIT_ROLE_ORDER: tuple[str, ...] = (
     "emergency_bureau",
 )
 UNIT_ROLE_KEYS: frozenset[str] = frozenset(UNIT_ROLE_ORDER)
-UNIT_ROLE_NAMES: Mapping[str, str] = {
-    "gov_office": "县政府办公室",
-    "party_office": "县委办公室",
-    "legal_bureau": "司法局",
-    "finance_bureau": "财政局",
-    "audit_bureau": "审计局",
-    "emergency_bureau": "应急管理局",
-}
+UNIT_ROLE_NAMES: Mapping[str, str] = _NAMES["unit_roles"]
 # Unit roles that exactly one unit must carry.
 REQUIRED_UNIT_ROLES: tuple[str, ...] = (
     "gov_office",

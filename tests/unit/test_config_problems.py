@@ -1,5 +1,6 @@
 """Config problems are reason codes rendered by messages/templates/config_problems.j2:
-every code the loader uses has a macro there, and every macro is used."""
+every code the loader uses has a macro there, and every macro is used. The display
+names of the vocabulary come from messages/config_names.toml."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, check_config, load_secrets
+from bot.config_schema import (
+    ROLE_NAMES,
+    ROLE_ORDER,
+    UNIT_KIND_NAMES,
+    UNIT_KIND_ORDER,
+    UNIT_ROLE_NAMES,
+    UNIT_ROLE_ORDER,
+)
 from messages.render import Messages
 
 REPO = Path(__file__).resolve().parents[2]
@@ -92,3 +101,10 @@ def test_every_field_description_has_a_text() -> None:
     }
     assert len(whats) > 20
     assert {w for w in whats if f'"{w}": "' not in template} == set()
+
+
+def test_every_role_kind_and_unit_role_has_a_display_name() -> None:
+    assert set(ROLE_NAMES) == set(ROLE_ORDER)
+    assert set(UNIT_KIND_NAMES) == set(UNIT_KIND_ORDER)
+    assert set(UNIT_ROLE_NAMES) == set(UNIT_ROLE_ORDER)
+    assert ROLE_NAMES["county_head"] == "县长" and UNIT_ROLE_NAMES["audit_bureau"] == "审计局"
