@@ -29,7 +29,7 @@ from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
 from handlers.approvals.submit import county_head, office_director, start_submitted_flow
-from handlers.distribution.distribute import start_distribution
+from handlers.distribution.start import start_distribution
 from handlers.requests.flow import SUBMITTING_KINDS, body_length, form_title
 
 if TYPE_CHECKING:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import TZ, to_epoch_ms
 from bot.outgoing import Outgoing
 from bot.scheduler import schedule_reminder
-from bot.workflow import END_APPROVED, END_REJECTED, Choice, FlowDef, FlowView, Step
+from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
+from handlers.approvals.submit import REJECT
 from handlers.common.notify import markdown_message
 from handlers.leave.model import (
     ABSENCE_LIFECYCLE,
@@ -47,9 +48,6 @@ def _plain_approval(flow: FlowView) -> bool:
 
 def _ab_approval(flow: FlowView) -> bool:
     return not flow.data.get("filing_only") and bool(flow.data.get("conflict"))
-
-
-REJECT = Choice("reject", END_REJECTED, opinion_required=True, style="danger")
 
 
 def leave_flow(services: Services) -> FlowDef:

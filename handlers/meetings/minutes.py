@@ -15,7 +15,7 @@ from bot.router import CommandContext
 from bot.workflow import END_APPROVED, END_RETURNED, Choice, FlowDef, FlowView, Step
 from handlers.agenda import fields
 from handlers.approvals.submit import office_director, start_submitted_flow
-from handlers.distribution.distribute import start_distribution
+from handlers.distribution.start import start_distribution
 from handlers.documents.outgoing import DOCUMENTS
 from handlers.meetings.card import refresh_meeting_card
 from handlers.meetings.decisions import is_office

@@ -31,7 +31,6 @@ from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import (
     END_ACKNOWLEDGED,
-    END_REJECTED,
     END_RETURNED,
     Choice,
     FlowDef,
@@ -39,7 +38,7 @@ from bot.workflow import (
     Step,
 )
 from handlers.approvals.steps import cosign_step
-from handlers.approvals.submit import SIGNOFF, start_submitted_flow
+from handlers.approvals.submit import REJECT, RETURN, SIGNOFF, start_submitted_flow
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -100,7 +99,7 @@ def _chain(decide: Step, cosign_days: int) -> tuple[Step, ...]:
             _office_clerks,
             (
                 Choice("pass", style="primary"),
-                Choice("return", END_RETURNED, opinion_required=True, style="danger"),
+                RETURN,
             ),
             mode="any",
         ),
@@ -116,7 +115,7 @@ def request_flows(cosign_days: int) -> list[FlowDef]:
         _leader_in_charge,
         (
             Choice("approve", opinion_required=True, style="primary"),
-            Choice("reject", END_REJECTED, opinion_required=True, style="danger"),
+            REJECT,
             Choice("return", END_RETURNED, opinion_required=True),
         ),
     )
