@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import to_epoch_ms
 from bot.errors import NotAuthorized, RuleViolation, UserFacingError
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
 from bot.router import CardContext, CardPayload, CardResult
 from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
 from handlers.approvals.submit import REJECT, county_head
+from handlers.common.notify import markdown_message
 from handlers.meetings.card import private, public, refresh_meeting_card
 from handlers.meetings.model import (
     ATTEND,
@@ -180,11 +181,8 @@ def _substitute(c: Click) -> list[Outgoing]:
         substitute=substitute,
     )
     return [
-        markdown_to(
-            f"meeting:{meeting['id']}:sub:{user}:{to_epoch_ms(now)}:{office}",
-            user_id=office,
-            title=rendered.title,
-            text=rendered.text,
+        markdown_message(
+            f"meeting:{meeting['id']}:sub:{user}:{to_epoch_ms(now)}:{office}", office, rendered
         )
         for office in office_planners(services.directory)
     ]
@@ -219,11 +217,10 @@ def _object(c: Click) -> list[Outgoing]:
         )
         people = [entry["submitter"], entry["speaker"], *office_planners(services.directory)]
         outgoing += [
-            markdown_to(
+            markdown_message(
                 f"meeting:{meeting['id']}:obj:{entry['item']}:{user}:{to_epoch_ms(now)}:{p}",
-                user_id=p,
-                title=rendered.title,
-                text=rendered.text,
+                p,
+                rendered,
             )
             for p in dict.fromkeys(people)
         ]
