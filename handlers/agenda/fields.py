@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import RuleViolation, UserFacingError
-from bot.files import check_attachment_name
 from bot.router import CommandContext
 from bot.workflow import END_APPROVED, FLOWS
+from handlers.common.answers import attached_file, trimmed_text
 from handlers.meetings.model import ACCEPTING, MEETINGS, UPCOMING, next_meeting
-from handlers.requests.flow import SUBMITTING_KINDS
+from handlers.requests.flow import SUBMITTING_KINDS, form_title
 
 if TYPE_CHECKING:
     from storage.session import Session
@@ -27,9 +27,7 @@ NO = ("否", "不涉及", "无", "没有", "不需要", "no")
 def text_or_file(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, Any]:
     """A material: typed text, or a Word/PDF/OFD file sent in chat."""
     if isinstance(answer, dict):
-        name = str(answer.get("name", ""))
-        check_attachment_name(name)
-        return {"file": {"name": name[:120], "download_code": answer.get("download_code", "")}}
+        return attached_file(answer)
     text = str(answer).strip()
     if len(text) < 2:
         raise UserFacingError("agenda_material_empty")
@@ -93,11 +91,7 @@ async def meeting(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -
     }
 
 
-def title(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    text = " ".join(str(answer).split())
-    if not 4 <= len(text) <= 80:
-        raise UserFacingError("request_bad_title")
-    return text
+title = form_title
 
 
 def task(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> int:
@@ -108,11 +102,7 @@ def task(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> int:
     raise UserFacingError("agenda_bad_task")
 
 
-def summary(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    text = str(answer).strip()
-    if len(text) < 10:
-        raise UserFacingError("agenda_summary_short")
-    return text[:2000]
+summary = trimmed_text(10, 2000, "agenda_summary_short")
 
 
 def minutes(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> int:
@@ -163,11 +153,7 @@ def departments(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> 
     return found
 
 
-def urgent(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    text = str(answer).strip()
-    if len(text) < 4:
-        raise UserFacingError("agenda_urgent_reason")
-    return text[:300]
+urgent = trimmed_text(4, 300, "agenda_urgent_reason")
 
 
 def is_major(values: Mapping[str, Any]) -> bool:

@@ -14,6 +14,8 @@ from bot.router import CommandContext
 from bot.workflow import FLOWS
 from handlers.agenda import fields
 from handlers.approvals.submit import start_submitted_flow
+from handlers.common.numbers import next_number
+from handlers.common.staging import stage_and_send
 from handlers.meetings.model import MEETINGS, next_meeting, stamp
 
 if TYPE_CHECKING:
@@ -201,8 +203,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
             "attachment_name": "、".join(f["name"] for f in files),
             "card_fields": _card_fields(services, values, meeting, departments),
         }
-        number = session.counter_next(f"agenda:{now.year}")
-        flow_id = f"YT{now.year}-{number:04d}"
+        flow_id = next_number(session, "agenda", "YT", now.year)
         start_submitted_flow(
             ctx,
             session,
@@ -214,9 +215,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
             meeting=meeting["title"],
         )
 
-    await services.db.run(submit)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, submit)
 
 
 def _card_summary(ctx: CommandContext, values: Mapping[str, Any]) -> str:

@@ -23,8 +23,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import UserFacingError
-from bot.outgoing import Outgoing, file_to, markdown_to
+from bot.outgoing import Outgoing, file_to
 from bot.router import CommandContext
 from bot.workflow import (
     END_APPROVED,
@@ -39,9 +38,10 @@ from bot.workflow import (
 from handlers.approvals.query import may_see, query_document
 from handlers.approvals.steps import cosign_step
 from handlers.approvals.submit import RETURN, SIGNOFF, office_director, unit_head
+from handlers.common.notify import markdown_message
 from handlers.meetings.model import MEETINGS, attendees, stamp
 from handlers.meetings.moves import attach, entry_for, move_on
-from handlers.requests.flow import SUBMITTING_KINDS
+from handlers.requests.flow import ensure_submitting_unit
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -182,12 +182,7 @@ def _send_addition(
         "agenda_added", meeting=meeting["title"], number=entry["item"], title=entry["title"]
     )
     people = attendees(meeting)
-    outgoing = [
-        markdown_to(
-            f"agenda:{entry['item']}:added:{u}", user_id=u, title=rendered.title, text=rendered.text
-        )
-        for u in people
-    ]
+    outgoing = [markdown_message(f"agenda:{entry['item']}:added:{u}", u, rendered) for u in people]
     outgoing += [
         file_to(f"agenda:{entry['item']}:file:{i}", user_ids=people, path=f["path"], name=f["name"])
         for i, f in enumerate(entry["files"])
@@ -195,17 +190,11 @@ def _send_addition(
     return outgoing
 
 
-def _ensure_may_submit(ctx: CommandContext) -> None:
-    unit = ctx.services.directory.unit(ctx.sender.unit_id)
-    if unit is None or unit.kind not in SUBMITTING_KINDS:
-        raise UserFacingError("agenda_not_for_unit", unit=unit.name if unit else "")
-
-
 async def agenda_command(ctx: CommandContext) -> list[Outgoing]:
     """议题 starts the form; 议题 <编号> shows an item."""
     if ITEM_NUMBER.match(ctx.args.strip()):
         return await show_item(ctx)
-    _ensure_may_submit(ctx)
+    ensure_submitting_unit(ctx)
     return await ctx.services.forms.begin(ctx, "agenda")
 
 

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_epoch_ms
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
 from bot.workflow import open_assignments
 from handlers.approvals.card import outcome_label
+from handlers.common.notify import markdown_message
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -47,12 +48,7 @@ class FlowNotices:
             deadline=f"{due:%Y-%m-%d %H:%M}" if due else "",
             deemed=step in ("cosign", "finance"),
         )
-        return markdown_to(
-            f"flow:{flow['id']}:{flow['round']}:remind:{user}",
-            user_id=user,
-            title=rendered.title,
-            text=rendered.text,
-        )
+        return markdown_message(f"flow:{flow['id']}:{flow['round']}:remind:{user}", user, rendered)
 
     def _finished(self, flow: Mapping[str, Any], user: str) -> Outgoing:
         messages = self._services.messages
@@ -66,9 +62,4 @@ class FlowNotices:
             who=person.name if person else "",
             opinion=last.get("opinion", ""),
         )
-        return markdown_to(
-            f"flow:{flow['id']}:finished:{user}",
-            user_id=user,
-            title=rendered.title,
-            text=rendered.text,
-        )
+        return markdown_message(f"flow:{flow['id']}:finished:{user}", user, rendered)

@@ -10,6 +10,7 @@ from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import FLOWS, open_assignments
 from handlers.approvals.card import ApprovalCardView
+from handlers.common.staging import stage_and_send
 
 if TYPE_CHECKING:
     from bot.config import Person
@@ -100,6 +101,4 @@ async def withdraw_flow(ctx: CommandContext) -> list[Outgoing]:
             session, [*changes.outgoing, Outgoing(key, reply.kind, reply.payload)]
         )
 
-    await services.db.run(withdraw)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, withdraw)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.dialog import close_dialog
 from bot.router import CommandContext
-from bot.workflow import END_RETURNED, Choice, FlowView, Step
+from bot.workflow import END_REJECTED, END_RETURNED, Choice, FlowView, Step
 from handlers.approvals.card import SUBMITTER_NOTE
 
 if TYPE_CHECKING:
@@ -74,6 +74,8 @@ def county_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
 
 # Returned to the submitter with a reason; he submits anew.
 RETURN = Choice("return", END_RETURNED, opinion_required=True, style="danger")
+# Refused for good, with a reason.
+REJECT = Choice("reject", END_REJECTED, opinion_required=True, style="danger")
 
 # 第六十九条: what a unit submits is signed off by its responsible person first.
 SIGNOFF = Step(

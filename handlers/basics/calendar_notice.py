@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
 from bot.services import Services
+from handlers.common.notify import markdown_message
 
 NOTICE_FROM_MONTH = 11
 
@@ -18,11 +19,4 @@ async def calendar_coverage_notice(services: Services, today: date) -> list[Outg
         return []
     rendered = services.messages.markdown("calendar_not_covered", year=next_year)
     director = services.directory.sole("office_director")
-    return [
-        markdown_to(
-            f"calendar-notice:{today.isoformat()}",
-            user_id=director.user_id,
-            title=rendered.title,
-            text=rendered.text,
-        )
-    ]
+    return [markdown_message(f"calendar-notice:{today.isoformat()}", director.user_id, rendered)]

@@ -14,6 +14,7 @@ from bot.outbox_names import OUTBOX
 from bot.outbox_review import CHECKED, card_title
 from bot.outgoing import Outgoing, text_to
 from bot.router import CommandContext
+from handlers.common.staging import stage_and_send
 
 CHECK_DELAY_S = 30
 
@@ -88,6 +89,4 @@ async def redeliver_cards(ctx: CommandContext) -> list[Outgoing]:
         reply = ctx.text("card_redelivered", titles=titles)
         services.outbox.stage(session, [*items, reply])
 
-    await services.db.run(redeliver)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, redeliver)

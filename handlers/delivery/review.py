@@ -19,6 +19,7 @@ from bot.outbox_review import card_title, close_checked, find_for_review, resend
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from handlers.basics.api_notices import office_recipients
+from handlers.common.staging import stage_and_send
 from handlers.meetings.decisions import is_office
 
 if TYPE_CHECKING:
@@ -92,9 +93,7 @@ async def _decide(ctx: CommandContext, decision: str) -> list[Outgoing]:
         reply = ctx.text("delivery_decided", decision=decision, entries=entries)
         services.outbox.stage(session, [reply])
 
-    await services.db.run(apply)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, apply)
 
 
 def _listed(services: Services, session: Session) -> tuple[list[dict[str, Any]], int]:

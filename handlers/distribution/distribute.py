@@ -20,12 +20,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.card_buttons import button
-from bot.cards import CARDS
 from bot.clock import from_epoch_ms, to_epoch_ms
 from bot.errors import NotAuthorized, UserFacingError
-from bot.outgoing import Outgoing, file_to, markdown_to
+from bot.outgoing import Outgoing
 from bot.router import CardContext, CardPayload, CardResult
-from bot.scheduler import DeadlineAction, schedule_reminder
+from bot.scheduler import DeadlineAction
+from handlers.common.notify import markdown_message
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -61,7 +61,7 @@ def work_notice_key(number: str) -> str:
     return f"dist:{number}:work-notice"
 
 
-def _card_id(number: str, suffix: str) -> str:
+def card_id(number: str, suffix: str) -> str:
     return "gd" + hashlib.sha256(f"{number}/{suffix}".encode()).hexdigest()[:30]
 
 
@@ -73,111 +73,6 @@ class SignFor(CardPayload):
 @dataclass(frozen=True)
 class ShowProgress(CardPayload):
     doc: str
-
-
-def start_distribution(
-    services: Services,
-    session: Session,
-    document: dict[str, Any],
-    flow: dict[str, Any],
-    now: datetime,
-) -> list[Outgoing]:
-    directory = services.directory
-    recipients: dict[str, dict[str, Any]] = {}
-    for unit_id in document["recipient_units"]:
-        head = directory.unit_head(unit_id)
-        if head is not None and head.user_id not in recipients:
-            recipients[head.user_id] = {"unit": unit_id, "signed_ms": None, "read_ms": None}
-    # People named directly (e.g. the leaders who attended a meeting, for its minutes).
-    for user_id in document.get("recipient_people", []):
-        person = directory.person(user_id)
-        if person is not None and user_id not in recipients:
-            recipients[user_id] = {"unit": person.unit_id, "signed_ms": None, "read_ms": None}
-    number = document["id"]
-    office = [flow["submitter"]]
-    record = {
-        "id": number,
-        "title": document["title"],
-        "recipients": recipients,
-        "office": office,
-        "card_id": _card_id(number, "recipients"),
-        "office_card_id": _card_id(number, "office"),
-        "secret": document["disclosure"] == "涉密",
-        "created_ms": to_epoch_ms(now),
-    }
-    if not record["secret"]:
-        # No robot notices (``notices`` of older records): one work notification.
-        record["notices"] = {}
-        record["work_notice"] = work_notice_key(number)
-    session.collection(DISTRIBUTIONS).insert(record)
-    messages = services.messages
-    if record["secret"]:
-        rendered = messages.markdown("distribution_secret", number=number, title=document["title"])
-        return [
-            markdown_to(
-                f"dist:{number}:secret:{u}", user_id=u, title=rendered.title, text=rendered.text
-            )
-            for u in recipients
-        ]
-    template = services.config.cards["notice"]
-    for card in (record["card_id"], record["office_card_id"]):
-        session.collection(CARDS).insert({"id": card, "distribution": number})
-    group = directory.group_for("gov_office")
-    outgoing = [
-        Outgoing(
-            f"{record['card_id']}:create",
-            "card",
-            {
-                "template_id": template,
-                "out_track_id": record["card_id"],
-                "card_data": _recipient_public(services, document),
-                "user_ids": list(recipients),
-                "group_ids": [group.conversation_id] if group else [],
-                "private_data": {u: _recipient_private(services, number, None) for u in recipients},
-            },
-        ),
-        Outgoing(
-            f"{record['office_card_id']}:create",
-            "card",
-            {
-                "template_id": template,
-                "out_track_id": record["office_card_id"],
-                "card_data": _office_public(services, document, record),
-                "user_ids": office,
-                "group_ids": [],
-                "private_data": {u: _office_private(services, number) for u in office},
-            },
-        ),
-    ]
-    attachment = document.get("attachment")
-    if attachment:  # the document file itself, to every recipient (第七十八条)
-        outgoing.append(
-            file_to(
-                f"dist:{number}:file",
-                user_ids=list(recipients),
-                path=attachment["path"],
-                name=attachment["name"],
-            )
-        )
-    # A work notification to every recipient as well (one call): its send result (one
-    # call per check) tells the office who has opened it, besides who has signed.
-    notice = messages.markdown(
-        "distribution_notice", number=number, title=document["title"], issuer=document["issuer"]
-    )
-    msg = {"msgtype": "markdown", "markdown": {"title": notice.title, "text": notice.text}}
-    outgoing.append(
-        Outgoing(record["work_notice"], "work_notice", {"user_ids": list(recipients), "msg": msg})
-    )
-    rules = services.config.rules
-    for days, kind in (
-        (rules.distribution_remind_working_days, "dist.remind"),
-        (rules.distribution_escalate_working_days, "dist.escalate"),
-    ):
-        due = services.calendar.deadline(now, days).at
-        schedule_reminder(
-            session, f"dist:{number}:{kind}", due, [], action={"type": kind, "doc": number}
-        )
-    return outgoing
 
 
 def _fields(services: Services, document: dict[str, Any]) -> list[dict[str, str]]:
@@ -192,7 +87,7 @@ def _fields(services: Services, document: dict[str, Any]) -> list[dict[str, str]
     ]
 
 
-def _recipient_public(services: Services, document: dict[str, Any]) -> dict[str, Any]:
+def recipient_public(services: Services, document: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": document["title"],
         "status": services.messages.word("status_to_sign"),
@@ -204,7 +99,7 @@ def _recipient_public(services: Services, document: dict[str, Any]) -> dict[str,
     }
 
 
-def _recipient_private(services: Services, number: str, signed_ms: int | None) -> dict[str, Any]:
+def recipient_private(services: Services, number: str, signed_ms: int | None) -> dict[str, Any]:
     if signed_ms is not None:
         moment = from_epoch_ms(signed_ms)
         return {
@@ -221,7 +116,7 @@ def _recipient_private(services: Services, number: str, signed_ms: int | None) -
     }
 
 
-def _office_private(services: Services, number: str) -> dict[str, Any]:
+def office_private(services: Services, number: str) -> dict[str, Any]:
     label = services.messages.word("button_progress")
     return {"can_act": True, "note": "", "actions": [button(PROGRESS, label, "normal", doc=number)]}
 
@@ -253,7 +148,7 @@ def office_card_update(
         "card_update",
         {
             "out_track_id": record["office_card_id"],
-            "card_data": _office_public(services, document, record),
+            "card_data": office_public(services, document, record),
             "private_data": None,
             # At most one update per OFFICE_CARD_THROTTLE_S; the newest one wins.
             "throttle_s": OFFICE_CARD_THROTTLE_S,
@@ -261,7 +156,7 @@ def office_card_update(
     )
 
 
-def _office_public(
+def office_public(
     services: Services, document: dict[str, Any], record: dict[str, Any]
 ) -> dict[str, Any]:
     signed, total, missing = _progress(record)
@@ -303,7 +198,7 @@ async def sign_for(ctx: CardContext, payload: SignFor) -> CardResult:
             raise NotAuthorized("distribution_not_recipient")
         if entry["signed_ms"] is not None:
             return CardResult(
-                private_data=_recipient_private(services, payload.doc, entry["signed_ms"])
+                private_data=recipient_private(services, payload.doc, entry["signed_ms"])
             )
         entry["signed_ms"] = to_epoch_ms(services.clock.now())
         if entry.get("read_ms") is None:  # 签收 implies read
@@ -312,9 +207,7 @@ async def sign_for(ctx: CardContext, payload: SignFor) -> CardResult:
         if not _progress(record)[2]:  # the last one: the office sees it without asking
             office_card = office_card_update(services, session, record, "all-signed")
             services.outbox.stage(session, [office_card])
-        return CardResult(
-            private_data=_recipient_private(services, payload.doc, entry["signed_ms"])
-        )
+        return CardResult(private_data=recipient_private(services, payload.doc, entry["signed_ms"]))
 
     return await services.db.run(sign)
 
@@ -331,8 +224,8 @@ async def show_progress(ctx: CardContext, payload: ShowProgress) -> CardResult:
             raise NotAuthorized("distribution_not_office")
         document = session.collection("documents").get(payload.doc) or {}
         return CardResult(
-            card_data=_office_public(services, document, record),
-            private_data=_office_private(services, payload.doc),
+            card_data=office_public(services, document, record),
+            private_data=office_private(services, payload.doc),
         )
 
     return await services.db.run(progress)
@@ -357,14 +250,7 @@ def distribution_actions(services: Services) -> dict[str, DeadlineAction]:
                 title=record["title"],
                 read=has_read(record["recipients"][u]),
             )
-            outgoing.append(
-                markdown_to(
-                    f"dist:{record['id']}:remind:{u}",
-                    user_id=u,
-                    title=rendered.title,
-                    text=rendered.text,
-                )
-            )
+            outgoing.append(markdown_message(f"dist:{record['id']}:remind:{u}", u, rendered))
         return outgoing
 
     def escalate(session: Session, action: dict[str, Any]) -> list[Outgoing]:
@@ -387,12 +273,7 @@ def distribution_actions(services: Services) -> dict[str, DeadlineAction]:
             total=len(record["recipients"]),
         )
         return [
-            markdown_to(
-                f"dist:{record['id']}:escalate:{u}",
-                user_id=u,
-                title=rendered.title,
-                text=rendered.text,
-            )
+            markdown_message(f"dist:{record['id']}:escalate:{u}", u, rendered)
             for u in record["office"]
         ]
 

@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from bot.dialog import Form, FormField
 from bot.errors import RuleViolation, UserFacingError
-from bot.files import check_attachment_name
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
 from handlers.approvals.submit import county_head, office_director, start_submitted_flow
-from handlers.distribution.distribute import start_distribution
+from handlers.common.answers import attached_file
+from handlers.common.numbers import next_number
+from handlers.common.staging import stage_and_send
+from handlers.distribution.start import start_distribution
 from handlers.requests.flow import SUBMITTING_KINDS, body_length, form_title
 
 if TYPE_CHECKING:
@@ -182,9 +184,7 @@ def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str | 
     if values.get("disclosure") == "涉密":
         raise RuleViolation("outgoing_secret_body")
     if isinstance(answer, dict):  # the document as a file; its text comes next
-        name = str(answer.get("name", ""))
-        check_attachment_name(name)
-        return {"file": {"name": name[:120], "download_code": answer.get("download_code", "")}}
+        return attached_file(answer)
     text = str(answer).strip()
     if body_length(text) < 10:
         raise UserFacingError("outgoing_body_short")
@@ -297,15 +297,12 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     now = services.clock.now()
 
     def submit(session: Session) -> None:
-        number = session.counter_next(f"outgoing:{now.year}")
-        flow_id = f"FW{now.year}-{number:04d}"
+        flow_id = next_number(session, "outgoing", "FW", now.year)
         start_submitted_flow(
             ctx, session, flow_id=flow_id, kind="outgoing", title=values["title"], data=data
         )
 
-    await services.db.run(submit)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, submit)
 
 
 def _check(ctx: CommandContext, values: Mapping[str, Any]) -> None:
@@ -385,6 +382,4 @@ async def revoke_document(ctx: CommandContext) -> list[Outgoing]:
         services.outbox.stage(session, [Outgoing(key, reply.kind, reply.payload)])
         services.site_changed()
 
-    await services.db.run(revoke)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, revoke)

@@ -9,9 +9,11 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import TZ, to_epoch_ms
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
 from bot.scheduler import schedule_reminder
-from bot.workflow import END_APPROVED, END_REJECTED, Choice, FlowDef, FlowView, Step
+from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
+from handlers.approvals.submit import REJECT
+from handlers.common.notify import markdown_message
 from handlers.leave.model import (
     ABSENCE_LIFECYCLE,
     ABSENCES,
@@ -27,6 +29,7 @@ from handlers.leave.texts import kind_text, name_of, period_text
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
     from bot.services import Services
+    from messages.render import RenderedMarkdown
     from storage.session import Session
 
 # -- the flow ---------------------------------------------------------------------------------
@@ -45,9 +48,6 @@ def _plain_approval(flow: FlowView) -> bool:
 
 def _ab_approval(flow: FlowView) -> bool:
     return not flow.data.get("filing_only") and bool(flow.data.get("conflict"))
-
-
-REJECT = Choice("reject", END_REJECTED, opinion_required=True, style="danger")
 
 
 def leave_flow(services: Services) -> FlowDef:
@@ -102,7 +102,23 @@ def filing_messages(
 ) -> list[Outgoing]:
     """备案 with the 县委办公室 and the 县政府办公室 (第一百零一条); the stand-in is told.
     An urgent departure is also reported to the approver at once."""
-    directory = services.directory
+    context = _filing_context(services, absence, flow, urgent=urgent)
+    rendered = services.messages.markdown("leave_filing", **context)
+    key = f"leave:{absence['id']}:file"
+    items = [_filing_card(services, key, rendered, urgent=urgent)]
+    if urgent and absence.get("approver"):
+        items.append(markdown_message(f"{key}:approver", absence["approver"], rendered))
+    stand_in = absence.get("stand_in")
+    if stand_in:
+        told = services.messages.markdown("leave_stand_in", **context)
+        items.append(markdown_message(f"{key}:stand-in", stand_in, told))
+    return items
+
+
+def _filing_context(
+    services: Services, absence: Mapping[str, Any], flow: Mapping[str, Any] | None, *, urgent: bool
+) -> dict[str, Any]:
+    """The absence as the filing reads it, with the approver's opinion when he gave one."""
     context = absence_context(services, absence)
     context["number"] = absence["id"]
     context["urgent"] = urgent
@@ -111,9 +127,15 @@ def filing_messages(
     if flow is not None and flow["trail"]:
         last = flow["trail"][-1]
         context["opinion"] = last.get("opinion", "") if last["action"].endswith(":approve") else ""
-    rendered = services.messages.markdown("leave_filing", **context)
-    key = f"leave:{absence['id']}:file"
-    # One filing card held by the 县委办公室 (its head) and the 县政府办公室 (its group).
+    return context
+
+
+def _filing_card(
+    services: Services, key: str, rendered: RenderedMarkdown, *, urgent: bool
+) -> Outgoing:
+    """One filing card held by the 县委办公室 (its head) and the 县政府办公室 (its group;
+    without one, its director)."""
+    directory = services.directory
     party = directory.unit_with_role("party_office")
     head = directory.unit_head(party.unit_id) if party else None
     group = directory.group_for("gov_office")
@@ -121,44 +143,26 @@ def filing_messages(
     if group is None:
         people.append(directory.sole("office_director").user_id)
     card = hashlib.sha256(f"{key}:{urgent}".encode()).hexdigest()[:30]
-    items = [
-        Outgoing(
-            f"{key}:card:{urgent}",
-            "card",
-            {
-                "template_id": services.config.cards["notice"],
-                "out_track_id": f"gl{card}",
-                "card_data": {
-                    "title": rendered.title,
-                    "status": services.messages.text("leave_filing_status", urgent=urgent),
-                    "status_color": "red" if urgent else "green",
-                    "fields": [],
-                    "body": rendered.text,
-                    "progress": "",
-                    "missing": "",
-                },
-                "user_ids": people,
-                "group_ids": [group.conversation_id] if group else [],
-                "private_data": None,
+    return Outgoing(
+        f"{key}:card:{urgent}",
+        "card",
+        {
+            "template_id": services.config.cards["notice"],
+            "out_track_id": f"gl{card}",
+            "card_data": {
+                "title": rendered.title,
+                "status": services.messages.text("leave_filing_status", urgent=urgent),
+                "status_color": "red" if urgent else "green",
+                "fields": [],
+                "body": rendered.text,
+                "progress": "",
+                "missing": "",
             },
-        )
-    ]
-    if urgent and absence.get("approver"):
-        items.append(
-            markdown_to(
-                f"{key}:approver",
-                user_id=absence["approver"],
-                title=rendered.title,
-                text=rendered.text,
-            )
-        )
-    stand_in = absence.get("stand_in")
-    if stand_in:
-        told = services.messages.markdown("leave_stand_in", **context)
-        items.append(
-            markdown_to(f"{key}:stand-in", user_id=stand_in, title=told.title, text=told.text)
-        )
-    return items
+            "user_ids": people,
+            "group_ids": [group.conversation_id] if group else [],
+            "private_data": None,
+        },
+    )
 
 
 def absence_context(services: Services, absence: Mapping[str, Any]) -> dict[str, Any]:
@@ -229,11 +233,6 @@ def begin_absence(
             ],
         )
         items.append(
-            markdown_to(
-                f"leave:{absence['id']}:delegated",
-                user_id=absence["user"],
-                title=rendered.title,
-                text=rendered.text,
-            )
+            markdown_message(f"leave:{absence['id']}:delegated", absence["user"], rendered)
         )
     return items

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import TZ, to_epoch_ms
 from bot.errors import UserFacingError
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.scheduler import cancel_reminders
+from handlers.common.notify import markdown_message
+from handlers.common.staging import stage_and_send
+from handlers.leave.filers import LEADER_ROLES
 from handlers.leave.flow import absence_context, begin_absence
-from handlers.leave.forms import LEADER_ROLES
 from handlers.leave.model import (
     ABSENCES,
     AWAY,
@@ -73,12 +75,7 @@ async def end_leave(ctx: CommandContext) -> list[Outgoing]:
                     "leave_returned_stand_in", **absence_context(services, absence)
                 )
                 items.append(
-                    markdown_to(
-                        f"leave:{absence['id']}:returned:stand-in",
-                        user_id=stand_in,
-                        title=told.title,
-                        text=told.text,
-                    )
+                    markdown_message(f"leave:{absence['id']}:returned:stand-in", stand_in, told)
                 )
         pending_regularise = [a["id"] for a in running if a["status"] == URGENT]
         reply = ctx.text(
@@ -89,9 +86,7 @@ async def end_leave(ctx: CommandContext) -> list[Outgoing]:
         )
         services.outbox.stage(session, [*items, Outgoing(key, reply.kind, reply.payload)])
 
-    await services.db.run(back)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, back)
 
 
 # -- who is away --------------------------------------------------------------------------
@@ -207,9 +202,7 @@ def leave_actions(services: Services) -> dict[str, DeadlineAction]:
         )
         key = f"leave:{absence['id']}:overdue:{stage}"
         if stage == 1:
-            return [
-                markdown_to(key, user_id=absence["user"], title=rendered.title, text=rendered.text)
-            ]
+            return [markdown_message(key, absence["user"], rendered)]
         return [office_message(services, key, rendered.title, rendered.text)]
 
     def regularise(session: Session, action: dict[str, Any]) -> list[Outgoing]:
@@ -226,9 +219,7 @@ def leave_actions(services: Services) -> dict[str, DeadlineAction]:
             provisional=services.calendar.is_provisional(now.astimezone(TZ).date()),
         )
         key = f"leave:{absence['id']}:regularise:{stage}"
-        items = [
-            markdown_to(key, user_id=absence["user"], title=rendered.title, text=rendered.text)
-        ]
+        items = [markdown_message(key, absence["user"], rendered)]
         if stage == 2:
             items.append(office_message(services, f"{key}:office", rendered.title, rendered.text))
         return items

@@ -12,12 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 from bot.dialog import Form, FormField, close_dialog
 from bot.errors import NotAuthorized, UserFacingError
-from bot.outgoing import Outgoing, file_to, markdown_to
+from bot.outgoing import Outgoing, file_to
 from bot.router import CommandContext
 from bot.workflow import END_REJECTED, FLOWS, Choice, FlowDef, FlowView, Step
 from handlers.agenda import fields
 from handlers.approvals.submit import SIGNOFF, start_submitted_flow
-from handlers.requests.flow import SUBMITTING_KINDS
+from handlers.common.answers import labelled_choice
+from handlers.common.commands import form_command
+from handlers.common.notify import markdown_message
+from handlers.common.numbers import next_number
+from handlers.common.staging import stage_and_send
+from handlers.requests.flow import ensure_submitting_unit
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person
@@ -51,12 +56,7 @@ def legality_flow() -> FlowDef:
     )
 
 
-def _subject(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    text = str(answer).strip()
-    for subject in SUBJECTS:
-        if text == ctx.services.messages.label("legality_subjects", subject):
-            return subject
-    raise UserFacingError("legality_bad_subject")
+_subject = labelled_choice(SUBJECTS, "legality_subjects", "legality_bad_subject")
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -100,15 +100,12 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     }
 
     def submit(session: Session) -> None:
-        number = session.counter_next(f"legality:{now.year}")
-        flow_id = f"HF{now.year}-{number:04d}"
+        flow_id = next_number(session, "legality", "HF", now.year)
         start_submitted_flow(
             ctx, session, flow_id=flow_id, kind="legality", title=values["title"], data=data
         )
 
-    await services.db.run(submit)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, submit)
 
 
 LEGALITY_FORM = Form(
@@ -170,13 +167,7 @@ async def _attach_document(ctx: CommandContext, values: dict[str, Any]) -> list[
             "legality_doc_sent", number=number, title=flow["title"], name=fetched.name
         )
         outgoing = [
-            markdown_to(
-                f"legality:{number}:doc:{fetched.path}:{u}",
-                user_id=u,
-                title=notice.title,
-                text=notice.text,
-            )
-            for u in people
+            markdown_message(f"legality:{number}:doc:{fetched.path}:{u}", u, notice) for u in people
         ]
         outgoing.append(
             file_to(
@@ -190,9 +181,7 @@ async def _attach_document(ctx: CommandContext, values: dict[str, Any]) -> list[
         reply = ctx.text("legality_doc_attached", number=number, name=fetched.name)
         services.outbox.stage(session, [*outgoing, Outgoing(key, reply.kind, reply.payload)])
 
-    await services.db.run(attach)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, attach)
 
 
 LEGALITY_DOC_FORM = Form(
@@ -217,8 +206,4 @@ async def start_legality_doc(ctx: CommandContext) -> list[Outgoing]:
     return await ctx.services.forms.begin(ctx, "legality_doc")
 
 
-async def start_legality(ctx: CommandContext) -> list[Outgoing]:
-    unit = ctx.services.directory.unit(ctx.sender.unit_id)
-    if unit is None or unit.kind not in SUBMITTING_KINDS:
-        raise UserFacingError("agenda_not_for_unit", unit=unit.name if unit else "")
-    return await ctx.services.forms.begin(ctx, "legality")
+start_legality = form_command("legality", ensure_submitting_unit)

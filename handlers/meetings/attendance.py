@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import to_epoch_ms
 from bot.errors import NotAuthorized, RuleViolation, UserFacingError
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
 from bot.router import CardContext, CardPayload, CardResult
-from bot.workflow import END_APPROVED, END_REJECTED, Choice, FlowDef, FlowView, Step
-from handlers.approvals.submit import county_head
+from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
+from handlers.approvals.submit import REJECT, county_head
+from handlers.common.notify import markdown_message
 from handlers.meetings.card import private, public, refresh_meeting_card
 from handlers.meetings.model import (
     ATTEND,
@@ -180,11 +181,8 @@ def _substitute(c: Click) -> list[Outgoing]:
         substitute=substitute,
     )
     return [
-        markdown_to(
-            f"meeting:{meeting['id']}:sub:{user}:{to_epoch_ms(now)}:{office}",
-            user_id=office,
-            title=rendered.title,
-            text=rendered.text,
+        markdown_message(
+            f"meeting:{meeting['id']}:sub:{user}:{to_epoch_ms(now)}:{office}", office, rendered
         )
         for office in office_planners(services.directory)
     ]
@@ -219,11 +217,10 @@ def _object(c: Click) -> list[Outgoing]:
         )
         people = [entry["submitter"], entry["speaker"], *office_planners(services.directory)]
         outgoing += [
-            markdown_to(
+            markdown_message(
                 f"meeting:{meeting['id']}:obj:{entry['item']}:{user}:{to_epoch_ms(now)}:{p}",
-                user_id=p,
-                title=rendered.title,
-                text=rendered.text,
+                p,
+                rendered,
             )
             for p in dict.fromkeys(people)
         ]
@@ -240,69 +237,52 @@ def _consulted(flow: FlowView, directory: OrgDirectory) -> list[str]:
     return list(flow.data.get("consulted", []))
 
 
-def meeting_flows(services: Services) -> list[FlowDef]:
-    def leave_decided(
+def _leave_decided(
+    services: Services, session: Session, flow: dict[str, Any], outcome: str
+) -> list[Outgoing]:
+    """Leave from a meeting granted (marked on leave; a proposer's items flagged) or
+    refused (back on the list of attendees)."""
+    meeting = session.collection(MEETINGS).get(flow["data"]["meeting"])
+    if meeting is None or flow["submitter"] not in meeting["attendance"]:
+        return []
+    entry = meeting["attendance"][flow["submitter"]]
+    outgoing: list[Outgoing] = []
+    if outcome == END_APPROVED:
+        entry["status"] = ON_LEAVE
+        if meeting["state"] in OPEN_STATES:
+            outgoing += flag_absent_proposer(services, session, meeting, flow["submitter"])
+    else:
+        del meeting["attendance"][flow["submitter"]]
+    return outgoing + refresh_meeting_card(services, session, meeting)
+
+
+def _meeting_leave_flow(services: Services) -> FlowDef:
+    def decided(
         session: Session, flow: dict[str, Any], outcome: str, now: datetime
     ) -> list[Outgoing]:
-        meeting = session.collection(MEETINGS).get(flow["data"]["meeting"])
-        if meeting is None or flow["submitter"] not in meeting["attendance"]:
-            return []
-        entry = meeting["attendance"][flow["submitter"]]
-        outgoing: list[Outgoing] = []
-        if outcome == END_APPROVED:
-            entry["status"] = ON_LEAVE
-            if meeting["state"] in OPEN_STATES:
-                outgoing += flag_absent_proposer(services, session, meeting, flow["submitter"])
-        else:
-            del meeting["attendance"][flow["submitter"]]
-        return outgoing + refresh_meeting_card(services, session, meeting)
+        return _leave_decided(services, session, flow, outcome)
 
-    def keep_decided(
+    step = Step("approve", county_head, (Choice("approve", style="primary"), REJECT))
+    return FlowDef("meeting_leave", (step,), on_finish=decided)
+
+
+def _agenda_keep_flow(services: Services) -> FlowDef:
+    def decided(
         session: Session, flow: dict[str, Any], outcome: str, now: datetime
     ) -> list[Outgoing]:
         return keep_item(services, session, flow, outcome)
 
-    return [
-        FlowDef(
-            "meeting_leave",
-            (
-                Step(
-                    "approve",
-                    county_head,
-                    (
-                        Choice("approve", style="primary"),
-                        Choice("reject", END_REJECTED, opinion_required=True, style="danger"),
-                    ),
-                ),
-            ),
-            on_finish=leave_decided,
-        ),
-        FlowDef(
-            "agenda_keep",
-            (
-                Step(
-                    "decide",
-                    county_head,
-                    (
-                        Choice("move", END_APPROVED, style="primary"),
-                        Choice("keep", END_APPROVED, opinion_required=True),
-                    ),
-                ),
-            ),
-            on_finish=keep_decided,
-        ),
-        FlowDef(
-            "consult",
-            (
-                Step(
-                    "consult",
-                    _consulted,
-                    (
-                        Choice("agree", style="primary"),
-                        Choice("object", opinion_required=True),
-                    ),
-                    mode="all",
-                ),
-            ),
-        ),
-    ]
+    choices = (
+        Choice("move", END_APPROVED, style="primary"),
+        Choice("keep", END_APPROVED, opinion_required=True),
+    )
+    return FlowDef("agenda_keep", (Step("decide", county_head, choices),), on_finish=decided)
+
+
+def _consult_flow() -> FlowDef:
+    choices = (Choice("agree", style="primary"), Choice("object", opinion_required=True))
+    return FlowDef("consult", (Step("consult", _consulted, choices, mode="all"),))
+
+
+def meeting_flows(services: Services) -> list[FlowDef]:
+    return [_meeting_leave_flow(services), _agenda_keep_flow(services), _consult_flow()]

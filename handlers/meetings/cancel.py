@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.errors import NotAuthorized, UserFacingError
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.scheduler import cancel_reminders
 from bot.workflow import FLOWS
+from handlers.common.notify import markdown_message
+from handlers.common.staging import stage_and_send
 from handlers.meetings.card import refresh_meeting_card
 from handlers.meetings.model import (
     MEETING_LIFECYCLE,
@@ -71,18 +73,11 @@ async def cancel_meeting(ctx: CommandContext) -> list[Outgoing]:
             items=len(entries),
         )
         outgoing += [
-            markdown_to(
-                f"meeting:{number}:cancelled:{user}",
-                user_id=user,
-                title=notice.title,
-                text=notice.text,
-            )
+            markdown_message(f"meeting:{number}:cancelled:{user}", user, notice)
             for user in people
             if user != ctx.sender.user_id
         ]
         reply = ctx.text("meeting_cancel_done", number=number, items=len(entries))
         services.outbox.stage(session, [*outgoing, Outgoing(key, reply.kind, reply.payload)])
 
-    await services.db.run(cancel)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, cancel)

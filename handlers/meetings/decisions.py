@@ -12,9 +12,13 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import to_epoch_ms
 from bot.dialog import Form, FormField, close_dialog
 from bot.errors import NotAuthorized, RuleViolation, UserFacingError
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import FLOWS
+from handlers.common.answers import labelled_choice, trimmed_text
+from handlers.common.commands import form_command
+from handlers.common.notify import markdown_message
+from handlers.common.staging import stage_and_send
 from handlers.meetings.card import refresh_meeting_card
 from handlers.meetings.model import MEETINGS, on_agenda
 from handlers.requests.flow import SUBMITTING_KINDS
@@ -32,6 +36,12 @@ _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 
 def is_office(person: Person, directory: OrgDirectory) -> bool:
     return bool(person.roles & OFFICE_ROLES)
+
+
+def ensure_office(ctx: CommandContext) -> None:
+    """The office records meetings (decisions, minutes)."""
+    if not is_office(ctx.sender, ctx.services.directory):
+        raise NotAuthorized("meeting_office_only")
 
 
 def _entry(meeting: Mapping[str, Any], item: str) -> dict[str, Any] | None:
@@ -60,19 +70,10 @@ async def _item(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> 
     return {"item": number, "meeting": meeting["id"], "title": flow["title"]}
 
 
-def _result(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    text = str(answer).strip()
-    for result in RESULTS:
-        if text == ctx.services.messages.label("meeting_decisions", result):
-            return result
-    raise UserFacingError("decision_bad_result")
+_result = labelled_choice(RESULTS, "meeting_decisions", "decision_bad_result")
 
 
-def _text(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    text = str(answer).strip()
-    if len(text) < 2:
-        raise UserFacingError("decision_text_empty")
-    return text[:2000]
+_text = trimmed_text(2, 2000, "decision_text_empty")
 
 
 def _owner(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
@@ -154,12 +155,7 @@ async def _record_decision(ctx: CommandContext, values: dict[str, Any]) -> list[
             text=values["text"],
         )
         outgoing += [
-            markdown_to(
-                f"decision:{entry['item']}:{to_epoch_ms(now)}:{user}",
-                user_id=user,
-                title=rendered.title,
-                text=rendered.text,
-            )
+            markdown_message(f"decision:{entry['item']}:{to_epoch_ms(now)}:{user}", user, rendered)
             for user in dict.fromkeys([entry["submitter"], entry["speaker"]])
         ]
         outgoing += refresh_meeting_card(services, session, meeting)
@@ -169,9 +165,7 @@ async def _record_decision(ctx: CommandContext, values: dict[str, Any]) -> list[
         )
         services.outbox.stage(session, [*outgoing, Outgoing(key, reply.kind, reply.payload)])
 
-    await services.db.run(record)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, record)
 
 
 def _supervise(
@@ -209,14 +203,7 @@ def _supervise(
         text=values["text"],
         due=values["due"],
     )
-    return number, [
-        markdown_to(
-            f"supervision:{number}:assigned",
-            user_id=head.user_id,
-            title=rendered.title,
-            text=rendered.text,
-        )
-    ]
+    return number, [markdown_message(f"supervision:{number}:assigned", head.user_id, rendered)]
 
 
 DECISION_FORM = Form(
@@ -233,7 +220,4 @@ DECISION_FORM = Form(
 )
 
 
-async def start_decision(ctx: CommandContext) -> list[Outgoing]:
-    if not is_office(ctx.sender, ctx.services.directory):
-        raise NotAuthorized("meeting_office_only")
-    return await ctx.services.forms.begin(ctx, "decision")
+start_decision = form_command("decision", ensure_office)

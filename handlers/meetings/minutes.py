@@ -9,16 +9,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.dialog import Form, FormField
-from bot.errors import NotAuthorized, RuleViolation, UserFacingError
+from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_APPROVED, END_RETURNED, Choice, FlowDef, FlowView, Step
 from handlers.agenda import fields
 from handlers.approvals.submit import office_director, start_submitted_flow
-from handlers.distribution.distribute import start_distribution
+from handlers.common.answers import trimmed_text
+from handlers.common.commands import form_command
+from handlers.common.staging import stage_and_send
+from handlers.distribution.start import start_distribution
 from handlers.documents.outgoing import DOCUMENTS
 from handlers.meetings.card import refresh_meeting_card
-from handlers.meetings.decisions import is_office
+from handlers.meetings.decisions import ensure_office
 from handlers.meetings.model import MEETING_LIFECYCLE, MEETINGS, attendees, on_agenda
 
 if TYPE_CHECKING:
@@ -50,11 +53,7 @@ def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[s
     return fields.text_or_file(answer, ctx, values)
 
 
-def _abstract(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    text = str(answer).strip()
-    if len(text) < 2:
-        raise UserFacingError("decision_text_empty")
-    return text[:2000]
+_abstract = trimmed_text(2, 2000, "decision_text_empty")
 
 
 def _has_file(values: Mapping[str, Any]) -> bool:
@@ -132,9 +131,7 @@ async def _submit_minutes(ctx: CommandContext, values: dict[str, Any]) -> list[O
             },
         )
 
-    await services.db.run(submit)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, submit)
 
 
 MINUTES_FORM = Form(
@@ -149,10 +146,7 @@ MINUTES_FORM = Form(
 )
 
 
-async def start_minutes(ctx: CommandContext) -> list[Outgoing]:
-    if not is_office(ctx.sender, ctx.services.directory):
-        raise NotAuthorized("meeting_office_only")
-    return await ctx.services.forms.begin(ctx, "minutes")
+start_minutes = form_command("minutes", ensure_office)
 
 
 def _signer(flow: FlowView, directory: OrgDirectory) -> list[str]:

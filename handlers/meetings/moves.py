@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
 from bot.workflow import END_APPROVED, FLOWS
+from handlers.common.notify import markdown_message
 from handlers.meetings.card import refresh_meeting_card
 from handlers.meetings.model import MEETINGS, next_meeting, stamp
 
@@ -85,11 +86,10 @@ def move_on(
     )
     for user in dict.fromkeys([flow["submitter"], entry["speaker"]]):
         outgoing.append(
-            markdown_to(
+            markdown_message(
                 f"agenda:{flow['id']}:moved:{meeting['id'] if meeting else '-'}:{user}",
-                user_id=user,
-                title=rendered.title,
-                text=rendered.text,
+                user,
+                rendered,
             )
         )
     return outgoing

@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import TZ, from_epoch_ms, to_epoch_ms
 from bot.dialog import Form, FormField, close_dialog
 from bot.errors import NotAuthorized, RuleViolation, UserFacingError
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.scheduler import schedule_reminder
+from handlers.common.answers import spaced_text
+from handlers.common.notify import markdown_message
+from handlers.common.staging import stage_and_send
 from handlers.meetings.card import agenda_lines, create_meeting_card, meeting_rows
 from handlers.meetings.model import (
     CHAIR_ROLES,
@@ -75,11 +78,7 @@ def _when(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> int:
     return to_epoch_ms(moment)
 
 
-def _place(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    place = " ".join(str(answer).split())
-    if not 2 <= len(place) <= 40:
-        raise UserFacingError("meeting_bad_place")
-    return place
+_place = spaced_text(2, 40, "meeting_bad_place")
 
 
 def _chair(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
@@ -246,9 +245,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         )
         services.outbox.stage(session, [*outgoing, Outgoing(key, reply.kind, reply.payload)])
 
-    await services.db.run(plan)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, plan)
 
 
 def _consultation(services: Services, session: Session, meeting: dict[str, Any]) -> list[Outgoing]:
@@ -364,11 +361,6 @@ async def executive_meeting_check(services: Services, today: date) -> list[Outgo
     dates = [_day(services, d) for d in _proposals(services, today)]
     rendered = services.messages.markdown("meeting_none_planned", proposals=dates)
     return [
-        markdown_to(
-            f"meeting:none:{today.isoformat()}:{user}",
-            user_id=user,
-            title=rendered.title,
-            text=rendered.text,
-        )
+        markdown_message(f"meeting:none:{today.isoformat()}:{user}", user, rendered)
         for user in office_planners(services.directory)
     ]

@@ -16,7 +16,8 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.outgoing import Outgoing, file_to, markdown_to
+from bot.outgoing import Outgoing, file_to
+from handlers.common.notify import markdown_message
 from handlers.leave.model import running_absence
 from handlers.meetings.card import agenda_lines, refresh_meeting_card, warnings
 from handlers.meetings.model import (
@@ -52,12 +53,7 @@ def _to(
 ) -> list[Outgoing]:
     rendered = services.messages.markdown(template, **context)
     return [
-        markdown_to(
-            f"meeting:{meeting['id']}:{step}:{user}",
-            user_id=user,
-            title=rendered.title,
-            text=rendered.text,
-        )
+        markdown_message(f"meeting:{meeting['id']}:{step}:{user}", user, rendered)
         for user in dict.fromkeys(people)
     ]
 

@@ -26,12 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.dialog import Form, FormField
 from bot.errors import RuleViolation, UserFacingError
-from bot.files import check_attachment_name
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import (
     END_ACKNOWLEDGED,
-    END_REJECTED,
     END_RETURNED,
     Choice,
     FlowDef,
@@ -39,7 +37,11 @@ from bot.workflow import (
     Step,
 )
 from handlers.approvals.steps import cosign_step
-from handlers.approvals.submit import SIGNOFF, start_submitted_flow
+from handlers.approvals.submit import REJECT, RETURN, SIGNOFF, start_submitted_flow
+from handlers.common.answers import attached_file, spaced_text
+from handlers.common.commands import form_command
+from handlers.common.numbers import next_number
+from handlers.common.staging import stage_and_send
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -100,7 +102,7 @@ def _chain(decide: Step, cosign_days: int) -> tuple[Step, ...]:
             _office_clerks,
             (
                 Choice("pass", style="primary"),
-                Choice("return", END_RETURNED, opinion_required=True, style="danger"),
+                RETURN,
             ),
             mode="any",
         ),
@@ -116,7 +118,7 @@ def request_flows(cosign_days: int) -> list[FlowDef]:
         _leader_in_charge,
         (
             Choice("approve", opinion_required=True, style="primary"),
-            Choice("reject", END_REJECTED, opinion_required=True, style="danger"),
+            REJECT,
             Choice("return", END_RETURNED, opinion_required=True),
         ),
     )
@@ -132,11 +134,7 @@ def request_flows(cosign_days: int) -> list[FlowDef]:
 # -- the form ------------------------------------------------------------------------
 
 
-def form_title(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    title = " ".join(str(answer).split())
-    if not 4 <= len(title) <= 80:
-        raise UserFacingError("request_bad_title")
-    return title
+form_title = spaced_text(4, 80, "request_bad_title")
 
 
 def _kind(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
@@ -150,9 +148,7 @@ def _kind(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
 
 def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(answer, dict):  # an attached file
-        name = str(answer.get("name", ""))
-        check_attachment_name(name)
-        return {"file": {"name": name[:120], "download_code": answer.get("download_code", "")}}
+        return attached_file(answer)
     return {"text": str(answer).strip()}
 
 
@@ -303,15 +299,12 @@ async def _submit(ctx: CommandContext, values: dict[str, Any], kind: str) -> lis
     prefix = "QS" if kind == "request" else "BG"
 
     def submit(session: Session) -> None:
-        number = session.counter_next(f"{kind}:{now.year}")
-        flow_id = f"{prefix}{now.year}-{number:04d}"
+        flow_id = next_number(session, kind, prefix, now.year)
         start_submitted_flow(
             ctx, session, flow_id=flow_id, kind=kind, title=values["title"], data=data
         )
 
-    await services.db.run(submit)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, submit)
 
 
 async def _submit_request(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
@@ -343,11 +336,13 @@ def _ensure_may_submit(ctx: CommandContext) -> None:
     raise UserFacingError("request_not_for_unit", unit=unit.name)
 
 
-async def start_request(ctx: CommandContext) -> list[Outgoing]:
-    _ensure_may_submit(ctx)
-    return await ctx.services.forms.begin(ctx, "request")
+def ensure_submitting_unit(ctx: CommandContext) -> None:
+    """Only units that submit to the county government (not their subordinate bodies)
+    submit 议题 and documents for legality review."""
+    unit = ctx.services.directory.unit(ctx.sender.unit_id)
+    if unit is None or unit.kind not in SUBMITTING_KINDS:
+        raise UserFacingError("agenda_not_for_unit", unit=unit.name if unit else "")
 
 
-async def start_report(ctx: CommandContext) -> list[Outgoing]:
-    _ensure_may_submit(ctx)
-    return await ctx.services.forms.begin(ctx, "report")
+start_request = form_command("request", _ensure_may_submit)
+start_report = form_command("report", _ensure_may_submit)

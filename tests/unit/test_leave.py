@@ -12,7 +12,6 @@ import pytest
 from bot.clock import TZ
 from bot.config import OrgDirectory, load_config
 from bot.errors import UserFacingError
-from handlers.leave.forms import parse_when
 from handlers.leave.model import (
     AM,
     PM,
@@ -26,6 +25,7 @@ from handlers.leave.model import (
     slot_day,
     slot_start,
 )
+from handlers.leave.when import parse_when
 from messages.render import Messages
 from sandbox.launcher import demo_config_path
 

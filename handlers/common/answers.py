@@ -1,0 +1,61 @@
+"""Checks of typed form answers that several forms share. Each factory returns a field
+parser (``answer, ctx, values -> value``) that refuses a bad answer with the polite
+message named by ``error``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from bot.errors import UserFacingError
+from bot.files import check_attachment_name
+from bot.router import CommandContext
+
+TextParser = Callable[[Any, CommandContext, Mapping[str, Any]], str]
+
+
+def spaced_text(minimum: int, maximum: int, error: str, **context: Any) -> TextParser:
+    """One line: runs of white space become one space; ``minimum`` to ``maximum``
+    characters, else ``error`` (with ``context``)."""
+
+    def parse(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+        text = " ".join(str(answer).split())
+        if not minimum <= len(text) <= maximum:
+            raise UserFacingError(error, **context)
+        return text
+
+    return parse
+
+
+def trimmed_text(minimum: int, limit: int, error: str) -> TextParser:
+    """Free text, stripped: at least ``minimum`` characters (else ``error``); whatever
+    goes beyond ``limit`` is cut off."""
+
+    def parse(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+        text = str(answer).strip()
+        if len(text) < minimum:
+            raise UserFacingError(error)
+        return text[:limit]
+
+    return parse
+
+
+def labelled_choice(options: Sequence[str], section: str, error: str) -> TextParser:
+    """One of ``options``, typed as its label in the ``section`` of the label tables."""
+
+    def parse(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+        text = str(answer).strip()
+        for option in options:
+            if text == ctx.services.messages.label(section, option):
+                return option
+        raise UserFacingError(error)
+
+    return parse
+
+
+def attached_file(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """A file sent in chat as the answer: its name checked (Word/PDF/OFD), kept with the
+    download code the bot fetches it by later."""
+    name = str(answer.get("name", ""))
+    check_attachment_name(name)
+    return {"file": {"name": name[:120], "download_code": answer.get("download_code", "")}}
