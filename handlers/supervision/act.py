@@ -140,12 +140,8 @@ REPORT_FORM = Form(
 
 
 async def start_report(ctx: CommandContext) -> list[Outgoing]:
-    args = ctx.args.strip()
-    if args and ":" not in args and "：" not in args:
-        # 督办反馈 DB2026-0001: the number given, the rest asked for.
-        args = f"{ctx.services.forms.label_of('sv_report', 'number')}：{args}"
-    return await ctx.services.forms.begin(_with_args(ctx, args), "sv_report")
-
-
-def _with_args(ctx: CommandContext, args: str) -> CommandContext:
-    return replace(ctx, args=args)
+    lines = ctx.args.strip().splitlines()
+    if lines and ":" not in lines[0] and "：" not in lines[0]:
+        # 督办反馈 DB2026-0001: the number on the command's own line.
+        lines[0] = f"{ctx.services.forms.label_of('sv_report', 'number')}：{lines[0]}"
+    return await ctx.services.forms.begin(replace(ctx, args="\n".join(lines)), "sv_report")

@@ -7,6 +7,7 @@ overview."""
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -197,3 +198,28 @@ def test_instruction_from_registration_to_compiled_results(
     for user in (HEAD, ZHANG, DIRECTOR):
         compiled = has(control, user, "批示件办理结果")
         assert "46 所学校" in compiled and "供热管网" in compiled and "销号" in compiled
+
+
+@pytest.mark.sandbox_start("2026-11-30T09:30:00+08:00")
+def test_a_unit_reports_with_a_file_in_chat(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    number = open_item(control)
+    # Someone else's item: refused, nothing changes (第八十五条 names who reports).
+    answer = fill(control, HEAD, f"督办反馈 {number}\n反馈类型：进展反馈\n反馈内容：已部署。")
+    assert "不由您办理" in answer
+    control.send(EDU_HEAD, f"督办反馈 {number}")
+    has(control, EDU_HEAD, "反馈类型")
+    control.send(EDU_HEAD, "申请办结")
+    has(control, EDU_HEAD, "Word、PDF、OFD")
+    report = b"%PDF-1.4 school safety report " + bytes(range(256)) * 4
+    body = {
+        "file": {"name": "校舍排查报告.pdf", "content_base64": base64.b64encode(report).decode()}
+    }
+    control.send_raw(EDU_HEAD, body)
+    has(control, EDU_HEAD, "请核对", "校舍排查报告.pdf")
+    control.send(EDU_HEAD, "确认")
+    has(control, EDU_HEAD, "办结申请", number)
+    review = wait_card(control, DIRECTOR, lambda c: bool(actions(c)), "督办：")
+    assert "校舍排查报告.pdf" in review["cardData"]["trail"]
+    has(control, DIRECTOR, "申请办结", "见所附文件")
