@@ -143,6 +143,10 @@ class RuleParams:
 
     cosign_working_days: int = 2  # 第七十条: 会签 reply limit
     feedback_working_days: int = 10  # 第八十五条: supervision feedback when no deadline given
+    # 批示件 checkpoints, calendar days from dispatch (第八十七条; the province's 13710 way).
+    instruction_feedback_days: int = 3
+    instruction_result_days: int = 7
+    instruction_complex_days: int = 30
     comprehensive_max_chars: int = 2000  # 第六十九条
     single_topic_max_chars: int = 1000  # 第六十九条
     agenda_deadline_working_days: int = 5  # items in this many working days before the meeting

@@ -13,6 +13,7 @@ from handlers.leave.feature import LEAVE
 from handlers.legality.feature import LEGALITY
 from handlers.meetings.feature import MEETINGS
 from handlers.requests.feature import REQUESTS
+from handlers.supervision.feature import SUPERVISION
 
 FEATURES: list[Feature] = [
     BASICS,
@@ -24,5 +25,6 @@ FEATURES: list[Feature] = [
     MEETINGS,
     AGENDA,
     LEGALITY,
+    SUPERVISION,
     DELIVERY,
 ]

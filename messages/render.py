@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from typing import Any
 
@@ -96,7 +97,14 @@ def _environment(finalize: Callable[[object], object]) -> Environment:
     )
     env.filters["one_line"] = one_line
     env.filters["trusted"] = Trusted
+    env.filters["cn_date"] = cn_date
     return env
+
+
+def cn_date(value: object) -> str:
+    """``2026-12-16`` (a date or its ISO text) as 2026年12月16日."""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _load_toml(name: str) -> dict[str, Any]:

@@ -22,13 +22,13 @@ from handlers.common.staging import stage_and_send
 from handlers.meetings.card import refresh_meeting_card
 from handlers.meetings.model import MEETINGS, on_agenda
 from handlers.requests.flow import SUBMITTING_KINDS
+from handlers.supervision.opening import open_from_decision
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person
     from bot.services import Services
     from storage.session import Session
 
-SUPERVISION = "supervision"
 RESULTS = ("pass", "pass_in_principle", "pass_amended", "defer", "reject")
 OFFICE_ROLES = frozenset({"office_director", "office_deputy", "admin_section", "office_clerk"})
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
@@ -176,25 +176,22 @@ def _supervise(
     values: Mapping[str, Any],
     now: datetime,
 ) -> tuple[str, list[Outgoing]]:
-    """Work the meeting assigned: kept with its owner and deadline for supervision."""
-    seq = session.counter_next(f"supervision:{now.year}")
-    number = f"DB{now.year}-{seq:04d}"
-    session.collection(SUPERVISION).insert(
-        {
-            "id": number,
-            "source": "meeting",
-            "meeting": meeting["id"],
-            "item": entry["item"],
-            "text": values["text"],
-            "owner_unit": values["owner"],
-            "due": values["due"],
-            "state": "open",
-            "created_ms": to_epoch_ms(now),
-        }
+    """Work the meeting assigned enters the supervision ledger with its owner and
+    deadline (第八十四条); the owner's head gets its card and this notice."""
+    number, outgoing = open_from_decision(
+        services,
+        session,
+        title=entry["title"],
+        text=values["text"],
+        lead=values["owner"],
+        due=date.fromisoformat(values["due"]),
+        opened_by=meeting["chair"],
+        now=now,
+        extra={"meeting": meeting["id"], "item": entry["item"]},
     )
     head = services.directory.unit_head(values["owner"])
     if head is None:
-        return number, []
+        return number, outgoing
     rendered = services.messages.markdown(
         "supervision_assigned",
         number=number,
@@ -203,7 +200,10 @@ def _supervise(
         text=values["text"],
         due=values["due"],
     )
-    return number, [markdown_message(f"supervision:{number}:assigned", head.user_id, rendered)]
+    return number, [
+        *outgoing,
+        markdown_message(f"supervision:{number}:assigned", head.user_id, rendered),
+    ]
 
 
 DECISION_FORM = Form(

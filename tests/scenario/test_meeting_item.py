@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.harness import BotProcess, Control, SandboxThread
-from tests.scenario.flows import wait_card
+from tests.scenario.flows import actions, wait_card
 from tests.scenario.meetings import (
     ADMIN,
     DIRECTOR,
@@ -72,6 +72,11 @@ def test_item_from_submission_to_distributed_minutes(
     assert "已记录" in answer and "DB2026-0001" in answer
     has(control, EDU_STAFF, "会议议定事项", "原则通过", "即刻生效")
     has(control, EDU_HEAD, "督办事项 DB2026-0001", "2027-03-31")
+    # The decision entered the supervision ledger: its card, opened, with the deadline.
+    ledger = wait_card(control, EDU_HEAD, lambda c: bool(actions(c)), "督办：")
+    assert ledger["cardData"]["status"] == "已交办，待签收"
+    assert "2027年3月31日前" in ledger["cardData"]["deadline"]
+    assert "县政府常务会议议定" in ledger["cardData"]["fields"]
 
     answer = fill(
         control,

@@ -16,12 +16,19 @@ from handlers.approvals.card import FLOW_ACT
 from handlers.distribution.distribute import PROGRESS, SIGN
 from handlers.features import FEATURES
 from handlers.meetings.card import MEETING_ACT
+from handlers.supervision.card import SUPERVISION_ACT
 from messages import card_export
 from sandbox.card_template import Template
 
 CARDS = Path(card_export.__file__).parent / "cards"
 PLATFORM_TYPES = {"string", "markdown", "boolean", "number", "loopArray", "object"}
-TEMPLATE_OF = {FLOW_ACT: "approval", MEETING_ACT: "meeting", SIGN: "notice", PROGRESS: "notice"}
+TEMPLATE_OF = {
+    FLOW_ACT: "approval",
+    SUPERVISION_ACT: "approval",  # the supervision card is an approval card
+    MEETING_ACT: "meeting",
+    SIGN: "notice",
+    PROGRESS: "notice",
+}
 
 
 def exported(card: str) -> dict[str, Any]:

@@ -1,0 +1,180 @@
+"""What a holder's answer does to a supervision item: the office director opens or
+refuses it and grades or returns the unit's result; the lead unit signs, reports
+progress and asks to close; co-units give their part to the lead unit (第八十五条).
+One function serves the card buttons and the chat command that carries files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import to_epoch_ms
+from bot.errors import NotAuthorized, RuleViolation, UserFacingError
+from bot.outgoing import Outgoing, markdown_to
+from handlers.supervision.card import choices_for, part_of, refresh_card
+from handlers.supervision.instructions import on_item_closed
+from handlers.supervision.model import (
+    CLOSED,
+    CLOSING,
+    GRADES,
+    OPEN,
+    REFUSED,
+    SIGNED,
+    SUPERVISION_LIFECYCLE,
+    get_item,
+    lead_unit,
+    log_entry,
+)
+from handlers.supervision.people import director, heads, name_of
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.session import Session
+
+# Answers that must say something: the unit's report, the reason of a refusal or 退回.
+NEEDS_TEXT = {"refuse", "progress", "apply_close", "co_report", "return"}
+
+
+@dataclass
+class Answer:
+    services: Services
+    session: Session
+    item: dict[str, Any]
+    user: str
+    text: str
+    file: Mapping[str, Any] | None
+    now: datetime
+
+
+def answer(
+    services: Services,
+    session: Session,
+    number: str,
+    user: str,
+    decision: str,
+    *,
+    text: str = "",
+    file: Mapping[str, Any] | None = None,
+    now: datetime,
+) -> tuple[dict[str, Any], list[Outgoing]]:
+    """Applies one answer inside the caller's storage call; returns the stored item and
+    what to send. Refusals raise before anything changes."""
+    item = get_item(session, number)
+    if item is None:
+        raise UserFacingError("sv_unknown", number=number[:20])
+    if part_of(services, item, user) is None:
+        raise NotAuthorized("sv_not_yours", number=number)
+    if decision not in choices_for(services, item, user):
+        state = services.messages.label("supervision_states", item["state"])
+        raise UserFacingError("sv_not_now", number=number, state=state)
+    text = " ".join(text.split())[:2000]
+    if decision in NEEDS_TEXT and not text and not file:
+        raise RuleViolation(
+            "sv_text_required", what=services.messages.label("supervision_buttons", decision)
+        )
+    outgoing = _APPLY[decision](Answer(services, session, item, user, text, file, now))
+    outgoing += refresh_card(services, session, item)
+    return item, outgoing
+
+
+def _notice(a: Answer, event: str, users: list[str | None], **extra: Any) -> list[Outgoing]:
+    """A chat notice of ``event`` about the item to ``users`` (besides the card update)."""
+    item = a.item
+    rendered = a.services.messages.markdown(
+        "sv_event",
+        event=event,
+        number=item["id"],
+        title=item["title"],
+        due=item["due"],
+        text=a.text,
+        who=name_of(a.services, a.user),
+        **extra,
+    )
+    stamp = to_epoch_ms(a.now)
+    return [
+        markdown_to(
+            f"supervision:{item['id']}:{event}:{stamp}:{user}",
+            user_id=user,
+            title=rendered.title,
+            text=rendered.text,
+        )
+        for user in dict.fromkeys(u for u in users if u and u != a.user)
+    ]
+
+
+def _lead_head(a: Answer) -> list[str | None]:
+    return list(heads(a.services, [lead_unit(a.item)]))
+
+
+def _approve(a: Answer) -> list[Outgoing]:
+    SUPERVISION_LIFECYCLE.move(a.item, OPEN)
+    a.item["approved_by"] = a.user
+    log_entry(a.item, "approved", a.user, a.now, a.text)
+    return []  # the units receive the card itself
+
+
+def _refuse(a: Answer) -> list[Outgoing]:
+    SUPERVISION_LIFECYCLE.move(a.item, REFUSED)
+    log_entry(a.item, "refused", a.user, a.now, a.text)
+    return _notice(a, "refused", [a.item.get("opened_by")])
+
+
+def _sign(a: Answer) -> list[Outgoing]:
+    SUPERVISION_LIFECYCLE.move(a.item, SIGNED)
+    log_entry(a.item, "signed", a.user, a.now, a.text)
+    return []
+
+
+def _progress(a: Answer) -> list[Outgoing]:
+    if a.item["state"] == OPEN:  # reporting is signing for it
+        SUPERVISION_LIFECYCLE.move(a.item, SIGNED)
+    log_entry(a.item, "progress", a.user, a.now, a.text, a.file)
+    a.item.setdefault("first_feedback_ms", to_epoch_ms(a.now))
+    return []
+
+
+def _apply_close(a: Answer) -> list[Outgoing]:
+    SUPERVISION_LIFECYCLE.move(a.item, CLOSING)
+    log_entry(a.item, "apply_close", a.user, a.now, a.text, a.file)
+    a.item.setdefault("first_feedback_ms", to_epoch_ms(a.now))
+    a.item["requested_ms"] = to_epoch_ms(a.now)
+    return _notice(a, "apply_close", [director(a.services)])
+
+
+def _co_report(a: Answer) -> list[Outgoing]:
+    log_entry(a.item, "co_report", a.user, a.now, a.text, a.file)
+    return _notice(a, "co_report", _lead_head(a))
+
+
+def _return(a: Answer) -> list[Outgoing]:
+    SUPERVISION_LIFECYCLE.move(a.item, SIGNED)
+    log_entry(a.item, "returned", a.user, a.now, a.text)
+    return _notice(a, "returned", _lead_head(a))
+
+
+def _grade(grade: str) -> Callable[[Answer], list[Outgoing]]:
+    def close(a: Answer) -> list[Outgoing]:
+        SUPERVISION_LIFECYCLE.move(a.item, CLOSED)
+        a.item["grade"] = grade
+        a.item["closed_ms"] = to_epoch_ms(a.now)
+        log_entry(a.item, f"graded_{grade}", a.user, a.now, a.text)
+        grade_label = a.services.messages.label("supervision_grades", grade)
+        users = [*_lead_head(a), a.item.get("leader")]
+        closed = _notice(a, "closed", users, grade=grade_label)
+        return closed + on_item_closed(a.services, a.session, a.item, a.now)
+
+    return close
+
+
+_APPLY: dict[str, Callable[[Answer], list[Outgoing]]] = {
+    "approve": _approve,
+    "refuse": _refuse,
+    "sign": _sign,
+    "progress": _progress,
+    "apply_close": _apply_close,
+    "co_report": _co_report,
+    "return": _return,
+    **{grade: _grade(grade) for grade in GRADES},
+}

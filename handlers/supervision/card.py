@@ -1,0 +1,200 @@
+"""The supervision card: one card per item (the approval card template,
+messages/cards/approval.json), held by the office director, the lead unit's head, the
+co-units' heads and the leader in charge. Everyone sees the item and its trail; the
+buttons are in each holder's private data and follow the item's state."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bot.card_buttons import button
+from bot.cards import CARDS
+from bot.clock import to_epoch_ms
+from bot.outgoing import Outgoing, card_create, card_deliver, card_update
+from handlers.approvals.card import date_time_text
+from handlers.supervision.model import (
+    CLOSING,
+    GRADES,
+    OPEN,
+    PENDING,
+    SIGNED,
+    SUPERVISION,
+    lead_unit,
+)
+from handlers.supervision.people import director, heads, name_of
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.session import Session
+
+SUPERVISION_ACT = "supervision.act"
+STATUS_COLORS = {PENDING: "blue", OPEN: "blue", SIGNED: "blue", CLOSING: "blue"}
+FINAL_COLORS = {"closed": "green", "refused": "gray"}
+# The buttons a holder gets, by his part in the item and the item's state.
+LEAD_CHOICES = {OPEN: ("sign", "progress", "apply_close"), SIGNED: ("progress", "apply_close")}
+CO_CHOICES = {OPEN: ("co_report",), SIGNED: ("co_report",)}
+DIRECTOR_CHOICES = {PENDING: ("approve", "refuse"), CLOSING: ("return", *GRADES)}
+DANGER = {"refuse", "return", "fail"}
+PRIMARY = {"approve", "sign", "apply_close", "excellent"}
+_CHOICES: dict[str, Mapping[str, tuple[str, ...]]] = {
+    "director": DIRECTOR_CHOICES,
+    "lead": LEAD_CHOICES,
+    "co": CO_CHOICES,
+}
+
+
+def supervision_card_id(number: str) -> str:
+    return "sv" + hashlib.sha256(number.encode()).hexdigest()[:30]
+
+
+def _unit_name(services: Services, unit_id: str) -> str:
+    unit = services.directory.unit(unit_id)
+    return unit.name if unit else unit_id
+
+
+def part_of(services: Services, item: Mapping[str, Any], user_id: str) -> str | None:
+    """The holder's part: "director", "lead" or "co" (None: he only reads)."""
+    if user_id == director(services):
+        return "director"
+    if user_id in heads(services, [lead_unit(item)]):
+        return "lead"
+    if user_id in heads(services, list(item.get("co_units", []))):
+        return "co"
+    return None
+
+
+def choices_for(services: Services, item: Mapping[str, Any], user_id: str) -> tuple[str, ...]:
+    part = part_of(services, item, user_id)
+    return _CHOICES[part].get(item["state"], ()) if part else ()
+
+
+def holders(services: Services, item: Mapping[str, Any]) -> list[str]:
+    people = [
+        director(services),
+        *heads(services, [lead_unit(item)]),
+        *heads(services, list(item.get("co_units", []))),
+        item.get("leader") or None,
+        item.get("instructed_by") or None,
+    ]
+    if item["state"] == PENDING:  # only the director decides whether it is opened
+        people = [director(services), item.get("opened_by")]
+    return [p for p in dict.fromkeys(people) if p]
+
+
+def _fields(services: Services, item: Mapping[str, Any]) -> list[dict[str, str]]:
+    label = services.messages.label
+    word = services.messages.word
+    rows = [
+        (word("sv_number"), item["id"]),
+        (word("sv_source"), label("supervision_sources", item["source"])),
+        (word("sv_lead"), _unit_name(services, lead_unit(item))),
+    ]
+    if item.get("co_units"):
+        names = "、".join(_unit_name(services, u) for u in item["co_units"])
+        rows.append((word("sv_co"), names))
+    if item.get("leader"):
+        rows.append((word("sv_leader"), name_of(services, item["leader"])))
+    return [{"label": k, "value": v} for k, v in rows]
+
+
+def _trail(services: Services, item: Mapping[str, Any]) -> str:
+    lines = [
+        {
+            "at": date_time_text(services.messages, entry["at_ms"]),
+            "who": name_of(services, entry["by"]),
+            "what": services.messages.label("supervision_log", entry["kind"]),
+            "text": entry.get("text", ""),
+            "file": (entry.get("file") or {}).get("name", ""),
+        }
+        for entry in item.get("log", [])
+    ]
+    return services.messages.fragment("sv_trail", lines=lines)
+
+
+def public(services: Services, item: Mapping[str, Any]) -> dict[str, Any]:
+    messages = services.messages
+    state = item["state"]
+    grade = item.get("grade")
+    return {
+        "title": messages.word("sv_card_title", title=item["title"]),
+        "status": messages.label("supervision_states", state),
+        "status_color": STATUS_COLORS.get(state) or FINAL_COLORS.get(state, "gray"),
+        "summary": item["text"][:600],
+        "fields": _fields(services, item),
+        "deadline": messages.text(
+            "sv_deadline", due=item["due"], given=item.get("due_given", True)
+        ),
+        "trail": _trail(services, item),
+        "result": messages.label("supervision_grades", grade) if grade else "",
+    }
+
+
+def private(services: Services, item: Mapping[str, Any], user_id: str) -> dict[str, Any]:
+    choices = choices_for(services, item, user_id)
+    return {
+        "can_act": bool(choices),
+        "opinion_required": False,  # which answers need words is checked on the click
+        "note": services.messages.text(
+            "sv_card_note", part=part_of(services, item, user_id) or "", state=item["state"]
+        )
+        if choices
+        else "",
+        "actions": [
+            button(
+                SUPERVISION_ACT,
+                services.messages.label("supervision_buttons", choice),
+                "danger" if choice in DANGER else "primary" if choice in PRIMARY else "normal",
+                flow=item["id"],
+                assignment=item["state"],  # a click from a view of another state is stale
+                decision=choice,
+            )
+            for choice in choices
+        ],
+    }
+
+
+def create_card(services: Services, session: Session, item: dict[str, Any]) -> list[Outgoing]:
+    """Called in the storage call that stores the new item (which it stores again)."""
+    card = supervision_card_id(item["id"])
+    people = holders(services, item)
+    item["card_id"], item["card_version"], item["delivered"] = card, 0, people
+    session.collection(CARDS).insert({"id": card, "supervision": item["id"]})
+    session.collection(SUPERVISION).update(item["id"], item)
+    return [
+        card_create(
+            f"{card}:create",
+            template_id=services.config.cards["approval"],
+            out_track_id=card,
+            card_data=public(services, item),
+            user_ids=people,
+            private_data={u: private(services, item, u) for u in people},
+        )
+    ]
+
+
+def refresh_card(services: Services, session: Session, item: dict[str, Any]) -> list[Outgoing]:
+    """Every holder's view brought up to date, the card handed to newcomers (the units once
+    the director has opened the item); stores the item. In the changing storage call."""
+    if not item.get("card_id"):  # recorded before items had cards
+        return create_card(services, session, item)
+    item["card_version"] = int(item.get("card_version", 0)) + 1
+    item["updated_ms"] = to_epoch_ms(services.clock.now())
+    version, card = item["card_version"], item["card_id"]
+    delivered = list(item.get("delivered", []))
+    newcomers = [u for u in holders(services, item) if u not in delivered]
+    outgoing = []
+    if newcomers:
+        outgoing.append(card_deliver(f"{card}:deliver:{version}", card, user_ids=newcomers))
+        item["delivered"] = delivered + newcomers
+    outgoing.append(
+        card_update(
+            f"{card}:update:{version}",
+            card,
+            card_data=public(services, item),
+            private_data={u: private(services, item, u) for u in item["delivered"]},
+        )
+    )
+    session.collection(SUPERVISION).update(item["id"], item)
+    return outgoing

@@ -1,0 +1,94 @@
+"""The per-unit annual supervision table (第八十六条): for each lead unit, the items it
+was given in the period, closed on time, closed late, still open within the deadline,
+overdue, and the grades. Counted on results (deadlines and closing dates) only, never on
+app activity such as clicks or reading.
+
+Blocking: runs from the CLI with ``Database.run_sync``, never on the event loop."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any, TextIO
+
+from bot.clock import from_epoch_ms
+from handlers.supervision.model import (
+    CLOSED,
+    GRADES,
+    PENDING,
+    REFUSED,
+    effective_due,
+    lead_unit,
+    with_defaults,
+)
+from handlers.supervision.model import SUPERVISION as ITEMS
+
+if TYPE_CHECKING:
+    from bot.calendar import WorkCalendar
+    from messages.render import Messages
+    from storage.database import Database
+    from storage.session import Session
+
+COUNTS = ("assigned", "on_time", "late", "open", "overdue")
+BOM = "\ufeff"  # so that Excel opens the UTF-8 CSV as UTF-8
+
+
+def annual_table(
+    items: Iterable[Mapping[str, Any]],
+    start: date,
+    end: date,
+    calendar: WorkCalendar,
+    today: date,
+) -> dict[str, dict[str, int]]:
+    """unit id -> counts, for items opened from ``start`` to ``end`` (inclusive)."""
+    table: dict[str, dict[str, int]] = {}
+    for item in items:
+        if item["state"] in (PENDING, REFUSED):
+            continue  # never opened: nothing was asked of the unit
+        opened = from_epoch_ms(item["created_ms"]).date()
+        if not start <= opened <= end:
+            continue
+        row = table.setdefault(lead_unit(item), dict.fromkeys((*COUNTS, *GRADES), 0))
+        row["assigned"] += 1
+        due = effective_due(calendar, item)
+        if item["state"] == CLOSED:
+            closed = from_epoch_ms(item["closed_ms"]).date()
+            row["on_time" if closed <= due else "late"] += 1
+            if item.get("grade") in GRADES:
+                row[item["grade"]] += 1
+        else:
+            row["overdue" if today > due else "open"] += 1
+    return table
+
+
+def read_items(db: Database) -> list[dict[str, Any]]:
+    def read(session: Session) -> list[dict[str, Any]]:
+        return [with_defaults(i) for i in session.collection(ITEMS).all_open()]
+
+    return db.run_sync(read)
+
+
+def write_table(
+    table: Mapping[str, Mapping[str, int]],
+    fmt: str,
+    out: TextIO,
+    *,
+    messages: Messages,
+    unit_names: Mapping[str, str],
+) -> int:
+    rows = sorted(table.items(), key=lambda kv: (unit_names.get(kv[0], kv[0]), kv[0]))
+    if fmt == "json":
+        payload = [{"unit_id": u, "unit": unit_names.get(u, u), **counts} for u, counts in rows]
+        json.dump(payload, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(BOM)
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(messages.text("cli_export_supervision_header").split(","))
+        for unit, counts in rows:
+            name = unit_names.get(unit, unit)
+            writer.writerow([name, *(str(counts[k]) for k in (*COUNTS, *GRADES))])
+    out.flush()
+    return len(rows)

@@ -1,0 +1,234 @@
+"""督办: the office opens a supervision item (第三十八、八十四、八十五条) — source, content,
+lead unit and co-units, the leader in charge, the deadline (10 working days when none
+is given) — and the office director approves it on its card before the units get it.
+Meeting decisions with an owner and a deadline enter the same ledger at once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.dialog import Form, FormField, close_dialog
+from bot.errors import NotAuthorized, UserFacingError
+from bot.outgoing import Outgoing
+from bot.router import CommandContext
+from handlers.supervision.card import create_card
+from handlers.supervision.listing import list_items
+from handlers.supervision.model import (
+    OPEN,
+    PENDING,
+    SOURCES,
+    SUPERVISION,
+    Due,
+    due_for,
+    new_item,
+    next_number,
+)
+from handlers.supervision.people import is_county_leader, is_office
+from handlers.supervision.units import unit_of_name, units_named
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.session import Session
+
+_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+
+
+# -- fields -----------------------------------------------------------------------------
+
+
+def _title(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = " ".join(str(answer).split())
+    if len(text) < 2:
+        raise UserFacingError("sv_title_empty")
+    return text[:60]
+
+
+def _source(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip()
+    for source in SOURCES:
+        if text == ctx.services.messages.label("supervision_sources", source):
+            return source
+    names = "、".join(ctx.services.messages.label("supervision_sources", s) for s in SOURCES)
+    raise UserFacingError("sv_bad_source", names=names)
+
+
+def _content(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    text = str(answer).strip()
+    if len(text) < 4:
+        raise UserFacingError("sv_content_empty")
+    return text[:2000]
+
+
+def _lead(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    unit_id = unit_of_name(ctx.services.directory, str(answer))
+    if ctx.services.directory.unit_head(unit_id) is None:
+        raise UserFacingError("sv_unit_without_head", unit=str(answer).strip()[:30])
+    return unit_id
+
+
+def _co_units(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> list[str]:
+    units = units_named(ctx.services.directory, str(answer))
+    if values.get("lead") in units:
+        raise UserFacingError("sv_lead_in_co")
+    return units
+
+
+def _leader(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    person = ctx.services.directory.person_named(str(answer).strip())
+    if person is None or not is_county_leader(person):
+        raise UserFacingError("sv_not_a_leader", name=str(answer).strip()[:20])
+    return person.user_id
+
+
+def parse_day(answer: Any, today: date) -> date:
+    found = _DATE.match(str(answer))
+    try:
+        day = date(*(int(x) for x in found.groups())) if found else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise UserFacingError("decision_bad_date")
+    if day < today:
+        raise UserFacingError("decision_date_past")
+    return day
+
+
+def _due(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+    return parse_day(answer, ctx.services.clock.now().date()).isoformat()
+
+
+def _leader_of(services: Services, values: Mapping[str, Any]) -> str:
+    """The leader named, else the one in charge of the lead unit (by 分管)."""
+    if values.get("leader"):
+        return str(values["leader"])
+    person = services.directory.leader_in_charge(values["lead"])
+    return person.user_id if person else ""
+
+
+def _due_of(services: Services, values: Mapping[str, Any], now: datetime) -> Due:
+    given = date.fromisoformat(values["due"]) if values.get("due") else None
+    days = services.config.rules.feedback_working_days
+    return due_for(services.calendar, now.date(), given, days)
+
+
+def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    services = ctx.services
+    label = services.forms.label_of
+    unit = services.directory.unit
+    leader = services.directory.person(_leader_of(services, values))
+    due = _due_of(services, values, services.clock.now())
+    rows = [
+        (label("supervision", "title"), values["title"]),
+        (
+            label("supervision", "source"),
+            services.messages.label("supervision_sources", values["source"]),
+        ),
+        (label("supervision", "content"), values["content"]),
+        (label("supervision", "lead"), unit(values["lead"]).name),  # type: ignore[union-attr]
+    ]
+    if values.get("co_units"):
+        names = "、".join(unit(u).name for u in values["co_units"])  # type: ignore[union-attr]
+        rows.append((label("supervision", "co_units"), names))
+    rows += [
+        (label("supervision", "leader"), leader.name if leader else ""),
+        (
+            label("supervision", "due"),
+            services.messages.text("sv_deadline", due=due.day.isoformat(), given=due.given),
+        ),
+    ]
+    return rows
+
+
+async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
+    services = ctx.services
+    now = services.clock.now()
+    key = f"reply:{ctx.message.msg_id}:supervision"
+
+    def store(session: Session) -> None:
+        item = new_item(
+            number=next_number(session, now.year),
+            state=PENDING,
+            source=values["source"],
+            title=values["title"],
+            text=values["content"],
+            lead=values["lead"],
+            co_units=values.get("co_units") or [],
+            leader=_leader_of(services, values),
+            due=_due_of(services, values, now),
+            opened_by=ctx.sender.user_id,
+            now=now,
+        )
+        session.collection(SUPERVISION).insert(item)
+        outgoing = create_card(services, session, item)
+        reply = ctx.text("sv_opened", number=item["id"], due=item["due"])
+        services.outbox.stage(session, [*outgoing, Outgoing(key, reply.kind, reply.payload)])
+        close_dialog(session, ctx.sender.user_id)
+
+    await services.db.run(store)
+    services.outbox.wake()
+    return []
+
+
+SUPERVISION_FORM = Form(
+    "supervision",
+    (
+        FormField("title", _title),
+        FormField("source", _source),
+        FormField("content", _content),
+        FormField("lead", _lead),
+        FormField("co_units", _co_units, optional=True),
+        FormField("leader", _leader, optional=True),
+        FormField("due", _due, optional=True),
+    ),
+    _submit,
+    _summary,
+)
+
+
+def open_from_decision(
+    services: Services,
+    session: Session,
+    *,
+    title: str,
+    text: str,
+    lead: str,
+    due: date,
+    opened_by: str,
+    now: datetime,
+    extra: Mapping[str, Any],
+) -> tuple[str, list[Outgoing]]:
+    """A meeting decision with an owner and a deadline: opened at once (the meeting
+    decided it), its card to the lead unit's head. Inside the decision's storage call."""
+    leader = services.directory.leader_in_charge(lead)
+    item = new_item(
+        number=next_number(session, now.year),
+        state=OPEN,
+        source="meeting",
+        title=title,
+        text=text,
+        lead=lead,
+        co_units=[],
+        leader=leader.user_id if leader else "",
+        due=due_for(services.calendar, now.date(), due, 0),
+        opened_by=opened_by,
+        now=now,
+        extra=extra,
+    )
+    session.collection(SUPERVISION).insert(item)
+    return item["id"], create_card(services, session, item)
+
+
+async def start_supervision(ctx: CommandContext) -> list[Outgoing]:
+    """督办 alone lists the running items; with the form's fields it opens one."""
+    if not ctx.args.strip():
+        return await list_items(ctx)
+    return await new_supervision(ctx)
+
+
+async def new_supervision(ctx: CommandContext) -> list[Outgoing]:
+    if not is_office(ctx.sender, ctx.services.directory):
+        raise NotAuthorized("sv_office_only")
+    return await ctx.services.forms.begin(ctx, "supervision")
