@@ -19,6 +19,7 @@ from handlers.agenda import fields
 from handlers.approvals.submit import SIGNOFF, start_submitted_flow
 from handlers.common.answers import labelled_choice
 from handlers.common.commands import form_command
+from handlers.common.material import fetched_file, material_shown
 from handlers.common.notify import markdown_message
 from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
@@ -61,12 +62,7 @@ _subject = labelled_choice(SUBJECTS, "legality_subjects", "legality_bad_subject"
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
     label = ctx.services.forms.label_of
-    material = values["material"]
-    shown = (
-        ctx.services.messages.word("attachment", name=material["file"]["name"])
-        if "file" in material
-        else material["text"][:120]
-    )
+    shown = material_shown(ctx.services.messages, values["material"])
     return [
         (label("legality", "title"), values["title"]),
         (
@@ -81,11 +77,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     services = ctx.services
     sender = ctx.sender
     material = values["material"]
-    attachment = None
-    if "file" in material:
-        attachment = (
-            await services.files.fetch(material["file"]["download_code"], material["file"]["name"])
-        ).to_doc()
+    attachment = await fetched_file(services, material)
     head = services.directory.unit_head(sender.unit_id)
     now = services.clock.now()
     subject = services.messages.label("legality_subjects", values["subject"])

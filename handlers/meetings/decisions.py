@@ -21,8 +21,8 @@ from handlers.common.notify import markdown_message
 from handlers.common.staging import stage_and_send
 from handlers.meetings.card import refresh_meeting_card
 from handlers.meetings.model import MEETINGS, on_agenda
-from handlers.requests.flow import SUBMITTING_KINDS
-from handlers.supervision.opening import open_from_decision
+from handlers.supervision.opening import open_from_decision, parse_day
+from handlers.supervision.units import unit_of_name
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person
@@ -77,23 +77,11 @@ _text = trimmed_text(2, 2000, "decision_text_empty")
 
 
 def _owner(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    unit = ctx.services.directory.unit_named(str(answer).strip(), SUBMITTING_KINDS | {"office"})
-    if unit is None:
-        raise UserFacingError("request_unknown_units", names=str(answer).strip()[:30])
-    return unit.unit_id
+    return unit_of_name(ctx.services.directory, str(answer))
 
 
 def _due(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    found = _DATE.match(str(answer))
-    try:
-        day = date(*(int(x) for x in found.groups())) if found else None
-    except ValueError:
-        day = None
-    if day is None:
-        raise UserFacingError("decision_bad_date")
-    if day < ctx.services.clock.now().date():
-        raise UserFacingError("decision_date_past")
-    return day.isoformat()
+    return parse_day(answer, ctx.services.clock.now().date()).isoformat()
 
 
 def _has_owner(values: Mapping[str, Any]) -> bool:

@@ -17,6 +17,7 @@ from handlers.agenda import fields
 from handlers.approvals.submit import office_director, start_submitted_flow
 from handlers.common.answers import trimmed_text
 from handlers.common.commands import form_command
+from handlers.common.material import material_shown
 from handlers.common.staging import stage_and_send
 from handlers.distribution.start import start_distribution
 from handlers.documents.outgoing import DOCUMENTS
@@ -62,12 +63,7 @@ def _has_file(values: Mapping[str, Any]) -> bool:
 
 def _minutes_summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
     label = ctx.services.forms.label_of
-    body = values["body"]
-    shown = (
-        ctx.services.messages.word("attachment", name=body["file"]["name"])
-        if "file" in body
-        else body["text"][:120]
-    )
+    shown = material_shown(ctx.services.messages, values["body"])
     return [
         (label("minutes", "meeting"), f"{values['meeting']['id']} {values['meeting']['title']}"),
         (label("minutes", "body"), shown),

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bot.dialog import Form, FormField, close_dialog
+from bot.dialog import Form, FormField
 from bot.errors import NotAuthorized, UserFacingError
 from bot.outgoing import Outgoing
-from bot.router import CardContext, CardPayload, CardResult, CommandContext
+from bot.router import CardContext, CardResult, CommandContext
 from handlers.agenda import fields
+from handlers.approvals.actions import FlowAct
+from handlers.common.material import fetched_file, material_shown
+from handlers.common.staging import conclude_form, stage_and_send
 from handlers.supervision.answers import answer
 from handlers.supervision.card import private, public
 from handlers.supervision.model import SUPERVISION
@@ -19,17 +22,13 @@ if TYPE_CHECKING:
     from storage.session import Session
 
 
-@dataclass(frozen=True)
-class SupervisionAct(CardPayload):
-    # The approval card's button params: the item, the state the holder saw (an answer
-    # the item's present state does not take is refused whatever the view said), the answer.
-    flow: str
-    assignment: str
-    decision: str
-    opinion: str | None = None
+# The supervision card is an approval card: its buttons send the approval card's params
+# (``flow`` is the item's number; ``assignment`` the state the holder saw, unused: an
+# answer the item's present state does not take is refused whatever the view said).
+SupervisionAct = FlowAct
 
 
-async def act_on_supervision(ctx: CardContext, payload: SupervisionAct) -> CardResult:
+async def act_on_supervision(ctx: CardContext, payload: FlowAct) -> CardResult:
     services = ctx.services
     if ctx.card.get("supervision") != payload.flow:
         raise NotAuthorized(
@@ -79,12 +78,7 @@ def _kind(answer_: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
     label = ctx.services.forms.label_of
-    material = values["material"]
-    shown = (
-        ctx.services.messages.word("attachment", name=material["file"]["name"])
-        if "file" in material
-        else material["text"][:200]
-    )
+    shown = material_shown(ctx.services.messages, values["material"], 200)
     return [
         (label("sv_report", "number"), values["number"]),
         (
@@ -98,14 +92,8 @@ def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
     services = ctx.services
     material = values["material"]
-    file = None
-    if "file" in material:
-        fetched = await services.files.fetch(
-            material["file"]["download_code"], material["file"]["name"]
-        )
-        file = fetched.to_doc()
+    file = await fetched_file(services, material)
     now = services.clock.now()
-    key = f"reply:{ctx.message.msg_id}:sv_report"
 
     def report(session: Session) -> None:
         item, outgoing = answer(
@@ -118,13 +106,9 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
             file=file,
             now=now,
         )
-        reply = ctx.text("sv_reported", number=item["id"], kind=values["kind"])
-        services.outbox.stage(session, [*outgoing, Outgoing(key, reply.kind, reply.payload)])
-        close_dialog(session, ctx.sender.user_id)
+        conclude_form(ctx, session, outgoing, "sv_reported", number=item["id"], kind=values["kind"])
 
-    await services.db.run(report)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, report)
 
 
 REPORT_FORM = Form(

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import to_epoch_ms
 from bot.errors import NotAuthorized, RuleViolation, UserFacingError
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
+from handlers.common.notify import markdown_message
 from handlers.supervision.card import choices_for, part_of, refresh_card
 from handlers.supervision.instructions import on_item_closed
 from handlers.supervision.model import (
@@ -94,12 +95,7 @@ def _notice(a: Answer, event: str, users: list[str | None], **extra: Any) -> lis
     )
     stamp = to_epoch_ms(a.now)
     return [
-        markdown_to(
-            f"supervision:{item['id']}:{event}:{stamp}:{user}",
-            user_id=user,
-            title=rendered.title,
-            text=rendered.text,
-        )
+        markdown_message(f"supervision:{item['id']}:{event}:{stamp}:{user}", user, rendered)
         for user in dict.fromkeys(u for u in users if u and u != a.user)
     ]
 

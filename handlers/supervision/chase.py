@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
+from handlers.common.notify import markdown_message
 from handlers.supervision.model import CHASED, effective_due, find_items, lead_unit
 from handlers.supervision.people import director, heads
 
@@ -66,11 +67,6 @@ def _reminders(
         instruction=item["source"] == "instruction",
     )
     return [
-        markdown_to(
-            f"supervision:{item['id']}:chase:{rung}:{user}",
-            user_id=user,
-            title=rendered.title,
-            text=rendered.text,
-        )
+        markdown_message(f"supervision:{item['id']}:chase:{rung}:{user}", user, rendered)
         for user in dict.fromkeys(people)
     ]

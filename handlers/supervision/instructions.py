@@ -13,12 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_epoch_ms, to_epoch_ms
 from bot.dialog import Form, FormField
-from bot.errors import NotAuthorized, UserFacingError
-from bot.outgoing import Outgoing, file_to, markdown_to
+from bot.errors import UserFacingError
+from bot.outgoing import Outgoing, file_to
 from bot.router import CommandContext
 from bot.workflow import FLOWS, Choice, FlowDef, FlowView, Step
 from handlers.agenda import fields
 from handlers.approvals.submit import start_submitted_flow
+from handlers.common.commands import form_command
+from handlers.common.material import fetched_file, material_shown
+from handlers.common.notify import markdown_message
+from handlers.common.numbers import next_number as yearly_number
+from handlers.common.staging import stage_and_send
 from handlers.supervision.card import create_card
 from handlers.supervision.model import (
     CLOSED,
@@ -30,7 +35,7 @@ from handlers.supervision.model import (
     new_item,
     next_number,
 )
-from handlers.supervision.people import director, is_county_leader, is_office, name_of
+from handlers.supervision.people import director, ensure_office, is_county_leader, name_of
 from handlers.supervision.units import split_names, units_named
 
 if TYPE_CHECKING:
@@ -101,12 +106,7 @@ def _units(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> list[
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
     services = ctx.services
     label = services.forms.label_of
-    content = values["content"]
-    shown = (
-        services.messages.word("attachment", name=content["file"]["name"])
-        if "file" in content
-        else content["text"][:200]
-    )
+    shown = material_shown(services.messages, values["content"], 200)
     units = [services.directory.unit(u) for u in values["units"]]
     return [
         (label(KIND, "title"), values["title"]),
@@ -121,12 +121,7 @@ def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
     services = ctx.services
     content = values["content"]
-    attachment = None
-    if "file" in content:
-        fetched = await services.files.fetch(
-            content["file"]["download_code"], content["file"]["name"]
-        )
-        attachment = fetched.to_doc()
+    attachment = await fetched_file(services, content)
     now = services.clock.now()
     data = {
         "body": content.get("text", ""),
@@ -142,14 +137,12 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     }
 
     def submit(session: Session) -> None:
-        number = f"PS{now.year}-{session.counter_next(f'instruction:{now.year}'):04d}"
+        number = yearly_number(session, KIND, "PS", now.year)
         start_submitted_flow(
             ctx, session, flow_id=number, kind=KIND, title=values["title"], data=data
         )
 
-    await services.db.run(submit)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, submit)
 
 
 INSTRUCTION_FORM = Form(
@@ -167,10 +160,7 @@ INSTRUCTION_FORM = Form(
 )
 
 
-async def start_instruction(ctx: CommandContext) -> list[Outgoing]:
-    if not is_office(ctx.sender, ctx.services.directory):
-        raise NotAuthorized("sv_office_only")
-    return await ctx.services.forms.begin(ctx, KIND)
+start_instruction = form_command(KIND, ensure_office)
 
 
 # -- dispatch and compilation -----------------------------------------------------------
@@ -272,12 +262,7 @@ def on_item_closed(
     )
     people = [doc["data"]["instructor"]["user"], *doc["data"]["leaders"], director(services)]
     return [
-        markdown_to(
-            f"instruction:{number}:compiled:{user}",
-            user_id=user,
-            title=rendered.title,
-            text=rendered.text,
-        )
+        markdown_message(f"instruction:{number}:compiled:{user}", user, rendered)
         for user in dict.fromkeys(p for p in people if p)
     ]
 

@@ -8,8 +8,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.outgoing import Outgoing, markdown_to
+from bot.outgoing import Outgoing
 from bot.router import CommandContext
+from handlers.common.notify import markdown_message
 from handlers.supervision.model import (
     CHASED,
     CLOSING,
@@ -113,4 +114,4 @@ async def weekly_summary(services: Services, today: date) -> list[Outgoing]:
         "sv_list", weekly=True, **overview(services.calendar, services.directory, items, today)
     )
     key = f"supervision:weekly:{today.isoformat()}"
-    return [markdown_to(key, user_id=user, title=rendered.title, text=rendered.text)]
+    return [markdown_message(key, user, rendered)]

@@ -10,10 +10,12 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.dialog import Form, FormField, close_dialog
-from bot.errors import NotAuthorized, UserFacingError
+from bot.dialog import Form, FormField
+from bot.errors import UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
+from handlers.common.commands import form_command
+from handlers.common.staging import conclude_form, stage_and_send
 from handlers.supervision.card import create_card
 from handlers.supervision.listing import list_items
 from handlers.supervision.model import (
@@ -26,7 +28,7 @@ from handlers.supervision.model import (
     new_item,
     next_number,
 )
-from handlers.supervision.people import is_county_leader, is_office
+from handlers.supervision.people import ensure_office, is_county_leader
 from handlers.supervision.units import unit_of_name, units_named
 
 if TYPE_CHECKING:
@@ -145,7 +147,6 @@ def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
     services = ctx.services
     now = services.clock.now()
-    key = f"reply:{ctx.message.msg_id}:supervision"
 
     def store(session: Session) -> None:
         item = new_item(
@@ -163,13 +164,9 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         )
         session.collection(SUPERVISION).insert(item)
         outgoing = create_card(services, session, item)
-        reply = ctx.text("sv_opened", number=item["id"], due=item["due"])
-        services.outbox.stage(session, [*outgoing, Outgoing(key, reply.kind, reply.payload)])
-        close_dialog(session, ctx.sender.user_id)
+        conclude_form(ctx, session, outgoing, "sv_opened", number=item["id"], due=item["due"])
 
-    await services.db.run(store)
-    services.outbox.wake()
-    return []
+    return await stage_and_send(services, store)
 
 
 SUPERVISION_FORM = Form(
@@ -228,7 +225,4 @@ async def start_supervision(ctx: CommandContext) -> list[Outgoing]:
     return await new_supervision(ctx)
 
 
-async def new_supervision(ctx: CommandContext) -> list[Outgoing]:
-    if not is_office(ctx.sender, ctx.services.directory):
-        raise NotAuthorized("sv_office_only")
-    return await ctx.services.forms.begin(ctx, "supervision")
+new_supervision = form_command("supervision", ensure_office)
