@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from bot.cli_common import (
     DEFAULT_CONFIG,
@@ -28,6 +28,8 @@ from handlers.distribution.site_build import default_site_dir
 from messages.render import Messages
 from storage.database import Database
 from storage.errors import StorageError
+
+_T = TypeVar("_T")
 
 
 def _with_database(
@@ -248,15 +250,24 @@ def _backup_problem(error: Exception) -> str:
     return str(error)
 
 
+def _archive_step(messages: Messages, failed: str, step: Callable[[], _T]) -> _T | None:
+    """Run a backup or restore; on failure say why (the ``failed`` wording) and give None."""
+    from storage.backup import BackupError
+
+    try:
+        return step()
+    except (BackupError, OSError) as error:
+        say(messages.text("cli_backup", part=failed, detail=_backup_problem(error)), error=True)
+        return None
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
-    from storage.backup import BackupError, backup
+    from storage.backup import backup
 
     messages = Messages()
     data, out = Path(args.data), Path(args.out)
-    try:
-        report = backup(data, out)
-    except (BackupError, OSError) as error:
-        say(messages.text("cli_backup", part="failed", detail=_backup_problem(error)), error=True)
+    report = _archive_step(messages, "failed", lambda: backup(data, out))
+    if report is None:
         return EXIT_STORAGE
     say(
         messages.text(
@@ -273,15 +284,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from storage.backup import BackupError, restore
+    from storage.backup import restore
 
     messages = Messages()
     archive, data = Path(args.archive), Path(args.data)
-    try:
-        files = restore(archive, data)
-    except (BackupError, OSError) as error:
-        detail = _backup_problem(error)
-        say(messages.text("cli_backup", part="restore_failed", detail=detail), error=True)
+    files = _archive_step(messages, "restore_failed", lambda: restore(archive, data))
+    if files is None:
         return EXIT_STORAGE
     try:  # the journal applied, every file checked, before any bot uses it
         Database.open_sync(data).close_sync()
