@@ -276,8 +276,7 @@ class ApiBudget:
             log.exception("storing the API budget failed")
 
     def _persist(self, session: Session, now_ms: int) -> int:
-        """Store the month's count and the scope states, staging the notices now due;
-        returns how many notices were staged."""
+        """Store the count and the scope states, staging the notices due; returns how many."""
         month = self._current()
         _merge_stored(session, month)
         staged = self._tell_level(session, month, now_ms)
@@ -317,15 +316,20 @@ class ApiBudget:
     def _tell_level(self, session: Session, month: _Month, now_ms: int) -> int:
         """The office hears once a month that the budget is near, and once exhausted."""
         level = self.level()
+        kind: NoticeKind
         if level == "exhausted" and "exhausted" not in month.told:
-            staged = self._tell(session, "quota_exhausted", month, now_ms)
-            month.told |= {"exhausted", "near"}
-            return staged
-        if level == "near" and "near" not in month.told:
-            staged = self._tell(session, "quota_near", month, now_ms)
-            month.told.add("near")
-            return staged
-        return 0
+            kind, told = "quota_exhausted", {"exhausted", "near"}
+        elif level == "near" and "near" not in month.told:
+            kind, told = "quota_near", {"near"}
+        else:
+            return 0
+        notice = self._notice(kind, month, since_ms=now_ms, refused=month.refused)
+        log.warning("API budget %s: %d of %d calls this month", kind, month.calls, self._quota)
+        staged = self._notify(session, notice)
+        if not staged:
+            log.error("the office could not be told about the API budget (%s)", kind)
+        month.told |= told
+        return staged
 
     def _report_denial(self, session: Session, month: _Month, scope: str, denial: _Denial) -> int:
         notice = self._notice("permission", month, scope=scope, since_ms=denial.since_ms)
@@ -340,14 +344,6 @@ class ApiBudget:
         denial.reported = True
         return told
 
-    def _tell(self, session: Session, kind: NoticeKind, month: _Month, now_ms: int) -> int:
-        notice = self._notice(kind, month, since_ms=now_ms, refused=month.refused)
-        log.warning("API budget %s: %d of %d calls this month", kind, month.calls, self._quota)
-        staged = self._notify(session, notice)
-        if not staged:
-            log.error("the office could not be told about the API budget (%s)", kind)
-        return staged
-
     def _notice(
         self,
         kind: NoticeKind,
@@ -357,8 +353,7 @@ class ApiBudget:
         scope: str = "",
         refused: bool = False,
     ) -> BudgetNotice:
-        """A notice about ``month``; it names the scopes denied right now (the notifier
-        must not use a channel that needs one)."""
+        """A notice about ``month``, naming the scopes denied right now."""
         return BudgetNotice(
             kind,
             month.month,
@@ -390,8 +385,7 @@ class ApiBudget:
 
 
 def _merge_stored(session: Session, month: _Month) -> None:
-    """What is stored for the month counts too: the count never goes back, a notice
-    once told stays told."""
+    """The stored month counts too: the count never goes back, a told notice stays told."""
     stored = session.collection(USAGE).get(month.month)
     if stored is not None:
         month.told |= set(stored.get("told") or [])
