@@ -276,29 +276,22 @@ class ApiBudget:
             log.exception("storing the API budget failed")
 
     def _persist(self, session: Session, now_ms: int) -> int:
+        """Store the count and the scope states, staging the notices due; returns how many."""
         month = self._current()
-        usage = session.collection(USAGE)
-        stored = usage.get(month.month)
-        if stored is not None:
-            month.told |= set(stored.get("told") or [])
-            month.calls = max(month.calls, int(stored.get("calls") or 0))
-        staged = 0
-        level = self.level()
-        if level == "exhausted" and "exhausted" not in month.told:
-            staged += self._tell(session, "quota_exhausted", month, now_ms)
-            month.told |= {"exhausted", "near"}
-        elif level == "near" and "near" not in month.told:
-            staged += self._tell(session, "quota_near", month, now_ms)
-            month.told.add("near")
-        doc = {
-            "id": month.month,
-            "calls": month.calls,
-            "quota": self._quota,
-            "refused": month.refused,
-            "told": sorted(month.told),
-            "updated_ms": now_ms,
-        }
-        _upsert(session, USAGE, doc)
+        _merge_stored(session, month)
+        staged = self._tell_level(session, month, now_ms)
+        _upsert(
+            session,
+            USAGE,
+            {
+                "id": month.month,
+                "calls": month.calls,
+                "quota": self._quota,
+                "refused": month.refused,
+                "told": sorted(month.told),
+                "updated_ms": now_ms,
+            },
+        )
         scopes = session.collection(SCOPES)
         for scope in sorted(self._restored):
             if scopes.get(scope) is not None:
@@ -306,25 +299,7 @@ class ApiBudget:
         self._restored.clear()
         for scope, denial in sorted(self._denied.items()):
             if not denial.reported:
-                notice = BudgetNotice(
-                    "permission",
-                    month.month,
-                    month.calls,
-                    self._quota,
-                    scope=scope,
-                    since_ms=denial.since_ms,
-                    denied=self.denied_scopes(),
-                )
-                told = self._notify(session, notice)
-                if not told and scope not in self._error_logged:
-                    self._error_logged.add(scope)
-                    log.error(
-                        "permission %s is missing and no channel is left to tell the office"
-                        " (robot messages and work notifications are denied too)",
-                        scope,
-                    )
-                staged += told
-                denial.reported = True
+                staged += self._report_denial(session, month, scope, denial)
             _upsert(
                 session,
                 SCOPES,
@@ -338,21 +313,57 @@ class ApiBudget:
             )
         return staged
 
-    def _tell(self, session: Session, kind: NoticeKind, month: _Month, now_ms: int) -> int:
-        notice = BudgetNotice(
-            kind,
-            month.month,
-            month.calls,
-            self._quota,
-            since_ms=now_ms,
-            refused=month.refused,
-            denied=self.denied_scopes(),
-        )
+    def _tell_level(self, session: Session, month: _Month, now_ms: int) -> int:
+        """The office hears once a month that the budget is near, and once exhausted."""
+        level = self.level()
+        kind: NoticeKind
+        if level == "exhausted" and "exhausted" not in month.told:
+            kind, told = "quota_exhausted", {"exhausted", "near"}
+        elif level == "near" and "near" not in month.told:
+            kind, told = "quota_near", {"near"}
+        else:
+            return 0
+        notice = self._notice(kind, month, since_ms=now_ms, refused=month.refused)
         log.warning("API budget %s: %d of %d calls this month", kind, month.calls, self._quota)
         staged = self._notify(session, notice)
         if not staged:
             log.error("the office could not be told about the API budget (%s)", kind)
+        month.told |= told
         return staged
+
+    def _report_denial(self, session: Session, month: _Month, scope: str, denial: _Denial) -> int:
+        notice = self._notice("permission", month, scope=scope, since_ms=denial.since_ms)
+        told = self._notify(session, notice)
+        if not told and scope not in self._error_logged:
+            self._error_logged.add(scope)
+            log.error(
+                "permission %s is missing and no channel is left to tell the office"
+                " (robot messages and work notifications are denied too)",
+                scope,
+            )
+        denial.reported = True
+        return told
+
+    def _notice(
+        self,
+        kind: NoticeKind,
+        month: _Month,
+        *,
+        since_ms: int,
+        scope: str = "",
+        refused: bool = False,
+    ) -> BudgetNotice:
+        """A notice about ``month``, naming the scopes denied right now."""
+        return BudgetNotice(
+            kind,
+            month.month,
+            month.calls,
+            self._quota,
+            scope=scope,
+            since_ms=since_ms,
+            refused=refused,
+            denied=self.denied_scopes(),
+        )
 
     def _notify(self, session: Session, notice: BudgetNotice) -> int:
         if self._notifier is None:
@@ -371,6 +382,14 @@ class ApiBudget:
             self._month = _Month(month)
             self._quota_retry_ms = 0
         return self._month
+
+
+def _merge_stored(session: Session, month: _Month) -> None:
+    """The stored month counts too: the count never goes back, a told notice stays told."""
+    stored = session.collection(USAGE).get(month.month)
+    if stored is not None:
+        month.told |= set(stored.get("told") or [])
+        month.calls = max(month.calls, int(stored.get("calls") or 0))
 
 
 def _upsert(session: Session, name: str, doc: dict[str, Any]) -> None:

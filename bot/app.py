@@ -28,12 +28,12 @@ from bot.redact import register_secret
 from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.services import Services
-from bot.site import default_site_dir
-from bot.site_publisher import SitePublisher
 from bot.stream import StreamSupervisor
 from handlers.basics.api_notices import budget_notifier
 from handlers.delivery.redeliver import parked_card_notice
 from handlers.distribution.read_tracking import ReadTracker, read_check_interval
+from handlers.distribution.site_build import default_site_dir
+from handlers.distribution.site_publisher import SitePublisher
 from handlers.features import FEATURES
 from handlers.wiring import wire_domain
 from messages.render import Messages
@@ -82,33 +82,10 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
     clock: Clock = OffsetClock() if options.follow_clock_url else SystemClock()
     calendar = WorkCalendar(config.calendar_overrides, day_end=config.rules.office_day_end)
     messages = Messages()
-    router = Router(
-        commands_of(FEATURES),
-        card_actions_of(FEATURES),
-        has_description=messages.has_command_text,
-    )
+    router = _router(messages)  # a conflicting registration stops here, before storage
     db = await Database.open(options.data_dir)
-    budget = ApiBudget(
-        db,
-        clock,
-        monthly_quota=config.dingtalk.monthly_api_quota,
-        warn_ratio=config.dingtalk.api_quota_warn_ratio,
-    )
-    await budget.load()
-    client = DingTalkClient(
-        DingTalkCredentials(
-            app_key=secrets.app_key,
-            app_secret=secrets.app_secret,
-            robot_code=secrets.robot_code,
-            agent_id=secrets.agent_id,
-            corp_id=config.dingtalk.corp_id,
-        ),
-        clock=clock,
-        api_base=config.dingtalk.api_base,
-        oapi_base=config.dingtalk.oapi_base,
-        secret_sink=register_secret,  # tokens and tickets are masked in every log line
-        observer=budget,  # counts every call against the monthly quota
-    )
+    budget = await _api_budget(db, clock, config)
+    client = _dingtalk_client(config, secrets, clock, budget)
     services = Services(
         config=config,
         directory=OrgDirectory(config),
@@ -118,17 +95,96 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         db=db,
         router=router,
     )
-    outbox = Outbox(
+    outbox = _outbox(services, client, budget, options.data_dir)
+    budget.attach(budget_notifier(services, outbox), outbox.wake)
+    return _wire_features(services, client, outbox, budget, secrets, options)
+
+
+def _router(messages: Messages) -> Router:
+    """Every feature's commands and card actions in one table."""
+    return Router(
+        commands_of(FEATURES),
+        card_actions_of(FEATURES),
+        has_description=messages.has_command_text,
+    )
+
+
+async def _api_budget(db: Database, clock: Clock, config: Config) -> ApiBudget:
+    """The monthly DingTalk API count, resumed from storage."""
+    budget = ApiBudget(
         db,
-        client,
         clock,
-        files_root=options.data_dir,
-        messages=messages,
+        monthly_quota=config.dingtalk.monthly_api_quota,
+        warn_ratio=config.dingtalk.api_quota_warn_ratio,
+    )
+    await budget.load()
+    return budget
+
+
+def dingtalk_credentials(secrets: Secrets, corp_id: str) -> DingTalkCredentials:
+    """The app's credentials (from the environment) for the organisation ``corp_id``."""
+    return DingTalkCredentials(
+        app_key=secrets.app_key,
+        app_secret=secrets.app_secret,
+        robot_code=secrets.robot_code,
+        agent_id=secrets.agent_id,
+        corp_id=corp_id,
+    )
+
+
+def _dingtalk_client(
+    config: Config, secrets: Secrets, clock: Clock, budget: ApiBudget
+) -> DingTalkClient:
+    return DingTalkClient(
+        dingtalk_credentials(secrets, config.dingtalk.corp_id),
+        clock=clock,
+        api_base=config.dingtalk.api_base,
+        oapi_base=config.dingtalk.oapi_base,
+        secret_sink=register_secret,  # tokens and tickets are masked in every log line
+        observer=budget,  # counts every call against the monthly quota
+    )
+
+
+def _outbox(services: Services, client: DingTalkClient, budget: ApiBudget, data: Path) -> Outbox:
+    return Outbox(
+        services.db,
+        client,
+        services.clock,
+        files_root=data,
+        messages=services.messages,
         budget=budget,
-        todo_delay_ms=config.dingtalk.todo_delay_minutes * 60_000,
+        todo_delay_ms=services.config.dingtalk.todo_delay_minutes * 60_000,
         on_parked=parked_card_notice(services),
     )
-    budget.attach(budget_notifier(services, outbox), outbox.wake)
+
+
+def _stream(
+    client: DingTalkClient,
+    secrets: Secrets,
+    inbound: InboundPipeline,
+    cards: CardDispatcher,
+    options: RunOptions,
+) -> StreamSupervisor:
+    return StreamSupervisor(
+        client,
+        app_key=secrets.app_key,
+        app_secret=secrets.app_secret,
+        on_message=inbound.accept,
+        on_card=cards.handle,
+        watchdog_s=options.watchdog_s,
+    )
+
+
+def _wire_features(
+    services: Services,
+    client: DingTalkClient,
+    outbox: Outbox,
+    budget: ApiBudget,
+    secrets: Secrets,
+    options: RunOptions,
+) -> App:
+    """The features, their scheduler, the Stream connection, files and the website."""
+    db, clock = services.db, services.clock
     deadline_actions = wire_domain(services, outbox)
     inbound = InboundPipeline(services, outbox)
     cards = CardDispatcher(services, outbox)
@@ -140,17 +196,10 @@ async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> A
         housekeeping=lambda: archive_finished(db, clock),
         actions=deadline_actions,
     )
-    stream = StreamSupervisor(
-        client,
-        app_key=secrets.app_key,
-        app_secret=secrets.app_secret,
-        on_message=inbound.accept,
-        on_card=cards.handle,
-        watchdog_s=options.watchdog_s,
-    )
+    stream = _stream(client, secrets, inbound, cards, options)
     http = httpx.AsyncClient()
     services._files = FileStore(options.data_dir, client, http)
-    site = SitePublisher(db, options.site_folder, config.county.name)
+    site = SitePublisher(db, options.site_folder, services.config.county.name)
     services.site_changed = site.request
     read_tracker = ReadTracker(
         services, client, interval_s=read_check_interval(options.scan_interval_s), budget=budget

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,11 +22,13 @@ from bot.cli_common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_STORAGE,
+    os_problem,
     say,
     setup_logging,
     storage_problem,
+    written_beside,
 )
-from bot.cli_data import EXPORTS, cmd_backup, cmd_export, cmd_restore, cmd_site_build
+from bot.cli_data import add_data_commands
 from bot.clock import TZ, SystemClock
 from bot.config import Config, ConfigError, Secrets, check_config, load_config, load_secrets
 from bot.config_schema import DEFAULT_API_BASE, DEFAULT_OAPI_BASE
@@ -66,14 +69,28 @@ def _config_and_secrets(
     return config, secrets
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+ConfiguredCommand = Callable[[argparse.Namespace, Messages, Config, Secrets], int]
+
+
+def _with_config(command: ConfiguredCommand) -> Callable[[argparse.Namespace], int]:
+    """A command that needs the config and the secrets: it is not run when either is
+    wrong (every problem is printed and the exit code is ``EXIT_CONFIG``)."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        messages = Messages()
+        loaded = _config_and_secrets(args, messages)
+        if loaded is None:
+            return EXIT_CONFIG
+        return command(args, messages, *loaded)
+
+    return run
+
+
+@_with_config
+def cmd_run(args: argparse.Namespace, messages: Messages, config: Config, secrets: Secrets) -> int:
     from bot.app import RunOptions, create_app, run_app
 
-    messages = Messages()
-    loaded = _config_and_secrets(args, messages)
-    if loaded is None:
-        return EXIT_CONFIG
-    config, secrets = loaded
     setup_logging([secrets.app_secret])
     options = RunOptions(
         data_dir=Path(args.data),
@@ -126,7 +143,7 @@ def _admin_client(
     secrets: Secrets, *, corp_id: str, api_base: str, oapi_base: str
 ) -> DingTalkAdminClient:
     """The OpenAPI client of the administration commands: few retries, quiet log."""
-    from bot.dingtalk import DingTalkCredentials
+    from bot.app import dingtalk_credentials
     from bot.dingtalk_admin import DingTalkAdminClient
 
     logging.basicConfig(
@@ -135,13 +152,7 @@ def _admin_client(
     )
     install_redaction([secrets.app_secret])
     return DingTalkAdminClient(
-        DingTalkCredentials(
-            app_key=secrets.app_key,
-            app_secret=secrets.app_secret,
-            robot_code=secrets.robot_code,
-            agent_id=secrets.agent_id,
-            corp_id=corp_id,
-        ),
+        dingtalk_credentials(secrets, corp_id),
         clock=SystemClock(),
         api_base=api_base,
         oapi_base=oapi_base,
@@ -152,14 +163,11 @@ def _admin_client(
     )
 
 
-def cmd_doctor(args: argparse.Namespace) -> int:
+@_with_config
+def cmd_doctor(
+    args: argparse.Namespace, messages: Messages, config: Config, secrets: Secrets
+) -> int:
     from bot.doctor import Doctor, DoctorReport, render_report
-
-    messages = Messages()
-    loaded = _config_and_secrets(args, messages)
-    if loaded is None:
-        return EXIT_CONFIG
-    config, secrets = loaded
 
     async def main() -> DoctorReport:
         async with _admin_client(
@@ -220,32 +228,25 @@ def cmd_import_org(args: argparse.Namespace) -> int:
             error=True,
         )
         return EXIT_FAILED
-    tmp = out.with_name(f".{out.name}.tmp")
     try:
-        tmp.write_text(text + "\n", encoding="utf-8")
-        tmp.replace(out)
+        with written_beside(out) as f:
+            f.write(text + "\n")
     except OSError as error:
-        tmp.unlink(missing_ok=True)
-        say(
-            messages.text(
-                "cli_import_result",
-                part="unwritable",
-                out=str(out),
-                detail=error.strerror or str(error),
-            ),
-            error=True,
+        detail = os_problem(error)
+        unwritable = messages.text(
+            "cli_import_result", part="unwritable", out=str(out), detail=detail
         )
+        say(unwritable, error=True)
         return EXIT_CONFIG
     problems = check_config(out)
     say(messages.text("cli_import_result", part="done", out=str(out), problems=len(problems)))
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    texts = Messages()
-    parser = argparse.ArgumentParser(prog="govbot", description="County government DingTalk bot")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_bot_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], texts: Messages
+) -> None:
+    """``run``, ``check-config`` and ``sandbox``."""
     run = sub.add_parser("run", help="connect to DingTalk (credentials from the environment)")
     run.add_argument("--config", default=str(DEFAULT_CONFIG))
     run.add_argument("--data", default=str(DEFAULT_DATA))
@@ -271,6 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.set_defaults(func=cmd_sandbox)
 
+
+def _add_admin_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], texts: Messages
+) -> None:
+    """``doctor`` and ``import-org``: they talk to the real DingTalk, not to the data."""
     doctor = sub.add_parser(
         "doctor",
         help=texts.text("cli_doctor_help", part="command"),
@@ -298,39 +304,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_org.set_defaults(func=cmd_import_org)
 
-    site = sub.add_parser("site", help="the public government website (第七十八条)")
-    site_sub = site.add_subparsers(dest="site_command", required=True)
-    site_build = site_sub.add_parser(
-        "build", help="render published documents to a static site (needs the data lock)"
-    )
-    site_build.add_argument("--config", default=str(DEFAULT_CONFIG))
-    site_build.add_argument("--data", default=str(DEFAULT_DATA))
-    site_build.add_argument("--out", help="output folder (default: <data>-site, beside <data>)")
-    site_build.set_defaults(func=cmd_site_build)
 
-    backup = sub.add_parser("backup", help=texts.text("cli_backup", part="help"))
-    backup.add_argument("--data", default=str(DEFAULT_DATA))
-    backup.add_argument("--out", required=True, help="backup file, e.g. govbot-20261202.tar.gz")
-    backup.set_defaults(func=cmd_backup)
-    restore = sub.add_parser("restore", help=texts.text("cli_backup", part="restore_help"))
-    restore.add_argument("archive", help="a file written by govbot backup")
-    restore.add_argument("--data", required=True, help="a new, empty data folder")
-    restore.set_defaults(func=cmd_restore)
-
-    export = sub.add_parser("export", help="export records as CSV or JSON (needs the data lock)")
-    export.add_argument("what", choices=sorted(EXPORTS))
-    export.add_argument("--data", default=str(DEFAULT_DATA))
-    export.add_argument("--from", dest="start", help="first day, YYYY-MM-DD")
-    export.add_argument("--to", dest="end", help="last day, YYYY-MM-DD")
-    export.add_argument("--year", type=int, help="a whole year instead of --from/--to")
-    export.add_argument(
-        "--config",
-        default=str(DEFAULT_CONFIG),
-        help="organisation file (names in the leave export)",
-    )
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.add_argument("--out", help="output file (default: standard output)")
-    export.set_defaults(func=cmd_export)
+def build_parser() -> argparse.ArgumentParser:
+    texts = Messages()
+    parser = argparse.ArgumentParser(prog="govbot", description="County government DingTalk bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_bot_commands(sub, texts)
+    _add_admin_commands(sub, texts)
+    add_data_commands(sub, texts)
     return parser
 
 

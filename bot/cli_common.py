@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TextIO
 
 from bot.redact import install_redaction
 from messages.render import Messages
 from storage.errors import StorageError
-
-if TYPE_CHECKING:
-    pass
-
 
 EXIT_FAILED = 1  # doctor: a check failed; import-org: DingTalk refused
 EXIT_CONFIG = 2
@@ -51,3 +48,22 @@ def storage_refused(messages: Messages, template: str, error: StorageError) -> i
     """Say why the data folder was refused (``template``: the command's wording)."""
     say(messages.text(template, missing=False, detail=storage_problem(messages, error)), error=True)
     return EXIT_STORAGE
+
+
+def os_problem(error: OSError) -> str:
+    """A file-system error as the OS words it (e.g. "Permission denied")."""
+    return error.strerror or str(error)
+
+
+@contextlib.contextmanager
+def written_beside(path: Path) -> Iterator[TextIO]:
+    """A UTF-8 text file written beside ``path`` and renamed over it once complete, so
+    there is never half a file; on any error the partial file is removed."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            yield f
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -10,22 +10,56 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO, TypeVar
 
-from bot.cli_common import EXIT_CONFIG, EXIT_STORAGE, say, storage_problem, storage_refused
+from bot.cli_common import (
+    DEFAULT_CONFIG,
+    DEFAULT_DATA,
+    EXIT_CONFIG,
+    EXIT_STORAGE,
+    os_problem,
+    say,
+    storage_problem,
+    storage_refused,
+    written_beside,
+)
 from bot.config import ConfigError, load_config
-from bot.site import default_site_dir
+from handlers.distribution.site_build import default_site_dir
 from messages.render import Messages
 from storage.database import Database
 from storage.errors import StorageError
 
-if TYPE_CHECKING:
-    pass
+_T = TypeVar("_T")
+
+
+def _with_database(
+    messages: Messages, data: Path, refused: str, work: Callable[[Database], int]
+) -> int:
+    """Open the data folder (taking its lock), run ``work`` on it and close it again.
+
+    A missing folder or a storage refusal, on opening or during the work, is said with
+    the command's ``refused`` wording and ends the command with ``EXIT_STORAGE``."""
+    if not data.is_dir():
+        say(messages.text(refused, missing=True, data=str(data)), error=True)
+        return EXIT_STORAGE
+    try:
+        db = Database.open_sync(data)
+    except StorageError as error:
+        return storage_refused(messages, refused, error)
+    try:
+        return work(db)
+    except StorageError as error:
+        return storage_refused(messages, refused, error)
+    finally:
+        db.close_sync()
+
+
+# -- site build ---------------------------------------------------------------------------
 
 
 def cmd_site_build(args: argparse.Namespace) -> int:
-    from bot.site import SiteError, rebuild_site_from_storage
-    from storage.database import Database
+    from handlers.distribution.site_build import SiteError
+    from handlers.distribution.site_publisher import rebuild_site_from_storage
 
     messages = Messages()
     try:
@@ -38,39 +72,32 @@ def cmd_site_build(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     data = Path(args.data)
     out = Path(args.out) if args.out else default_site_dir(data)
-    if not data.is_dir():
-        say(messages.text("cli_site_storage_refused", missing=True, data=str(data)), error=True)
-        return EXIT_STORAGE
-    try:
-        db = Database.open_sync(data)
-    except StorageError as error:
-        return storage_refused(messages, "cli_site_storage_refused", error)
-    try:
-        report = rebuild_site_from_storage(db, out, county=config.county.name)
-    except SiteError as error:
+
+    def build(db: Database) -> int:
+        try:
+            report = rebuild_site_from_storage(db, out, county=config.county.name)
+        except SiteError as error:
+            refusal = messages.text(
+                "cli_site_refused", reason=error.reason, path=str(error.path), data=str(data)
+            )
+            say(refusal, error=True)
+            return EXIT_CONFIG
         say(
             messages.text(
-                "cli_site_refused", reason=error.reason, path=str(error.path), data=str(data)
-            ),
-            error=True,
+                "cli_site_built",
+                out=str(report.out_dir),
+                published=len(report.published),
+                attachments=report.attachments,
+                withheld=report.withheld,
+                problems=report.problems,
+            )
         )
-        return EXIT_CONFIG
-    except StorageError as error:
-        return storage_refused(messages, "cli_site_storage_refused", error)
-    finally:
-        db.close_sync()
-    say(
-        messages.text(
-            "cli_site_built",
-            out=str(report.out_dir),
-            published=len(report.published),
-            attachments=report.attachments,
-            withheld=report.withheld,
-            problems=report.problems,
-        )
-    )
-    return 0
+        return 0
 
+    return _with_database(messages, data, "cli_site_storage_refused", build)
+
+
+# -- export -------------------------------------------------------------------------------
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -143,15 +170,71 @@ def _run_export(
         finally:
             stdout.flush()
             stdout.detach()
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            count = export(db, start, end, fmt, f)
-        tmp.replace(out_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return count
+    with written_beside(out_path) as f:
+        return export(db, start, end, fmt, f)
+
+
+def _bad_export_args(messages: Messages, **context: object) -> None:
+    say(messages.text("cli_export_bad_args", **context), error=True)
+
+
+def _export_days(messages: Messages, args: argparse.Namespace) -> tuple[date, date] | None:
+    """The first and last day to export (``--year``, or ``--from`` and ``--to``), or None
+    after saying which option is wrong."""
+    start, end = args.start, args.end
+    if args.year is not None:
+        if not 2000 <= args.year <= 2100:
+            _bad_export_args(messages, reason="bad_date", option="--year", value=args.year)
+            return None
+        start = start or f"{args.year}-01-01"
+        end = end or f"{args.year}-12-31"
+    days: list[date] = []
+    for option, value in (("--from", start), ("--to", end)):
+        day = None if value is None else _parse_day(value)
+        if day is None:
+            _bad_export_args(messages, reason="bad_date", option=option, value=value or "")
+            return None
+        days.append(day)
+    first, last = days
+    if first > last:
+        _bad_export_args(messages, reason="from_after_to", start=first, end=last)
+        return None
+    return first, last
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    messages = Messages()
+    days = _export_days(messages, args)
+    if days is None:
+        return EXIT_CONFIG
+    start, end = days
+    out_path = Path(args.out) if args.out else None
+
+    def write(db: Database) -> int:
+        export = EXPORTS[args.what]
+        if args.what == "leave":
+            export = functools.partial(_export_leave, names=_leave_names(args.config))
+        try:
+            count = _run_export(export, db, start, end, args.format, out_path)
+        except OSError as error:
+            path, detail = str(out_path), os_problem(error)
+            _bad_export_args(messages, reason="out_unwritable", path=path, detail=detail)
+            return EXIT_CONFIG
+        done = messages.text(
+            "cli_export_done",
+            what=args.what,
+            count=count,
+            start=start,
+            end=end,
+            path=args.out or "",
+        )
+        say(done, error=True)  # stdout may carry the export itself
+        return 0
+
+    return _with_database(messages, Path(args.data), "cli_export_storage_refused", write)
+
+
+# -- backup and restore -------------------------------------------------------------------
 
 
 def _size_text(size: int) -> str:
@@ -167,15 +250,24 @@ def _backup_problem(error: Exception) -> str:
     return str(error)
 
 
+def _archive_step(messages: Messages, failed: str, step: Callable[[], _T]) -> _T | None:
+    """Run a backup or restore; on failure say why (the ``failed`` wording) and give None."""
+    from storage.backup import BackupError
+
+    try:
+        return step()
+    except (BackupError, OSError) as error:
+        say(messages.text("cli_backup", part=failed, detail=_backup_problem(error)), error=True)
+        return None
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
-    from storage.backup import BackupError, backup
+    from storage.backup import backup
 
     messages = Messages()
     data, out = Path(args.data), Path(args.out)
-    try:
-        report = backup(data, out)
-    except (BackupError, OSError) as error:
-        say(messages.text("cli_backup", part="failed", detail=_backup_problem(error)), error=True)
+    report = _archive_step(messages, "failed", lambda: backup(data, out))
+    if report is None:
         return EXIT_STORAGE
     say(
         messages.text(
@@ -192,16 +284,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from storage.backup import BackupError, restore
-    from storage.database import Database
+    from storage.backup import restore
 
     messages = Messages()
     archive, data = Path(args.archive), Path(args.data)
-    try:
-        files = restore(archive, data)
-    except (BackupError, OSError) as error:
-        detail = _backup_problem(error)
-        say(messages.text("cli_backup", part="restore_failed", detail=detail), error=True)
+    files = _archive_step(messages, "restore_failed", lambda: restore(archive, data))
+    if files is None:
         return EXIT_STORAGE
     try:  # the journal applied, every file checked, before any bot uses it
         Database.open_sync(data).close_sync()
@@ -224,80 +312,43 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    messages = Messages()
-    days: list[date] = []
-    if args.year is not None:
-        if not 2000 <= args.year <= 2100:
-            say(
-                messages.text(
-                    "cli_export_bad_args", reason="bad_date", option="--year", value=args.year
-                ),
-                error=True,
-            )
-            return EXIT_CONFIG
-        args.start = args.start or f"{args.year}-01-01"
-        args.end = args.end or f"{args.year}-12-31"
-    for option, value in (("--from", args.start), ("--to", args.end)):
-        if value is None:
-            say(
-                messages.text("cli_export_bad_args", reason="bad_date", option=option, value=""),
-                error=True,
-            )
-            return EXIT_CONFIG
-        day = _parse_day(value)
-        if day is None:
-            say(
-                messages.text("cli_export_bad_args", reason="bad_date", option=option, value=value),
-                error=True,
-            )
-            return EXIT_CONFIG
-        days.append(day)
-    start, end = days
-    if start > end:
-        say(
-            messages.text("cli_export_bad_args", reason="from_after_to", start=start, end=end),
-            error=True,
-        )
-        return EXIT_CONFIG
-    data = Path(args.data)
-    if not data.is_dir():
-        say(messages.text("cli_export_storage_refused", missing=True, data=str(data)), error=True)
-        return EXIT_STORAGE
-    try:
-        db = Database.open_sync(data)
-    except StorageError as error:
-        return storage_refused(messages, "cli_export_storage_refused", error)
-    export = EXPORTS[args.what]
-    if args.what == "leave":
-        export = functools.partial(_export_leave, names=_leave_names(args.config))
-    out_path = Path(args.out) if args.out else None
-    try:
-        count = _run_export(export, db, start, end, args.format, out_path)
-    except OSError as error:
-        say(
-            messages.text(
-                "cli_export_bad_args",
-                reason="out_unwritable",
-                path=str(out_path),
-                detail=error.strerror or str(error),
-            ),
-            error=True,
-        )
-        return EXIT_CONFIG
-    except StorageError as error:
-        return storage_refused(messages, "cli_export_storage_refused", error)
-    finally:
-        db.close_sync()
-    say(
-        messages.text(
-            "cli_export_done",
-            what=args.what,
-            count=count,
-            start=start,
-            end=end,
-            path=args.out or "",
-        ),
-        error=True,  # stdout may carry the export itself
+# -- the parser ---------------------------------------------------------------------------
+
+
+def add_data_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], texts: Messages
+) -> None:
+    """``site build``, ``backup``, ``restore`` and ``export``."""
+    site = sub.add_parser("site", help=texts.text("cli_site_help", part="command"))
+    site_sub = site.add_subparsers(dest="site_command", required=True)
+    site_build = site_sub.add_parser(
+        "build", help="render published documents to a static site (needs the data lock)"
     )
-    return 0
+    site_build.add_argument("--config", default=str(DEFAULT_CONFIG))
+    site_build.add_argument("--data", default=str(DEFAULT_DATA))
+    site_build.add_argument("--out", help="output folder (default: <data>-site, beside <data>)")
+    site_build.set_defaults(func=cmd_site_build)
+
+    backup = sub.add_parser("backup", help=texts.text("cli_backup", part="help"))
+    backup.add_argument("--data", default=str(DEFAULT_DATA))
+    backup.add_argument("--out", required=True, help="backup file, e.g. govbot-20261202.tar.gz")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help=texts.text("cli_backup", part="restore_help"))
+    restore.add_argument("archive", help="a file written by govbot backup")
+    restore.add_argument("--data", required=True, help="a new, empty data folder")
+    restore.set_defaults(func=cmd_restore)
+
+    export = sub.add_parser("export", help="export records as CSV or JSON (needs the data lock)")
+    export.add_argument("what", choices=sorted(EXPORTS))
+    export.add_argument("--data", default=str(DEFAULT_DATA))
+    export.add_argument("--from", dest="start", help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="end", help="last day, YYYY-MM-DD")
+    export.add_argument("--year", type=int, help="a whole year instead of --from/--to")
+    export.add_argument(
+        "--config",
+        default=str(DEFAULT_CONFIG),
+        help="organisation file (names in the leave export)",
+    )
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--out", help="output file (default: standard output)")
+    export.set_defaults(func=cmd_export)

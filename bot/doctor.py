@@ -13,6 +13,7 @@ renders it as a Chinese checklist with, for each failure, what to fix and where.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -137,6 +138,20 @@ def _failed_call(section: Section, subject: str, outcome: _Outcome, **facts: str
     if outcome.unreachable:
         return Check(section, subject, False, "unreachable", {**facts, **outcome.facts()})
     return Check(section, subject, False, "rejected", {**facts, **outcome.facts()})
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """One harmless call that checks one configured thing."""
+
+    subject: str
+    facts: dict[str, str]
+    action: Callable[[], Awaitable[object]]
+
+
+def _needs_scope_for_all(section: Section, scope: str, count: int) -> list[Check]:
+    """One line for a whole section that cannot be checked without ``scope``."""
+    return [Check(section, "all", None, "needs_scope", {"scope": scope, "count": str(count)})]
 
 
 # ------------------------------------------------------------------------- the doctor
@@ -272,15 +287,7 @@ class Doctor:
     async def _people(self, scopes: Mapping[str, Check]) -> list[Check]:
         people = list(self._config.people.values())
         if scopes[MEMBER_READ].problem == "denied":
-            return [
-                Check(
-                    "people",
-                    "all",
-                    None,
-                    "needs_scope",
-                    {"scope": MEMBER_READ, "count": str(len(people))},
-                )
-            ]
+            return _needs_scope_for_all("people", MEMBER_READ, len(people))
 
         async def one(user_id: str, union_id: str, name: str) -> Check:
             facts = {"user_id": user_id, "name": name, "union_id": union_id}
@@ -310,56 +317,55 @@ class Doctor:
         if not groups:
             return []
         if scopes[ROBOT_SEND].problem == "denied":
-            return [
-                Check(
-                    "groups",
-                    "all",
-                    None,
-                    "needs_scope",
-                    {"scope": ROBOT_SEND, "count": str(len(groups))},
-                )
-            ]
+            return _needs_scope_for_all("groups", ROBOT_SEND, len(groups))
         if robot.ok is not True:
             return [Check("groups", "all", None, "needs_robot", {"count": str(len(groups))})]
 
-        async def one(cid: str, name: str) -> Check:
-            facts = {"conversation_id": cid, "name": name}
-            async with self._slots:
-                outcome = await _call(lambda: self._client.probe_group(cid))
-            if outcome.error is None:
-                return Check("groups", cid, True, facts=facts)
-            if _code_mentions(outcome, "openConversationId", "conversation", "chat", "group"):
-                return Check("groups", cid, False, "unknown_group", {**facts, **outcome.facts()})
-            return _failed_call("groups", cid, outcome, **facts)
-
-        return list(await asyncio.gather(*(one(g.conversation_id, g.name) for g in groups)))
+        probes = [
+            _Probe(
+                g.conversation_id,
+                {"conversation_id": g.conversation_id, "name": g.name},
+                functools.partial(self._client.probe_group, g.conversation_id),
+            )
+            for g in groups
+        ]
+        mentions = ("openConversationId", "conversation", "chat", "group")
+        return await self._probe_all("groups", probes, "unknown_group", mentions)
 
     # -- cards -------------------------------------------------------------------
 
     async def _cards(self, scopes: Mapping[str, Check]) -> list[Check]:
         cards = dict(self._config.cards)
         if scopes[CARD_WRITE].problem == "denied":
-            return [
-                Check(
-                    "cards",
-                    "all",
-                    None,
-                    "needs_scope",
-                    {"scope": CARD_WRITE, "count": str(len(cards))},
-                )
-            ]
+            return _needs_scope_for_all("cards", CARD_WRITE, len(cards))
 
-        async def one(key: str, template_id: str) -> Check:
-            facts = {"key": key, "template_id": template_id}
+        probes = [
+            _Probe(
+                key,
+                {"key": key, "template_id": template_id},
+                functools.partial(self._client.create_card_instance, template_id),
+            )
+            for key, template_id in cards.items()
+        ]
+        return await self._probe_all("cards", probes, "template_missing", ("template",))
+
+    async def _probe_all(
+        self, section: Section, probes: list[_Probe], problem: str, mentions: tuple[str, ...]
+    ) -> list[Check]:
+        """One check per probe (a few at a time): passed, ``problem`` when DingTalk's
+        error code mentions one of ``mentions``, else why the call failed."""
+
+        async def one(probe: _Probe) -> Check:
             async with self._slots:
-                outcome = await _call(lambda: self._client.create_card_instance(template_id))
+                outcome = await _call(probe.action)
+            subject, facts = probe.subject, probe.facts
             if outcome.error is None:
-                return Check("cards", key, True, facts=facts)
-            if _code_mentions(outcome, "template"):
-                return Check("cards", key, False, "template_missing", {**facts, **outcome.facts()})
-            return _failed_call("cards", key, outcome, **facts)
+                return Check(section, subject, True, facts=facts)
+            if _code_mentions(outcome, *mentions):
+                return Check(section, subject, False, problem, {**facts, **outcome.facts()})
+            return _failed_call(section, subject, outcome, **facts)
 
-        return list(await asyncio.gather(*(one(k, t) for k, t in cards.items())))
+        return list(await asyncio.gather(*(one(p) for p in probes)))
 
 
 def render_report(

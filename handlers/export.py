@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, TextIO
 
@@ -26,16 +26,20 @@ BOM = "\ufeff"  # so that Excel opens the UTF-8 CSV as UTF-8
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _beijing(at: object) -> datetime | None:
-    if not isinstance(at, str):
+def parse_aware(value: object) -> datetime | None:
+    """An ISO timestamp that names its time zone, or None (stored data may be anything)."""
+    if not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(at)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        return None
-    return moment.astimezone(TZ)
+    return moment if moment.tzinfo is not None else None
+
+
+def _beijing(at: object) -> datetime | None:
+    moment = parse_aware(at)
+    return None if moment is None else moment.astimezone(TZ)
 
 
 def read_audit(db: Database, start: date, end: date) -> list[dict[str, Any]]:
@@ -94,14 +98,31 @@ def _csv_row(record: Mapping[str, Any], labels: _Labels) -> list[str]:
     return [_cell(at), *(_cell(c) for c in cells)]
 
 
-def export_audit(
-    db: Database,
-    start: date,
-    end: date,
-    fmt: str,
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+
+
+def _write_table(
     out: TextIO,
-    *,
-    messages: Messages | None = None,
+    fmt: str,
+    records: list[dict[str, Any]],
+    csv_rows: Callable[[], Iterable[list[str]]],
+) -> int:
+    """``json``: ``records`` as one JSON list; ``csv``: a BOM, then ``csv_rows()`` (header
+    first). Returns how many records."""
+    if fmt == "json":
+        json.dump(records, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(BOM)
+        csv.writer(out, lineterminator="\r\n").writerows(csv_rows())
+    out.flush()
+    return len(records)
+
+
+def export_audit(
+    db: Database, start: date, end: date, fmt: str, out: TextIO, *, messages: Messages | None = None
 ) -> int:
     """Write the audit records of ``start..end`` to ``out``; returns how many.
 
@@ -109,22 +130,16 @@ def export_audit(
     ``json``: the stored records, unchanged, as one JSON list.
     ``out`` should be opened with ``newline=""`` for CSV.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}")
+    _check_format(fmt)
     records = read_audit(db, start, end)
-    messages = messages or Messages()
-    if fmt == "json":
-        json.dump(records, out, ensure_ascii=False, indent=2)
-        out.write("\n")
-    else:
-        header = messages.text("cli_export_audit_header").split(",")
-        labels = _Labels(messages)
-        out.write(BOM)
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(header)
-        writer.writerows(_csv_row(record, labels) for record in records)
-    out.flush()
-    return len(records)
+    texts = messages or Messages()
+
+    def csv_rows() -> Iterator[list[str]]:
+        yield texts.text("cli_export_audit_header").split(",")
+        labels = _Labels(texts)
+        yield from (_csv_row(record, labels) for record in records)
+
+    return _write_table(out, fmt, records, csv_rows)
 
 
 LEAVE_KINDS = ("meeting", "trip", "study", "visit", "vacation", "family", "medical")
@@ -173,26 +188,22 @@ def export_leave(
     names: Mapping[str, tuple[str, str]] | None = None,
 ) -> int:
     """Days away per person and kind (``names``: user id -> (name, unit name))."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}")
+    _check_format(fmt)
     rows = leave_days(db, start, end)
-    messages = messages or Messages()
-    names = names or {}
+    texts = messages or Messages()
+    known = names or {}
     if fmt == "json":
         for row in rows:
-            row["name"], row["unit"] = names.get(row["user"], (row["user"], row["unit_id"]))
+            row["name"], row["unit"] = known.get(row["user"], (row["user"], row["unit_id"]))
             row["total"] = sum(row["days"].values())
-        json.dump(rows, out, ensure_ascii=False, indent=2)
-        out.write("\n")
-    else:
-        kinds = [messages.label("leave_kinds", k) for k in LEAVE_KINDS]
-        out.write(BOM)
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(messages.text("cli_export_leave_header", kinds=kinds).split(","))
+
+    def csv_rows() -> Iterator[list[str]]:
+        kinds = [texts.label("leave_kinds", k) for k in LEAVE_KINDS]
+        yield texts.text("cli_export_leave_header", kinds=kinds).split(",")
         for row in rows:
-            name, unit = names.get(row["user"], (row["user"], row["unit_id"]))
+            name, unit = known.get(row["user"], (row["user"], row["unit_id"]))
             cells = [_days(row["days"].get(k, 0)) for k in LEAVE_KINDS]
             total = _days(sum(row["days"].values()))
-            writer.writerow([_cell(name), _cell(unit), *cells, total])
-    out.flush()
-    return len(rows)
+            yield [_cell(name), _cell(unit), *cells, total]
+
+    return _write_table(out, fmt, rows, csv_rows)

@@ -271,58 +271,61 @@ def _root(card: str, spec: Json, children: list[Json]) -> Json:
     return node
 
 
-def build(card: str, spec: Json) -> Json:
-    """The platform's export for one card spec."""
+def _variable_list(spec: Json) -> list[Json]:
+    """The card's variables, ``lastMessage`` (the chat-list preview) first."""
+    last_message = {"name": "lastMessage", "type": "string", "desc": spec["last_message"]}
+    return [_variable(v, "variables") for v in [last_message, *spec["variables"]]]
+
+
+def _schema(card: str, spec: Json) -> Json:
+    """The components the card uses, and its component tree."""
     children: list[Json] = []
     for index, block in enumerate(spec["layout"]):
         children.extend(BLOCKS[block["type"]](card, index, block))
-    variables = [_variable(v, "variables") for v in spec["variables"]]
-    variables.insert(
-        0,
-        {
-            "name": "lastMessage",
-            "id": "lastMessage",
-            "type": "string",
-            "private": False,
-            "description": spec["last_message"],
-            "editorVarType": "variables",
-        },
-    )
-    local_list = [_variable(v, "localList") for v in spec.get("locals", [])]
+    return {
+        "version": "1.0.0",
+        "componentsMap": [
+            {
+                "package": "@ali/dxComponent",
+                "version": "1.0.0",
+                "exportName": name,
+                "main": "./src/index.tsx",
+                "destructuring": False,
+                "subName": "",
+                "componentName": name,
+            }
+            for name in COMPONENTS
+        ],
+        "componentsTree": [_root(card, spec, children)],
+        "i18n": {},
+    }
+
+
+def _mock_data(spec: Json) -> Json:
+    """What the platform's editor previews the card with."""
     public = {v["name"]: v.get("mock", "") for v in spec["variables"] if not v.get("private")}
     private = {v["name"]: v.get("mock", "") for v in spec["variables"] if v.get("private")}
+    return {
+        "cardData": {"lastMessage": spec["last_message"], **public},
+        "cardPrivateData": private,
+        "localData": {v["name"]: "" for v in spec.get("locals", [])},
+        "richTextData": {},
+    }
+
+
+def build(card: str, spec: Json) -> Json:
+    """The platform's export for one card spec."""
     editor = {
         "schemaVersion": "3.0.0",
-        "schema": {
-            "version": "1.0.0",
-            "componentsMap": [
-                {
-                    "package": "@ali/dxComponent",
-                    "version": "1.0.0",
-                    "exportName": name,
-                    "main": "./src/index.tsx",
-                    "destructuring": False,
-                    "subName": "",
-                    "componentName": name,
-                }
-                for name in COMPONENTS
-            ],
-            "componentsTree": [_root(card, spec, children)],
-            "i18n": {},
-        },
-        "mockData": {
-            "cardData": {"lastMessage": spec["last_message"], **public},
-            "cardPrivateData": private,
-            "localData": {v["name"]: "" for v in spec.get("locals", [])},
-            "richTextData": {},
-        },
+        "schema": _schema(card, spec),
+        "mockData": _mock_data(spec),
         "editVersion": 0,
         "customWidgetInfo": "",
         "useCustomWidgetInfo": False,
-        "variableList": variables,
+        "variableList": _variable_list(spec),
         "formList": [],
         "expList": [],
-        "localList": local_list,
+        "localList": [_variable(v, "localList") for v in spec.get("locals", [])],
         "hsfList": [],
         "lwpList": [],
         "extension": {"extendType": "NORMAL", "fileTypeList": []},

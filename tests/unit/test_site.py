@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.site import SiteError, build_site, rebuild_site, rebuild_site_from_storage
+from handlers.distribution.site_build import SiteError, build_site
+from handlers.distribution.site_publisher import rebuild_site, rebuild_site_from_storage
 from storage import Database, Session
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -1,19 +1,42 @@
 """Keeps the government website folder in step with the issued documents: rebuilt at
-start-up and after every issue or withdrawal (coalesced), off the event loop."""
+start-up and after every issue or withdrawal (coalesced), off the event loop; and the
+one-off rebuild from storage of ``govbot site build``."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from bot.site import rebuild_site
-
-if TYPE_CHECKING:
-    from storage.database import Database
+from handlers.distribution.site_build import SiteReport, build_site
+from storage.database import Database
+from storage.session import Session
 
 log = logging.getLogger(__name__)
+
+COLLECTION = "documents"
+
+
+def read_documents(session: Session) -> list[dict[str, Any]]:
+    """Every stored document, open and archived (run on the storage writer thread)."""
+    collection = session.collection(COLLECTION)
+    docs = collection.all_open()
+    for year in collection.archived_years():
+        docs.extend(collection.find_archived(year, lambda _doc: True))
+    return docs
+
+
+def rebuild_site_from_storage(db: Database, out_dir: Path, *, county: str) -> SiteReport:
+    """Blocking: for the CLI and worker threads, never the event loop."""
+    documents = db.run_sync(read_documents)
+    return build_site(documents, out_dir, data_dir=db.root, county=county)
+
+
+async def rebuild_site(db: Database, out_dir: Path, *, county: str) -> SiteReport:
+    """Read the documents through storage, then render in a worker thread."""
+    documents = await db.run(read_documents)
+    return await asyncio.to_thread(build_site, documents, out_dir, data_dir=db.root, county=county)
 
 
 class SitePublisher:
