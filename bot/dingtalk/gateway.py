@@ -4,7 +4,7 @@ single-use ticket), with the app's own credentials rather than a token."""
 from __future__ import annotations
 
 from bot.dingtalk.answers import AUTH_CODE_PREFIXES, optional_str
-from bot.dingtalk.transport import USER_AGENT, Transport
+from bot.dingtalk.transport import USER_AGENT, ApiCall, Transport
 from bot.dingtalk_errors import DingTalkAuthError, DingTalkUnavailableError
 
 
@@ -14,18 +14,20 @@ class GatewayApi(Transport):
     ) -> tuple[str, str]:
         """Open a Stream connection: ``(endpoint, ticket)``; the ticket is single use."""
         body = await self._request(
-            "api",
-            "POST",
-            "/v1.0/gateway/connections/open",
-            json_body={
-                "clientId": self._creds.app_key,
-                "clientSecret": self._creds.app_secret,
-                "subscriptions": subscriptions,
-                "ua": USER_AGENT,
-                "localIp": local_ip,
-            },
-            auth=None,
-            idempotent=True,
+            ApiCall(
+                "api",
+                "POST",
+                "/v1.0/gateway/connections/open",
+                auth=None,
+                idempotent=True,
+                json_body={
+                    "clientId": self._creds.app_key,
+                    "clientSecret": self._creds.app_secret,
+                    "subscriptions": subscriptions,
+                    "ua": USER_AGENT,
+                    "localIp": local_ip,
+                },
+            )
         )
         endpoint, ticket = body.get("endpoint"), body.get("ticket")
         if (

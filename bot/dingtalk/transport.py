@@ -52,7 +52,7 @@ Files = Mapping[str, tuple[str, bytes]]
 
 
 @dataclass(frozen=True)
-class _Call:
+class ApiCall:
     """One logical OpenAPI call, as the groups of calls ask for it."""
 
     host: Literal["api", "oapi"]
@@ -185,13 +185,15 @@ class Transport:
         key_name, secret_name = endpoint.credential_names
         credentials = {key_name: self._creds.app_key, secret_name: self._creds.app_secret}
         body = await self._request(
-            kind,
-            endpoint.method,
-            endpoint.path,
-            json_body=None if endpoint.in_query else credentials,
-            params=credentials if endpoint.in_query else None,
-            auth=None,
-            idempotent=True,
+            ApiCall(
+                kind,
+                endpoint.method,
+                endpoint.path,
+                auth=None,
+                idempotent=True,
+                json_body=None if endpoint.in_query else credentials,
+                params=credentials if endpoint.in_query else None,
+            )
         )
         token_name, lifetime_name = endpoint.answer_names
         token, expire_in = body.get(token_name), body.get(lifetime_name, 7200)
@@ -211,13 +213,7 @@ class Transport:
         params: Mapping[str, str] | None = None,
     ) -> Json:
         return await self._request(
-            "api",
-            method,
-            path,
-            json_body=json_body,
-            params=params,
-            auth="api",
-            idempotent=idempotent,
+            ApiCall("api", method, path, "api", idempotent, json_body, params)
         )
 
     async def _oapi(
@@ -230,54 +226,34 @@ class Transport:
         files: Files | None = None,
         data: Mapping[str, str] | None = None,
     ) -> Json:
-        return await self._request(
-            "oapi",
-            "POST",
-            path,
-            json_body=json_body,
-            params=params,
-            files=files,
-            data=data,
-            auth="oapi",
-            idempotent=idempotent,
-        )
+        call = ApiCall("oapi", "POST", path, "oapi", idempotent, json_body, params, files, data)
+        return await self._request(call)
 
-    async def _request(
-        self,
-        host: Literal["api", "oapi"],
-        method: str,
-        path: str,
-        *,
-        auth: Literal["api", "oapi"] | None,
-        idempotent: bool,
-        json_body: Json | None = None,
-        params: Mapping[str, str] | None = None,
-        files: Files | None = None,
-        data: Mapping[str, str] | None = None,
-    ) -> Json:
+    async def _request(self, call: ApiCall) -> Json:
         """One logical call: token, retries with backoff, one refresh on a bad token."""
-        call = _Call(host, method, path, auth, idempotent, json_body, params, files, data)
         refreshed = False
         attempt = 0
         while True:
-            token = "" if auth is None else await self._token(auth)
+            token = "" if call.auth is None else await self._token(call.auth)
             try:
                 return await self._attempt(call, token)
             except TokenRefused as exc:
-                if auth is None or refreshed:
+                if call.auth is None or refreshed:
                     raise DingTalkAuthError(
                         exc.error.status, exc.error.code, exc.error.message, exc.error.request_id
                     ) from None
                 refreshed = True
-                self._drop_token(auth, token)
-                log.warning("DingTalk %s %s: token refused, refreshing once", method, path)
+                self._drop_token(call.auth, token)
+                log.warning(
+                    "DingTalk %s %s: token refused, refreshing once", call.method, call.path
+                )
                 continue
             except Retryable as exc:
                 error, retry_after = exc.error, exc.retry_after
             await self._pause_before_retry(call, attempt, error, retry_after)
             attempt += 1
 
-    async def _attempt(self, call: _Call, token: str) -> Json:
+    async def _attempt(self, call: ApiCall, token: str) -> Json:
         """One exchange, seen by the observer (authenticated calls only); quota and
         permission refusals are logged and raised as they are."""
         observer = self._observer if call.auth is not None else None
@@ -296,7 +272,7 @@ class Transport:
             observer.after_call(call.method, call.path, None)
         return body
 
-    async def _send(self, call: _Call, token: str) -> httpx.Response:
+    async def _send(self, call: ApiCall, token: str) -> httpx.Response:
         """The HTTP request with its token; a network failure is retryable when nothing
         was sent or the call is idempotent, and ambiguous otherwise."""
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
@@ -330,7 +306,7 @@ class Transport:
             raise Retryable(DingTalkUnavailableError(None, name, "answer lost")) from None
 
     async def _pause_before_retry(
-        self, call: _Call, attempt: int, error: DingTalkError, retry_after: float | None
+        self, call: ApiCall, attempt: int, error: DingTalkError, retry_after: float | None
     ) -> None:
         """Sleeps the backoff before attempt ``attempt + 1``; raises ``error`` when the
         retries are used up."""
