@@ -13,11 +13,11 @@ import asyncio
 import secrets
 from dataclasses import dataclass
 from typing import Any, Self
-from urllib.parse import quote
 
 import httpx
 
 from bot.dingtalk import DingTalkClient, DingTalkCredentials, optional_int
+from bot.dingtalk.todos import todo_task_path
 
 USER_PAGE = 100  # /topapi/v2/user/list: size ≤ 100
 MAX_USER_PAGES = 10_000
@@ -202,19 +202,13 @@ class DingTalkAdminClient(DingTalkClient):
     async def probe_todo_read(self, union_id: str) -> None:
         await self._api(
             "GET",
-            f"/v1.0/todo/users/{_seg(union_id)}/tasks/{_seg(probe_id())}",
+            todo_task_path(union_id, probe_id()),
             idempotent=True,
         )
 
     async def probe_todo_write(self, union_id: str) -> None:
         """Update a made-up to-do (nothing exists to change)."""
-        await self._api(
-            "PUT",
-            f"/v1.0/todo/users/{_seg(union_id)}/tasks/{_seg(probe_id())}",
-            idempotent=True,
-            params={"operatorId": union_id},
-            json_body={"done": False},
-        )
+        await self._change_todo("PUT", union_id, probe_id(), {"done": False})
 
     async def probe_work_notice(self) -> None:
         """Progress of a made-up work-notification task of our AgentId."""
@@ -234,7 +228,3 @@ class DingTalkAdminClient(DingTalkClient):
 
     async def probe_departments(self) -> None:
         await self.list_sub_departments(1)
-
-
-def _seg(value: str) -> str:
-    return quote(value, safe="")

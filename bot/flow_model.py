@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from bot.clock import from_epoch_ms
+from bot.clock import from_epoch_ms, to_epoch_ms
 from bot.outgoing import Outgoing
 
 if TYPE_CHECKING:
+    from bot.calendar import Deadline
     from bot.config import OrgDirectory
     from storage.session import Session
 
@@ -178,6 +179,40 @@ def open_assignments(doc: Mapping[str, Any], user_id: str | None = None) -> list
         a
         for a in doc["assignments"]
         if a["status"] == "open" and (user_id is None or a["user"] == user_id)
+    ]
+
+
+def new_assignment(
+    doc: Mapping[str, Any],
+    step_id: str,
+    user: str,
+    acting_for: str | None,
+    now: datetime,
+    due: Deadline,
+) -> dict[str, Any]:
+    """A fresh open assignment of the flow's current round (not yet added to it)."""
+    return {
+        "id": f"a{len(doc['assignments']) + 1}",
+        "step": step_id,
+        "round": doc["round"],
+        "user": user,
+        "acting_for": acting_for,
+        "status": "open",
+        "decision": None,
+        "opinion": "",
+        "opened_ms": to_epoch_ms(now),
+        "at_ms": None,
+        "deadline_ms": to_epoch_ms(due.at),
+        "provisional": due.provisional,
+    }
+
+
+def open_in_round(doc: Mapping[str, Any], step_id: str, round_no: int) -> list[dict[str, Any]]:
+    """The assignments of one round of a step that are still waiting for an answer."""
+    return [
+        a
+        for a in doc["assignments"]
+        if a["step"] == step_id and a["round"] == round_no and a["status"] == "open"
     ]
 
 

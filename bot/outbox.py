@@ -24,12 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.api_budget import NONESSENTIAL_RECHECK_MS, PARK_MS, QUOTA_PROBE_MS
+from bot.api_budget import NONESSENTIAL_RECHECK_MS
 from bot.clock import Clock, to_epoch_ms
 from bot.coalesce import coalesce
 from bot.dingtalk import (
@@ -49,6 +48,7 @@ from bot.outbox_policy import (
     superseded,
     throttled_start,
 )
+from bot.outbox_retry import MAX_ATTEMPTS, failed_attempt, parked, throttled
 from bot.outbox_send import ItemSender, Unsendable
 from bot.outgoing import Outgoing
 from bot.sender import DingTalkSender
@@ -59,17 +59,14 @@ if TYPE_CHECKING:
     from storage.database import Database
     from storage.session import Session
 
+__all__ = ["MAX_ATTEMPTS", "REPEATABLE", "Outbox", "ParkedHook"]
+
 log = logging.getLogger(__name__)
 
-# Backoff between attempts of one message (the client already retried quickly inside).
-_BACKOFF_S = (2, 5, 15, 60, 180, 600, 1800)
-MAX_ATTEMPTS = len(_BACKOFF_S) + 1
 # Kinds whose repeat after an unknown outcome changes nothing: a card's outTrackId, a
 # to-do's sourceId (found again, see find_todo) and updates are natural idempotency keys.
 # Robot messages, files, work notifications and card deliveries have none.
 REPEATABLE = frozenset({"card", "card_update", "todo_create", "todo_done"})
-# Throttled items are retried for as long as it takes, at most this far apart.
-_THROTTLED_MAX_S = 600
 # Called with a row just parked "uncertain"; returns what to send about it.
 ParkedHook = Callable[["Session", dict[str, Any]], list[Outgoing]]
 
@@ -333,50 +330,11 @@ class Outbox:
             log.error("outbox %s cannot be sent: %s", item.key, error)
             return {"status": "failed", "attempts": attempts, "error": str(error)}, None
         except (QuotaExhausted, PermissionDenied) as error:
-            # Parked, not an attempt: it goes out once the quota or permission is back.
-            wait_ms = QUOTA_PROBE_MS if isinstance(error, QuotaExhausted) else PARK_MS
-            parked = error.scope if isinstance(error, PermissionDenied) else "quota"
-            log.warning("outbox %s parked: %s (%s)", item.key, error.code, parked)
-            return {
-                "next_ms": self._now_ms() + wait_ms,
-                "error": str(error.code),
-                "parked": parked,
-                **self._skip_delivered(item, error),
-            }, None
+            return parked(item, error, self._now_ms()), None
         except DingTalkRateLimitedError as error:
-            # Throttled: DingTalk did not take it; try again later, never give up.
-            step = _BACKOFF_S[min(attempts, len(_BACKOFF_S)) - 1]
-            backoff = min(step, _THROTTLED_MAX_S) * (0.8 + 0.4 * random.random())
-            log.warning("outbox %s throttled (%s); retry in %.0fs", item.key, error.code, backoff)
-            return {
-                "attempts": attempts,
-                "next_ms": self._now_ms() + int(backoff * 1000),
-                "error": str(error.code),
-                **self._skip_delivered(item, error),
-            }, None
+            return throttled(item, error, attempts, self._now_ms()), None
         except DingTalkError as error:
-            changes = self._skip_delivered(item, error)
-            if attempts >= MAX_ATTEMPTS:
-                log.error("outbox %s failed after %d attempts", item.key, attempts)
-                return {
-                    "status": "failed",
-                    "attempts": attempts,
-                    "error": str(error.code),
-                    **changes,
-                }, None
-            backoff = _BACKOFF_S[attempts - 1] * (0.8 + 0.4 * random.random())
-            log.warning(
-                "outbox %s attempt %d failed (%s); retry in %.0fs",
-                item.key,
-                attempts,
-                error.code,
-                backoff,
-            )
-            return {
-                "attempts": attempts,
-                "next_ms": self._now_ms() + int(backoff * 1000),
-                "error": str(error.code),
-            }, None
+            return failed_attempt(item, error, attempts, self._now_ms()), None
         except Exception as error:  # a bad payload or a bug: never loop on it
             log.exception("outbox %s: unexpected error, marked failed", item.key)
             return {"status": "failed", "attempts": attempts, "error": type(error).__name__}, None
@@ -386,13 +344,3 @@ class Outbox:
             "sent_ms": self._now_ms(),
             "result": sent.result,
         }, sent.record
-
-    @staticmethod
-    def _skip_delivered(item: Outgoing, error: DingTalkError) -> dict[str, Any]:
-        """A chunked send that failed half-way: retry only the recipients not reached."""
-        if not error.sent_user_ids or "user_ids" not in item.payload:
-            return {}
-        reached = set(error.sent_user_ids)
-        remaining = [u for u in item.payload["user_ids"] if u not in reached]
-        everyone = item.payload.get("all_user_ids") or item.payload["user_ids"]
-        return {"payload": {**item.payload, "user_ids": remaining, "all_user_ids": everyone}}

@@ -14,8 +14,6 @@ from bot.outgoing import Outgoing
 if TYPE_CHECKING:
     from storage.session import Session
 
-log = logging.getLogger(__name__)
-
 log = logging.getLogger("bot.outbox")
 
 

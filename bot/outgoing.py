@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 OutKind = Literal[
     "oto",
@@ -62,6 +62,14 @@ class Outgoing:
         return "users:" + ",".join(sorted(ids))
 
 
+class Recipient(TypedDict):
+    """Who a reply goes to (``markdown_to``/``text_to`` keywords): a group if
+    ``conversation_id``, else one user 1:1."""
+
+    user_id: str | None
+    conversation_id: str | None
+
+
 def markdown_to(
     key: str,
     *,
@@ -72,34 +80,31 @@ def markdown_to(
 ) -> Outgoing:
     """A markdown message to one user (1:1) or one group."""
     param = {"title": title, "text": text}
-    if conversation_id:
-        return Outgoing(
-            key,
-            "group",
-            {"conversation_id": conversation_id, "msg_key": "sampleMarkdown", "msg_param": param},
-        )
-    if not user_id:
-        raise ValueError("markdown_to needs a user or a conversation")
-    return Outgoing(
-        key, "oto", {"user_ids": [user_id], "msg_key": "sampleMarkdown", "msg_param": param}
-    )
+    return _robot_message(key, user_id, conversation_id, "sampleMarkdown", param, "markdown_to")
 
 
 def text_to(
     key: str, *, user_id: str | None = None, conversation_id: str | None = None, text: str
 ) -> Outgoing:
     param = {"content": text}
+    return _robot_message(key, user_id, conversation_id, "sampleText", param, "text_to")
+
+
+def _robot_message(
+    key: str,
+    user_id: str | None,
+    conversation_id: str | None,
+    msg_key: str,
+    param: dict[str, str],
+    builder: str,
+) -> Outgoing:
+    """A group message if ``conversation_id``, else a 1:1 message to ``user_id``."""
     if conversation_id:
-        return Outgoing(
-            key,
-            "group",
-            {"conversation_id": conversation_id, "msg_key": "sampleText", "msg_param": param},
-        )
+        payload = {"conversation_id": conversation_id, "msg_key": msg_key, "msg_param": param}
+        return Outgoing(key, "group", payload)
     if not user_id:
-        raise ValueError("text_to needs a user or a conversation")
-    return Outgoing(
-        key, "oto", {"user_ids": [user_id], "msg_key": "sampleText", "msg_param": param}
-    )
+        raise ValueError(f"{builder} needs a user or a conversation")
+    return Outgoing(key, "oto", {"user_ids": [user_id], "msg_key": msg_key, "msg_param": param})
 
 
 # ---------------------------------------------------------------- cards

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, Union, get_args, get_orig
 
 from bot.errors import RouteConflictError
 from bot.incoming import IncomingMessage
-from bot.outgoing import Outgoing, markdown_to, text_to
+from bot.outgoing import Outgoing, Recipient, markdown_to, text_to
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person
@@ -36,25 +36,22 @@ class CommandContext:
         self._replies += 1
         return f"reply:{self.message.msg_id}:{self._replies}"
 
+    def _reply_to(self) -> Recipient:
+        """The conversation the message came from: its group, or its sender 1:1."""
+        if self.message.is_group:
+            return Recipient(user_id=None, conversation_id=self.message.conversation_id)
+        return Recipient(user_id=self.sender.user_id, conversation_id=None)
+
     def markdown(self, template: str, **context: Any) -> Outgoing:
         """A reply in the conversation the message came from."""
         rendered = self.services.messages.markdown(template, **context)
         return markdown_to(
-            self._next_key(),
-            user_id=None if self.message.is_group else self.sender.user_id,
-            conversation_id=self.message.conversation_id if self.message.is_group else None,
-            title=rendered.title,
-            text=rendered.text,
+            self._next_key(), **self._reply_to(), title=rendered.title, text=rendered.text
         )
 
     def text(self, template: str, **context: Any) -> Outgoing:
         rendered = self.services.messages.text(template, **context)
-        return text_to(
-            self._next_key(),
-            user_id=None if self.message.is_group else self.sender.user_id,
-            conversation_id=self.message.conversation_id if self.message.is_group else None,
-            text=rendered,
-        )
+        return text_to(self._next_key(), **self._reply_to(), text=rendered)
 
 
 CommandHandler = Callable[[CommandContext], Awaitable[list[Outgoing]]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from bot.calendar import WorkCalendar
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from bot.workflow import Workflow
     from messages.render import Messages
     from storage.database import Database
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,24 +40,23 @@ class Services:
 
     @property
     def workflow(self) -> Workflow:
-        if self._workflow is None:
-            raise RuntimeError("workflow not wired")
-        return self._workflow
+        return _wired(self._workflow, "workflow")
 
     @property
     def forms(self) -> Forms:
-        if self._forms is None:
-            raise RuntimeError("forms not wired")
-        return self._forms
+        return _wired(self._forms, "forms")
 
     @property
     def files(self) -> FileStore:
-        if self._files is None:
-            raise RuntimeError("file store not wired")
-        return self._files
+        return _wired(self._files, "file store")
 
     @property
     def outbox(self) -> Outbox:
-        if self._outbox is None:
-            raise RuntimeError("outbox not wired")
-        return self._outbox
+        return _wired(self._outbox, "outbox")
+
+
+def _wired(value: T | None, what: str) -> T:
+    """A part set after construction, or the error saying it never was."""
+    if value is None:
+        raise RuntimeError(f"{what} not wired")
+    return value

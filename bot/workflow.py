@@ -16,18 +16,21 @@ about a change that was not stored. The audit trail is an append-only log.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.cards import CARDS
-from bot.clock import TZ, to_epoch_ms
-from bot.errors import NotAuthorized, UserFacingError
-from bot.outgoing import Outgoing, todo_create, todo_done
-from bot.scheduler import cancel_reminders, schedule_reminder
-
-if TYPE_CHECKING:
-    from bot.services import Services
-    from storage.session import Session
+from bot.clock import to_epoch_ms
+from bot.errors import UserFacingError
+from bot.flow_answers import check_answer
+from bot.flow_audit import record_act
+from bot.flow_cards import FlowCards, card_holders
+from bot.flow_deadlines import (
+    cancel_flow_deadlines,
+    cancel_step_deadline,
+    schedule_deadline,
+    step_deadline,
+)
 from bot.flow_model import (
     AUDIT,
     END_ACKNOWLEDGED,
@@ -50,9 +53,15 @@ from bot.flow_model import (
     Step,
     card_id,
     deadline_of,
-    find_assignment,
+    new_assignment,
     open_assignments,
+    open_in_round,
 )
+from bot.flow_todos import todo_closed, todo_opened
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.session import Session
 
 __all__ = [
     "AUDIT",
@@ -82,6 +91,9 @@ __all__ = [
 
 
 class Workflow:
+    """Starts flows, records answers and moves them along their declared steps; each
+    method runs inside the caller's storage call and returns what it staged."""
+
     def __init__(
         self,
         services: Services,
@@ -95,12 +107,14 @@ class Workflow:
         self._flows = {f.kind: f for f in flows}
         if len(self._flows) != len(flows):
             raise ValueError("flow kinds must be unique")
-        self._cards = cards
+        self._cards = FlowCards(services, self._flows, cards)
         self.delegation: Delegation = delegation or NoDelegation()
         self._notify = notify
 
     def flow_def(self, kind: str) -> FlowDef:
         return self._flows[kind]
+
+    holders = staticmethod(card_holders)
 
     # -- starting --------------------------------------------------------------------
 
@@ -140,10 +154,9 @@ class Workflow:
             "outcome": None,
         }
         changes = Changes()
-        self._trail(doc, now, submitter, None, "submit", "")
-        self._audit(session, doc, now, submitter, None, "submit", "")
+        record_act(session, self._services.directory, doc, now, submitter, None, "submit")
         self._advance(session, doc, None, now, changes)
-        self._stage_card_create(doc, changes)
+        self._cards.stage_create(doc, changes)
         flows.insert(doc)
         # The card dispatcher only answers clicks on cards it knows.
         session.collection(CARDS).insert({"id": doc["card_id"], "flow": flow_id})
@@ -165,28 +178,15 @@ class Workflow:
         doc = flows.get(flow_id)
         if doc is None:
             raise UserFacingError("card_expired")
-        assignment = find_assignment(doc, assignment_id)
-        if assignment is None or doc["state"] != "active" or assignment["status"] != "open":
-            raise UserFacingError("flow_already_handled")
-        if assignment["user"] != user_id:
-            person = self._services.directory.person(assignment["user"])
-            raise NotAuthorized("card_not_yours", assignee_name=person.name if person else "")
-        flow_def = self._flows[doc["kind"]]
-        step = flow_def.step(assignment["step"])
-        choice = step.choice(decision)
-        if choice is None:
-            raise UserFacingError("flow_bad_decision")
-        opinion = " ".join(opinion.split())[:1000]
-        if choice.opinion_required and not opinion:
-            # The article requiring a written opinion, per flow kind (flows.toml).
-            article = self._services.messages.label("opinion_articles", doc["kind"])
-            raise UserFacingError("flow_opinion_required", article=article)
+        answer = check_answer(
+            self._services, self._flows, doc, user_id, assignment_id, decision, opinion
+        )
         now = self._services.clock.now()
         changes = Changes()
-        self._close(session, doc, assignment, decision, opinion, now, "done", changes)
-        self._after_answer(session, doc, step, choice, now, changes)
+        self._close(session, doc, answer.assignment, decision, answer.opinion, now, "done", changes)
+        self._after_answer(session, doc, answer.step, answer.choice, now, changes)
         doc["updated_ms"] = to_epoch_ms(now)
-        self._stage_card_refresh(doc, changes, actor=user_id)
+        self._cards.stage_refresh(doc, changes, actor=user_id)
         flows.update(flow_id, doc)
         return doc, changes
 
@@ -203,11 +203,7 @@ class Workflow:
         if step.deemed is None:
             return doc, changes
         now = self._services.clock.now()
-        silent = [
-            a
-            for a in doc["assignments"]
-            if a["step"] == step_id and a["round"] == round_no and a["status"] == "open"
-        ]
+        silent = open_in_round(doc, step_id, round_no)
         if not silent:
             return doc, changes
         for assignment in silent:
@@ -216,7 +212,7 @@ class Workflow:
         assert choice is not None
         self._after_answer(session, doc, step, choice, now, changes)
         doc["updated_ms"] = to_epoch_ms(now)
-        self._stage_card_refresh(doc, changes, actor=None)
+        self._cards.stage_refresh(doc, changes, actor=None)
         flows.update(flow_id, doc)
         return doc, changes
 
@@ -226,11 +222,7 @@ class Workflow:
         changes = Changes()
         if doc is None or doc["state"] != "active" or doc["step"] != step_id:
             return changes
-        silent = [
-            a["user"]
-            for a in doc["assignments"]
-            if a["step"] == step_id and a["round"] == round_no and a["status"] == "open"
-        ]
+        silent = [a["user"] for a in open_in_round(doc, step_id, round_no)]
         if silent and self._notify is not None:
             changes.outgoing += self._notify(doc, "reminder", silent)
         return changes
@@ -246,13 +238,11 @@ class Workflow:
             raise UserFacingError("flow_already_handled")
         now = self._services.clock.now()
         changes = Changes()
-        for assignment in doc["assignments"]:
-            if assignment["status"] == "open":
-                self._close(session, doc, assignment, None, "", now, "withdrawn", changes)
+        for assignment in open_assignments(doc):
+            self._close(session, doc, assignment, None, "", now, "withdrawn", changes)
         self._finish(session, doc, "withdrawn", now, changes)
-        self._trail(doc, now, user_id, None, "withdraw", "")
-        self._audit(session, doc, now, user_id, None, "withdraw", "")
-        self._stage_card_refresh(doc, changes, actor=None)
+        record_act(session, self._services.directory, doc, now, user_id, None, "withdraw")
+        self._cards.stage_refresh(doc, changes, actor=None)
         flows.update(flow_id, doc)
         return doc, changes
 
@@ -267,25 +257,15 @@ class Workflow:
         flows = session.collection(FLOWS)
         changes = Changes()
         moved: list[dict[str, Any]] = []
-        mine = flows.find(
-            lambda d: (
-                d["state"] == "active"
-                and any(a["status"] == "open" and a["user"] == user_id for a in d["assignments"])
-            )
-        )
+        mine = flows.find(lambda d: d["state"] == "active" and bool(open_assignments(d, user_id)))
         for doc in sorted(mine, key=lambda d: d["created_ms"]):
             touched = False
-            for assignment in doc["assignments"]:
-                if assignment["status"] != "open" or assignment["user"] != user_id:
-                    continue
+            for assignment in open_assignments(doc, user_id):
                 original = assignment.get("acting_for") or user_id
                 new_user, acting_for = self.delegation.resolve(session, original, now)
                 if new_user == user_id:
                     continue
-                if assignment.get("todo"):
-                    changes.outgoing.append(
-                        todo_done(f"todo:{assignment['todo']}:moved", assignment["todo"])
-                    )
+                changes.outgoing += todo_closed(assignment, "moved")
                 assignment.update(
                     user=new_user,
                     acting_for=acting_for,
@@ -294,11 +274,11 @@ class Workflow:
                     previous=[*assignment.get("previous", []), user_id],
                 )
                 step = self._flows[doc["kind"]].step(assignment["step"])
-                changes.outgoing += self._todo_opened(doc, assignment, step)
+                changes.outgoing += todo_opened(self._services, doc, assignment, step)
                 if self._notify is not None:
                     changes.outgoing += self._notify(doc, "assigned", [new_user])
-                self._trail(doc, now, new_user, acting_for, "delegate", "")
-                self._audit(session, doc, now, new_user, acting_for, "delegate", "")
+                directory = self._services.directory
+                record_act(session, directory, doc, now, new_user, acting_for, "delegate")
                 moved.append(
                     {
                         "flow": doc["id"],
@@ -311,7 +291,7 @@ class Workflow:
                 touched = True
             if touched:
                 doc["updated_ms"] = to_epoch_ms(now)
-                self._stage_card_refresh(doc, changes, actor=None)
+                self._cards.stage_refresh(doc, changes, actor=None)
                 flows.update(doc["id"], doc)
         return moved, changes
 
@@ -328,19 +308,11 @@ class Workflow:
     ) -> None:
         round_no = doc["round"]
         if step.mode == "any":
-            for other in doc["assignments"]:
-                if (
-                    other["step"] == step.id
-                    and other["round"] == round_no
-                    and other["status"] == "open"
-                ):
-                    self._close(session, doc, other, None, "", now, "superseded", changes)
-        if step.mode == "all" and any(
-            a["step"] == step.id and a["round"] == round_no and a["status"] == "open"
-            for a in doc["assignments"]
-        ):
+            for other in open_in_round(doc, step.id, round_no):
+                self._close(session, doc, other, None, "", now, "superseded", changes)
+        if step.mode == "all" and open_in_round(doc, step.id, round_no):
             return  # still waiting for other departments
-        cancel_reminders(session, f"flow:{doc['id']}:{step.id}:{round_no}:")
+        cancel_step_deadline(session, doc["id"], step.id, round_no)
         if choice.goto in ENDS:
             self._finish(session, doc, choice.goto, now, changes)
         elif choice.goto == NEXT:
@@ -373,95 +345,15 @@ class Workflow:
         people = list(dict.fromkeys(step.assign(FlowView(doc), self._services.directory)))
         if not people:
             raise UserFacingError("flow_no_assignee", step=step.id)
-        days = step.deadline_working_days or self._services.config.rules.step_working_days
-        due = self._services.calendar.deadline(now, days)
-        deadline, provisional = due.at, due.provisional
+        due = step_deadline(self._services, step, now)
         for original in people:
             user, acting_for = self.delegation.resolve(session, original, now)
-            assignment = {
-                "id": f"a{len(doc['assignments']) + 1}",
-                "step": step.id,
-                "round": round_no,
-                "user": user,
-                "acting_for": acting_for,
-                "status": "open",
-                "decision": None,
-                "opinion": "",
-                "opened_ms": to_epoch_ms(now),
-                "at_ms": None,
-                "deadline_ms": to_epoch_ms(deadline),
-                "provisional": provisional,
-            }
+            assignment = new_assignment(doc, step.id, user, acting_for, now, due)
             doc["assignments"].append(assignment)
-            changes.outgoing += self._todo_opened(doc, assignment, step)
+            changes.outgoing += todo_opened(self._services, doc, assignment, step)
             if self._notify is not None:
                 changes.outgoing += self._notify(doc, "assigned", [user])
-        self._schedule_deadline(session, doc, step, round_no, deadline)
-
-    def _schedule_deadline(
-        self, session: Session, doc: dict[str, Any], step: Step, round_no: int, deadline: datetime
-    ) -> None:
-        prefix = f"flow:{doc['id']}:{step.id}:{round_no}:"
-        # A reminder on the morning of the last day, to whoever has not answered by then.
-        morning = deadline.astimezone(TZ).replace(hour=9, minute=0, second=0, microsecond=0)
-        if morning < deadline:
-            schedule_reminder(
-                session,
-                prefix + "remind",
-                morning,
-                [],
-                action={
-                    "type": "flow.remind",
-                    "flow": doc["id"],
-                    "step": step.id,
-                    "round": round_no,
-                },
-            )
-        if step.deemed is not None:
-            schedule_reminder(
-                session,
-                prefix + "expire",
-                deadline + timedelta(seconds=1),
-                [],
-                action={
-                    "type": "flow.expire",
-                    "flow": doc["id"],
-                    "step": step.id,
-                    "round": round_no,
-                },
-            )
-
-    def _todo_opened(
-        self, doc: dict[str, Any], assignment: dict[str, Any], step: Step
-    ) -> list[Outgoing]:
-        """Every assignment is also a DingTalk 待办 with its deadline and a link back."""
-        person = self._services.directory.person(assignment["user"])
-        if person is None or not person.union_id:
-            return []
-        source = f"{doc['id']}:{assignment['id']}"
-        if assignment.get("moves"):  # handed over to a stand-in: a new to-do
-            source += f":m{assignment['moves']}"
-        assignment["todo"] = source
-        messages = self._services.messages
-        kind = messages.label("kinds", doc["kind"])
-        step_name = messages.label(f"steps.{doc['kind']}", step.id)
-        link = self._services.config.dingtalk.todo_link
-        separator = "&" if "?" in link else "?"
-        return [
-            todo_create(
-                f"todo:{source}:create",
-                source_id=source,
-                union_id=person.union_id,
-                subject=messages.text(
-                    "todo_subject", kind=kind, title=doc["title"], step=step_name
-                )[:1000],
-                description=messages.text(
-                    "todo_description", kind=kind, number=doc["id"], step=step_name
-                )[:4000],
-                due_ms=assignment["deadline_ms"],
-                detail_url=f"{link}{separator}flow={doc['id']}",
-            )
-        ]
+        schedule_deadline(session, doc["id"], step, round_no, due.at)
 
     def _close(
         self,
@@ -475,24 +367,15 @@ class Workflow:
         changes: Changes,
     ) -> None:
         assignment.update(status=status, decision=decision, opinion=opinion, at_ms=to_epoch_ms(now))
-        if assignment.get("todo"):
-            # Acted, deemed, superseded or withdrawn: the to-do is done either way.
-            changes.outgoing.append(
-                todo_done(f"todo:{assignment['todo']}:done", assignment["todo"])
-            )
+        # Acted, deemed, superseded or withdrawn: the to-do is done either way.
+        changes.outgoing += todo_closed(assignment, "done")
         if status in ("done", "deemed"):
+            user, acting_for = assignment["user"], assignment["acting_for"]
             action = f"{assignment['step']}:{decision}"
-            self._trail(
-                doc,
-                now,
-                assignment["user"],
-                assignment["acting_for"],
-                action,
-                opinion,
-                deemed=status == "deemed",
-            )
-            self._audit(
-                session, doc, now, assignment["user"], assignment["acting_for"], action, opinion
+            deemed = status == "deemed"
+            directory = self._services.directory
+            record_act(
+                session, directory, doc, now, user, acting_for, action, opinion, deemed=deemed
             )
 
     def _finish(
@@ -502,118 +385,10 @@ class Workflow:
         doc["outcome"] = outcome
         doc["step"] = None
         doc["closed_ms"] = to_epoch_ms(now)
-        cancel_reminders(session, f"flow:{doc['id']}:")
+        cancel_flow_deadlines(session, doc["id"])
         hook = self._flows[doc["kind"]].on_finish
         if hook is not None:
             changes.outgoing += hook(session, doc, outcome, now)
         if self._notify is not None:
             watchers = list(dict.fromkeys([doc["submitter"], *doc["data"].get("watchers", [])]))
             changes.outgoing += self._notify(doc, "finished", watchers)
-
-    @staticmethod
-    def _trail(
-        doc: dict[str, Any],
-        now: datetime,
-        user: str,
-        acting_for: str | None,
-        action: str,
-        opinion: str,
-        *,
-        deemed: bool = False,
-    ) -> None:
-        doc["trail"].append(
-            {
-                "at_ms": to_epoch_ms(now),
-                "user": user,
-                "acting_for": acting_for,
-                "action": action,
-                "opinion": opinion,
-                "deemed": deemed,
-            }
-        )
-
-    def _audit(
-        self,
-        session: Session,
-        doc: dict[str, Any],
-        now: datetime,
-        user: str,
-        acting_for: str | None,
-        action: str,
-        opinion: str,
-    ) -> None:
-        person = self._services.directory.person(user)
-        record = {
-            "at": now.isoformat(),
-            "flow": doc["id"],
-            "kind": doc["kind"],
-            "title": doc["title"],
-            "user": user,
-            "name": person.name if person else user,
-            "roles": sorted(person.roles) if person else [],
-            "acting_for": acting_for,
-            "action": action,
-            "opinion": opinion,
-        }
-        session.log(AUDIT).append([record], now.year)
-
-    # -- cards -------------------------------------------------------------------------
-
-    def holders(self, doc: Mapping[str, Any]) -> list[str]:
-        """Everyone who holds the flow's card: the submitter and every assignee so far."""
-        people = [doc["submitter"], *doc["data"].get("watchers", [])]
-        for a in doc["assignments"]:
-            people += [*a.get("previous", []), a["user"]]
-        return list(dict.fromkeys(people))
-
-    def _template_id(self, doc: Mapping[str, Any]) -> str:
-        key = self._flows[doc["kind"]].card
-        return self._services.config.cards[key]
-
-    def _stage_card_create(self, doc: dict[str, Any], changes: Changes) -> None:
-        holders = self.holders(doc)
-        private = {u: self._cards.private(doc, u) for u in holders}
-        changes.outgoing.append(
-            Outgoing(
-                f"{doc['card_id']}:create",
-                "card",
-                {
-                    "template_id": self._template_id(doc),
-                    "out_track_id": doc["card_id"],
-                    "card_data": self._cards.public(doc),
-                    "user_ids": holders,
-                    "group_ids": [],
-                    "private_data": private,
-                },
-            )
-        )
-        doc["delivered"] = holders
-
-    def _stage_card_refresh(self, doc: dict[str, Any], changes: Changes, actor: str | None) -> None:
-        """New assignees get the card; everyone's view is brought up to date."""
-        delivered = list(doc.get("delivered", []))
-        newcomers = [u for u in self.holders(doc) if u not in delivered]
-        version = len(doc["trail"])
-        if newcomers:
-            changes.outgoing.append(
-                Outgoing(
-                    f"{doc['card_id']}:deliver:{version}",
-                    "card_deliver",
-                    {"out_track_id": doc["card_id"], "user_ids": newcomers, "group_ids": []},
-                )
-            )
-            doc["delivered"] = delivered + newcomers
-        public = self._cards.public(doc)
-        private = {u: self._cards.private(doc, u) for u in self.holders(doc)}
-        changes.card_data = public
-        if actor is not None:
-            changes.private = {actor: private[actor]}
-        # Everyone's view, the actor's too: his ACK answer may never be applied (DingTalk
-        # drops it after 2 s, or the click was queued while the bot was down).
-        changes.outgoing.append(
-            Outgoing(
-                f"{doc['card_id']}:update:{version}",
-                "card_update",
-                {"out_track_id": doc["card_id"], "card_data": public, "private_data": private},
-            )
-        )

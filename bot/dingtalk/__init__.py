@@ -19,12 +19,14 @@ calls; for robot messages and work notifications they raise
 
 Never log URLs with query strings or request headers here: they carry tokens.
 
-The package: `transport` (tokens, retries, errors), `robot`, `cards`, `notices`, `todos`,
-one group of calls each; `client` puts them together; `results` holds the answers.
+The package: `transport` (tokens, retries), `answers` (DingTalk's answers read, errors
+mapped), `robot`, `cards`, `notices`, `todos`, `gateway`, one group of calls each;
+`client` puts them together; `results` holds the answers.
 """
 
 from __future__ import annotations
 
+from bot.dingtalk.answers import optional_int
 from bot.dingtalk.cards import card_param_map
 from bot.dingtalk.client import DingTalkClient
 from bot.dingtalk.results import (
@@ -38,7 +40,7 @@ from bot.dingtalk.results import (
     WorkNoticeResult,
 )
 from bot.dingtalk.robot import action_card_param
-from bot.dingtalk.transport import DEFAULT_TIMEOUT, optional_int
+from bot.dingtalk.transport import DEFAULT_TIMEOUT
 from bot.dingtalk_errors import (
     DingTalkAmbiguousError,
     DingTalkAuthError,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.dingtalk.cards import CardApi
+from bot.dingtalk.gateway import GatewayApi
 from bot.dingtalk.notices import WorkNoticeApi
 from bot.dingtalk.robot import RobotApi
 from bot.dingtalk.todos import TodoApi
@@ -12,7 +13,7 @@ from bot.dingtalk.todos import TodoApi
 log = logging.getLogger("bot.dingtalk")
 
 
-class DingTalkClient(RobotApi, CardApi, WorkNoticeApi, TodoApi):
+class DingTalkClient(RobotApi, CardApi, WorkNoticeApi, TodoApi, GatewayApi):
     """Async client for the DingTalk OpenAPI (new API + oapi). Close with :meth:`aclose`."""
 
     async def get_user(self, user_id: str) -> dict[str, object]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
+from bot.dingtalk.answers import optional_int, str_tuple
 from bot.dingtalk.results import Json, WorkNoticeResult
-from bot.dingtalk.transport import WORK_NOTICE_BATCH, Transport, chunks, optional_int, str_tuple
+from bot.dingtalk.transport import WORK_NOTICE_BATCH, Transport, chunks
 from bot.dingtalk_errors import (
     DingTalkAmbiguousError,
     DingTalkError,

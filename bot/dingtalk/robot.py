@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 
+from bot.dingtalk.answers import optional_int, str_tuple
 from bot.dingtalk.results import BatchSendResult, Json, MediaKind, ReadInfo, RecallResult
 from bot.dingtalk.transport import (
     GROUP_READ_PAGE,
@@ -13,8 +14,6 @@ from bot.dingtalk.transport import (
     ROBOT_BATCH,
     Transport,
     chunks,
-    optional_int,
-    str_tuple,
 )
 from bot.dingtalk_errors import (
     DingTalkError,

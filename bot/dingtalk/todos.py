@@ -56,13 +56,7 @@ class TodoApi(Transport):
         return task_id
 
     async def complete_todo(self, *, union_id: str, task_id: str) -> None:
-        await self._api(
-            "PUT",
-            f"/v1.0/todo/users/{url_segment(union_id)}/tasks/{url_segment(task_id)}",
-            idempotent=True,
-            params={"operatorId": union_id},
-            json_body={"done": True},
-        )
+        await self._change_todo("PUT", union_id, task_id, {"done": True})
 
     async def find_todo(self, *, union_id: str, source_id: str) -> str | None:
         """The id of the open to-do of ``union_id`` created with ``source_id`` (None if
@@ -88,11 +82,21 @@ class TodoApi(Transport):
         return None
 
     async def delete_todo(self, *, union_id: str, task_id: str) -> None:
+        await self._change_todo("DELETE", union_id, task_id)
+
+    async def _change_todo(
+        self, method: str, union_id: str, task_id: str, json_body: Json | None = None
+    ) -> None:
+        """A change to one to-do, made by its owner."""
         await self._api(
-            "DELETE",
-            f"/v1.0/todo/users/{url_segment(union_id)}/tasks/{url_segment(task_id)}",
+            method,
+            todo_task_path(union_id, task_id),
             idempotent=True,
             params={"operatorId": union_id},
+            json_body=json_body,
         )
 
-    # ------------------------------------------------------------------ contacts
+
+def todo_task_path(union_id: str, task_id: str) -> str:
+    """The new API's path of one to-do of one person."""
+    return f"/v1.0/todo/users/{url_segment(union_id)}/tasks/{url_segment(task_id)}"

@@ -1,6 +1,6 @@
 """The transport every DingTalk call goes through: tokens (cached, single flight, one
-refresh on an invalid-token answer), retries with backoff, and DingTalk's error answers
-mapped to :mod:`bot.dingtalk_errors` (see the package docstring for the policy)."""
+refresh on an invalid-token answer), retries with backoff, and DingTalk's answers read by
+:mod:`bot.dingtalk.answers` (see the package docstring for the policy)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,21 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal, Self
 from urllib.parse import quote
 
 import httpx
 
-from bot.api_scopes import scope_for, scope_in_text
+from bot.api_scopes import scope_for
 from bot.clock import Clock
+from bot.dingtalk.answers import Retryable, TokenRefused, read_answer
 from bot.dingtalk.results import CallObserver, DingTalkCredentials, Json, Sleep, _Token
 from bot.dingtalk_errors import (
     DingTalkAmbiguousError,
     DingTalkAuthError,
     DingTalkError,
-    DingTalkRateLimitedError,
-    DingTalkRejectedError,
     DingTalkUnavailableError,
     PermissionDenied,
     QuotaExhausted,
@@ -39,61 +39,52 @@ MAX_TODO_PAGES = 10
 MAX_PAGES = 1000
 USER_AGENT = "govbot/0.1 (+httpx)"
 
-# New API: these codes (any status) mean "the token is bad" → refresh once and retry.
-_INVALID_TOKEN_CODES = frozenset({"InvalidAuthentication"})
-# New API: credential/permission problems that a retry will not fix.
-_AUTH_CODE_PREFIXES = ("invalidClientIdOrSecret", "AuthenticationFailed", "Forbidden.AccessDenied")
-# oapi errcodes.
-_OAPI_INVALID_TOKEN = frozenset({40014, 42001})
-_OAPI_AUTH = frozenset({40089, 40096, 40035, 40001})  # bad credentials
-_OAPI_RATE_LIMITED = frozenset({90002, 90006, 90018, 90019})  # QPS / flow control
-_OAPI_BUSY = frozenset({-1})
-_OAPI_QUOTA = 90020  # the organisation's monthly call quota is used up
-_OAPI_NO_PERMISSION = 60011
-# New API, HTTP 403: over a QPS limit (retried like 429), over the monthly quota, and a
-# missing permission scope.
-_QPS_CODES = frozenset(
-    {"Forbidden.AccessDenied.QpsLimitForApi", "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"}
-)
-_QUOTA_CODE = "Forbidden.AccessDenied.ApiCountLimitForOrg"
-_PERMISSION_CODE = "Forbidden.AccessDenied.AccessTokenPermissionDenied"
-
 
 def chunks(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
-
-
-def str_tuple(value: object) -> tuple[str, ...]:
-    if isinstance(value, list):
-        return tuple(str(v) for v in value)
-    return ()
-
-
-def _as_json(response: httpx.Response) -> Json:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {"result": body}
 
 
 def url_segment(value: str) -> str:
     return quote(value, safe="")
 
 
-class _Retry(Exception):
-    """Internal: this attempt failed in a retryable way."""
-
-    def __init__(self, error: DingTalkError, retry_after: float | None = None) -> None:
-        super().__init__(error)
-        self.error = error
-        self.retry_after = retry_after
+Files = Mapping[str, tuple[str, bytes]]
 
 
-class _InvalidToken(Exception):
-    def __init__(self, error: DingTalkError) -> None:
-        super().__init__(error)
-        self.error = error
+@dataclass(frozen=True)
+class ApiCall:
+    """One logical OpenAPI call, as the groups of calls ask for it."""
+
+    host: Literal["api", "oapi"]
+    method: str
+    path: str
+    auth: Literal["api", "oapi"] | None  # which token it carries (None: token/gateway calls)
+    idempotent: bool  # may be sent again after the answer was lost
+    json_body: Json | None = None
+    params: Mapping[str, str] | None = None
+    files: Files | None = None
+    data: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class _TokenEndpoint:
+    """Where a kind of token is fetched, and the names DingTalk uses on the way."""
+
+    method: str
+    path: str
+    credential_names: tuple[str, str]  # app key, app secret
+    answer_names: tuple[str, str]  # the token, its lifetime in seconds
+    in_query: bool = False  # credentials as query parameters (else a JSON body)
+
+
+_TOKEN_ENDPOINTS = {
+    "api": _TokenEndpoint(
+        "POST", "/v1.0/oauth2/accessToken", ("appKey", "appSecret"), ("accessToken", "expireIn")
+    ),
+    "oapi": _TokenEndpoint(
+        "GET", "/gettoken", ("appkey", "appsecret"), ("access_token", "expires_in"), in_query=True
+    ),
+}
 
 
 # ---------------------------------------------------------------------------- client
@@ -160,7 +151,7 @@ class Transport:
         """The legacy oapi token (``GET /gettoken``), cached the same way."""
         return await self._token("oapi")
 
-    async def _token(self, kind: str) -> str:
+    async def _token(self, kind: Literal["api", "oapi"]) -> str:
         cached = self._valid_token(kind)
         if cached is not None:
             return cached
@@ -168,9 +159,7 @@ class Transport:
             cached = self._valid_token(kind)
             if cached is not None:
                 return cached
-            value, expire_in = await (
-                self._fetch_api_token() if kind == "api" else self._fetch_oapi_token()
-            )
+            value, expire_in = await self._fetch_token(kind)
             margin = min(self._token_margin, timedelta(seconds=expire_in / 2))
             refresh_at = self._clock.now() + timedelta(seconds=expire_in) - margin
             self._tokens[kind] = _Token(value, refresh_at)
@@ -191,32 +180,25 @@ class Transport:
         if token is not None and token.value == value:
             del self._tokens[kind]
 
-    async def _fetch_api_token(self) -> tuple[str, int]:
+    async def _fetch_token(self, kind: Literal["api", "oapi"]) -> tuple[str, int]:
+        endpoint = _TOKEN_ENDPOINTS[kind]
+        key_name, secret_name = endpoint.credential_names
+        credentials = {key_name: self._creds.app_key, secret_name: self._creds.app_secret}
         body = await self._request(
-            "api",
-            "POST",
-            "/v1.0/oauth2/accessToken",
-            json_body={"appKey": self._creds.app_key, "appSecret": self._creds.app_secret},
-            auth=None,
-            idempotent=True,
+            ApiCall(
+                kind,
+                endpoint.method,
+                endpoint.path,
+                auth=None,
+                idempotent=True,
+                json_body=None if endpoint.in_query else credentials,
+                params=credentials if endpoint.in_query else None,
+            )
         )
-        token, expire_in = body.get("accessToken"), body.get("expireIn", 7200)
+        token_name, lifetime_name = endpoint.answer_names
+        token, expire_in = body.get(token_name), body.get(lifetime_name, 7200)
         if not isinstance(token, str) or not token or not isinstance(expire_in, int):
-            raise DingTalkAuthError(200, "badTokenAnswer", "no accessToken in the answer")
-        return token, expire_in
-
-    async def _fetch_oapi_token(self) -> tuple[str, int]:
-        body = await self._request(
-            "oapi",
-            "GET",
-            "/gettoken",
-            params={"appkey": self._creds.app_key, "appsecret": self._creds.app_secret},
-            auth=None,
-            idempotent=True,
-        )
-        token, expire_in = body.get("access_token"), body.get("expires_in", 7200)
-        if not isinstance(token, str) or not token or not isinstance(expire_in, int):
-            raise DingTalkAuthError(200, "badTokenAnswer", "no access_token in the answer")
+            raise DingTalkAuthError(200, "badTokenAnswer", f"no {token_name} in the answer")
         return token, expire_in
 
     # ------------------------------------------------------------------ transport
@@ -231,13 +213,7 @@ class Transport:
         params: Mapping[str, str] | None = None,
     ) -> Json:
         return await self._request(
-            "api",
-            method,
-            path,
-            json_body=json_body,
-            params=params,
-            auth="api",
-            idempotent=idempotent,
+            ApiCall("api", method, path, "api", idempotent, json_body, params)
         )
 
     async def _oapi(
@@ -247,107 +223,112 @@ class Transport:
         idempotent: bool,
         json_body: Json | None = None,
         params: Mapping[str, str] | None = None,
-        files: Mapping[str, tuple[str, bytes]] | None = None,
+        files: Files | None = None,
         data: Mapping[str, str] | None = None,
     ) -> Json:
-        return await self._request(
-            "oapi",
-            "POST",
-            path,
-            json_body=json_body,
-            params=params,
-            files=files,
-            data=data,
-            auth="oapi",
-            idempotent=idempotent,
-        )
+        call = ApiCall("oapi", "POST", path, "oapi", idempotent, json_body, params, files, data)
+        return await self._request(call)
 
-    async def _request(
-        self,
-        host: Literal["api", "oapi"],
-        method: str,
-        path: str,
-        *,
-        auth: Literal["api", "oapi"] | None,
-        idempotent: bool,
-        json_body: Json | None = None,
-        params: Mapping[str, str] | None = None,
-        files: Mapping[str, tuple[str, bytes]] | None = None,
-        data: Mapping[str, str] | None = None,
-    ) -> Json:
+    async def _request(self, call: ApiCall) -> Json:
         """One logical call: token, retries with backoff, one refresh on a bad token."""
-        url = (self._api_base if host == "api" else self._oapi_base) + path
         refreshed = False
         attempt = 0
         while True:
-            headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-            query = dict(params or {})
-            token = ""
-            if auth is not None:
-                token = await self._token(auth)
-                if auth == "api":
-                    headers["x-acs-dingtalk-access-token"] = token
-                else:
-                    query["access_token"] = token
-            observer = self._observer if auth is not None else None
-            if observer is not None:
-                observer.before_call(method, path)
+            token = "" if call.auth is None else await self._token(call.auth)
             try:
-                response = await self._http.request(
-                    method,
-                    url,
-                    params=query or None,
-                    json=json_body,
-                    files=files,
-                    data=data,
-                    headers=headers,
-                    timeout=self._timeout,
-                )
-                body = self._check(host, response)
-                if observer is not None:
-                    observer.after_call(method, path, None)
-                return body
-            except (QuotaExhausted, PermissionDenied) as exc:
-                if isinstance(exc, PermissionDenied) and not exc.scope:
-                    exc.scope = scope_for(method, path)
-                log.warning("DingTalk %s %s: %s", method, path, exc.code)
-                if observer is not None:
-                    observer.after_call(method, path, exc)
-                raise
-            except _InvalidToken as exc:
-                if auth is None or refreshed:
+                return await self._attempt(call, token)
+            except TokenRefused as exc:
+                if call.auth is None or refreshed:
                     raise DingTalkAuthError(
                         exc.error.status, exc.error.code, exc.error.message, exc.error.request_id
                     ) from None
                 refreshed = True
-                self._drop_token(auth, token)
-                log.warning("DingTalk %s %s: token refused, refreshing once", method, path)
-                continue
-            except _Retry as exc:
-                error, retry_after = exc.error, exc.retry_after
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                error = DingTalkUnavailableError(None, type(exc).__name__, "not connected")
-                retry_after = None
-            except httpx.HTTPError as exc:  # sent, answer lost or unreadable: maybe delivered
-                name = type(exc).__name__
-                if not idempotent:
-                    log.warning("DingTalk %s %s: %s, delivery unknown", method, path, name)
-                    raise DingTalkAmbiguousError(
-                        None, name, "request sent, answer lost; may have been delivered"
-                    ) from None
-                error = DingTalkUnavailableError(None, name, "answer lost")
-                retry_after = None
-            if attempt >= self._max_retries:
+                self._drop_token(call.auth, token)
                 log.warning(
-                    "DingTalk %s %s failed after %d attempts: %s", method, path, attempt + 1, error
+                    "DingTalk %s %s: token refused, refreshing once", call.method, call.path
                 )
-                raise error
-            delay = self._backoff(attempt, retry_after)
+                continue
+            except Retryable as exc:
+                error, retry_after = exc.error, exc.retry_after
+            await self._pause_before_retry(call, attempt, error, retry_after)
             attempt += 1
-            log.info(
-                "DingTalk %s %s: %s; retry %d in %.2f s", method, path, error.code, attempt, delay
+
+    async def _attempt(self, call: ApiCall, token: str) -> Json:
+        """One exchange, seen by the observer (authenticated calls only); quota and
+        permission refusals are logged and raised as they are."""
+        observer = self._observer if call.auth is not None else None
+        if observer is not None:
+            observer.before_call(call.method, call.path)
+        try:
+            body = read_answer(call.host, await self._send(call, token))
+        except (QuotaExhausted, PermissionDenied) as exc:
+            if isinstance(exc, PermissionDenied) and not exc.scope:
+                exc.scope = scope_for(call.method, call.path)
+            log.warning("DingTalk %s %s: %s", call.method, call.path, exc.code)
+            if observer is not None:
+                observer.after_call(call.method, call.path, exc)
+            raise
+        if observer is not None:
+            observer.after_call(call.method, call.path, None)
+        return body
+
+    async def _send(self, call: ApiCall, token: str) -> httpx.Response:
+        """The HTTP request with its token; a network failure is retryable when nothing
+        was sent or the call is idempotent, and ambiguous otherwise."""
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        query = dict(call.params or {})
+        if call.auth == "api":
+            headers["x-acs-dingtalk-access-token"] = token
+        elif call.auth == "oapi":
+            query["access_token"] = token
+        url = (self._api_base if call.host == "api" else self._oapi_base) + call.path
+        try:
+            return await self._http.request(
+                call.method,
+                url,
+                params=query or None,
+                json=call.json_body,
+                files=call.files,
+                data=call.data,
+                headers=headers,
+                timeout=self._timeout,
             )
-            await self._sleep(delay)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            error = DingTalkUnavailableError(None, type(exc).__name__, "not connected")
+            raise Retryable(error) from None
+        except httpx.HTTPError as exc:  # sent, answer lost or unreadable: maybe delivered
+            name = type(exc).__name__
+            if not call.idempotent:
+                log.warning("DingTalk %s %s: %s, delivery unknown", call.method, call.path, name)
+                raise DingTalkAmbiguousError(
+                    None, name, "request sent, answer lost; may have been delivered"
+                ) from None
+            raise Retryable(DingTalkUnavailableError(None, name, "answer lost")) from None
+
+    async def _pause_before_retry(
+        self, call: ApiCall, attempt: int, error: DingTalkError, retry_after: float | None
+    ) -> None:
+        """Sleeps the backoff before attempt ``attempt + 1``; raises ``error`` when the
+        retries are used up."""
+        if attempt >= self._max_retries:
+            log.warning(
+                "DingTalk %s %s failed after %d attempts: %s",
+                call.method,
+                call.path,
+                attempt + 1,
+                error,
+            )
+            raise error
+        delay = self._backoff(attempt, retry_after)
+        log.info(
+            "DingTalk %s %s: %s; retry %d in %.2f s",
+            call.method,
+            call.path,
+            error.code,
+            attempt + 1,
+            delay,
+        )
+        await self._sleep(delay)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with 'equal jitter': [d/2, d], d = base·2^attempt ≤ cap."""
@@ -356,129 +337,3 @@ class Transport:
         if retry_after is not None:
             delay = max(delay, min(retry_after, self._backoff_cap))
         return delay
-
-    def _check(self, host: str, response: httpx.Response) -> Json:
-        """Return the JSON body of a good answer; raise for the error shapes."""
-        body = _as_json(response)
-        status = response.status_code
-        if host == "oapi" and status < 400:
-            return self._check_oapi(status, body)
-        request_id = response.headers.get("x-acs-request-id") or _opt_str(body.get("requestid"))
-        if 200 <= status < 300:
-            return body
-        code = str(body.get("code") or f"HTTP{status}")
-        message = str(body.get("message") or response.reason_phrase)
-        if status == 401 or code in _INVALID_TOKEN_CODES:
-            raise _InvalidToken(DingTalkAuthError(status, code, message, request_id))
-        if status == 429 or code in _QPS_CODES:
-            raise _Retry(
-                DingTalkRateLimitedError(status, code, message, request_id),
-                _retry_after(response),
-            )
-        if code == _QUOTA_CODE:
-            raise QuotaExhausted(status, code, message, request_id)
-        if code == _PERMISSION_CODE:
-            scope = _required_scope(body) or scope_in_text(message)
-            raise PermissionDenied(status, code, message, request_id, scope=scope)
-        if status >= 500:
-            raise _Retry(DingTalkUnavailableError(status, code, message, request_id))
-        if status == 403 or code.startswith(_AUTH_CODE_PREFIXES):
-            raise DingTalkAuthError(status, code, message, request_id)
-        raise DingTalkRejectedError(status, code, message, request_id)
-
-    @staticmethod
-    def _check_oapi(status: int, body: Json) -> Json:
-        errcode = body.get("errcode", 0)
-        if errcode in (0, None):
-            return body
-        request_id = _opt_str(body.get("request_id"))
-        message = str(body.get("errmsg") or "")
-        sub_code = str(body.get("sub_code") or "")
-        code = str(errcode)
-        if errcode == 88 and sub_code:  # topapi gateway error: the real code is sub_code
-            code = sub_code
-            message = str(body.get("sub_msg") or message)
-        if errcode in _OAPI_INVALID_TOKEN or (errcode == 88 and sub_code in ("40014", "42001")):
-            raise _InvalidToken(DingTalkAuthError(status, code, message, request_id))
-        if errcode in _OAPI_RATE_LIMITED:
-            raise _Retry(DingTalkRateLimitedError(status, code, message, request_id))
-        if errcode in _OAPI_BUSY:
-            raise _Retry(DingTalkUnavailableError(status, code, message, request_id))
-        if errcode == _OAPI_QUOTA:
-            raise QuotaExhausted(status, code, message, request_id)
-        if errcode == _OAPI_NO_PERMISSION:
-            scope = scope_in_text(message)
-            raise PermissionDenied(status, code, message, request_id, scope=scope)
-        if errcode in _OAPI_AUTH:
-            raise DingTalkAuthError(status, code, message, request_id)
-        raise DingTalkRejectedError(status, code, message, request_id)
-
-    # ------------------------------------------------------------------ stream gateway
-
-    async def open_stream_connection(
-        self, subscriptions: list[dict[str, str]], *, local_ip: str = ""
-    ) -> tuple[str, str]:
-        """Open a Stream connection: ``(endpoint, ticket)``; the ticket is single use."""
-        body = await self._request(
-            "api",
-            "POST",
-            "/v1.0/gateway/connections/open",
-            json_body={
-                "clientId": self._creds.app_key,
-                "clientSecret": self._creds.app_secret,
-                "subscriptions": subscriptions,
-                "ua": USER_AGENT,
-                "localIp": local_ip,
-            },
-            auth=None,
-            idempotent=True,
-        )
-        endpoint, ticket = body.get("endpoint"), body.get("ticket")
-        if (
-            not isinstance(endpoint, str)
-            or not endpoint
-            or not isinstance(ticket, str)
-            or not ticket
-        ):
-            code = str(body.get("code") or "noEndpoint")
-            message = str(body.get("message") or "gateway answered without endpoint/ticket")
-            if code.startswith(_AUTH_CODE_PREFIXES):
-                raise DingTalkAuthError(200, code, message, _opt_str(body.get("requestid")))
-            raise DingTalkUnavailableError(200, code, message, _opt_str(body.get("requestid")))
-        if self._secret_sink is not None:
-            self._secret_sink(ticket)
-        return endpoint, ticket
-
-    # ------------------------------------------------------------------ robot messages
-
-
-def optional_int(value: object) -> int | None:
-    """An integer DingTalk may send as a number or a digit string (None otherwise)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
-def _opt_str(value: object) -> str | None:
-    return str(value) if value else None
-
-
-def _required_scope(body: Json) -> str:
-    """The first scope of ``accessdenieddetail.requiredScopes`` ("" if absent)."""
-    detail = body.get("accessdenieddetail")
-    scopes = detail.get("requiredScopes") if isinstance(detail, dict) else None
-    if isinstance(scopes, list) and scopes and isinstance(scopes[0], str):
-        return scopes[0]
-    return ""
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
