@@ -23,7 +23,8 @@ from bot.cli_common import (
     storage_refused,
     written_beside,
 )
-from bot.config import ConfigError, load_config
+from bot.clock import SystemClock
+from bot.config import Config, ConfigError, load_config
 from handlers.distribution.site_build import default_site_dir
 from messages.render import Messages
 from storage.database import Database
@@ -131,14 +132,32 @@ def _export_leave(
     return export_leave(db, start, end, fmt, out, names=names)
 
 
-def _leave_names(config_path: str) -> dict[str, tuple[str, str]]:
-    """Names and units for the leave export, when the organisation file is at hand."""
+def _export_supervision(
+    db: Database, start: date, end: date, fmt: str, out: TextIO, config: Config | None = None
+) -> int:
+    from handlers.supervision.export import export_supervision
+
+    today = SystemClock().now().date()
+    return export_supervision(
+        db, start, end, fmt, out, config=config, today=today, messages=Messages()
+    )
+
+
+def _readable_config(config_path: str) -> Config | None:
+    """The organisation file, when it is at hand and sound (names and holidays)."""
     path = Path(config_path)
     if not path.is_file():
-        return {}
+        return None
     try:
-        config = load_config(path)
+        return load_config(path)
     except ConfigError:
+        return None
+
+
+def _leave_names(config_path: str) -> dict[str, tuple[str, str]]:
+    """Names and units for the leave export, when the organisation file is at hand."""
+    config = _readable_config(config_path)
+    if config is None:
         return {}
     units = config.units
     return {
@@ -151,6 +170,7 @@ def _leave_names(config_path: str) -> dict[str, tuple[str, str]]:
 EXPORTS: dict[str, Callable[[Database, date, date, str, TextIO], int]] = {
     "audit": _export_audit,
     "leave": _export_leave,
+    "supervision": _export_supervision,
 }
 
 
@@ -214,6 +234,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         export = EXPORTS[args.what]
         if args.what == "leave":
             export = functools.partial(_export_leave, names=_leave_names(args.config))
+        elif args.what == "supervision":
+            export = functools.partial(_export_supervision, config=_readable_config(args.config))
         try:
             count = _run_export(export, db, start, end, args.format, out_path)
         except OSError as error:
@@ -347,7 +369,7 @@ def add_data_commands(
     export.add_argument(
         "--config",
         default=str(DEFAULT_CONFIG),
-        help="organisation file (names in the leave export)",
+        help="organisation file (names and holidays in the leave and supervision exports)",
     )
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--out", help="output file (default: standard output)")

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.calendar import WorkCalendar
 from bot.clock import from_epoch_ms
 from handlers.supervision.model import (
     CLOSED,
@@ -26,7 +27,7 @@ from handlers.supervision.model import (
 from handlers.supervision.model import SUPERVISION as ITEMS
 
 if TYPE_CHECKING:
-    from bot.calendar import WorkCalendar
+    from bot.config import Config
     from messages.render import Messages
     from storage.database import Database
     from storage.session import Session
@@ -92,3 +93,23 @@ def write_table(
             writer.writerow([name, *(str(counts[k]) for k in (*COUNTS, *GRADES))])
     out.flush()
     return len(rows)
+
+
+def export_supervision(
+    db: Database,
+    start: date,
+    end: date,
+    fmt: str,
+    out: TextIO,
+    *,
+    config: Config | None,
+    today: date,
+    messages: Messages,
+) -> int:
+    """``govbot export supervision``: the table of items opened from ``start`` to
+    ``end``, with the holidays and unit names of ``config`` when it can be read."""
+    overrides = config.calendar_overrides if config is not None else {}
+    calendar = WorkCalendar(overrides)
+    names = {u: unit.name for u, unit in config.units.items()} if config is not None else {}
+    table = annual_table(read_items(db), start, end, calendar, today)
+    return write_table(table, fmt, out, messages=messages, unit_names=names)
