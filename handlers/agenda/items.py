@@ -1,20 +1,7 @@
 """议题: a department submits an item for a government meeting (第十八、十九、五十一、
 五十四–五十七条); ``议题 <编号>`` shows an item's state and trail.
 
-```mermaid
-flowchart LR
-    submit([部门提交议题<br/>材料齐全、合法性审查、截止前]) --> signoff[主要负责人签发]
-    signoff --> cosign[涉及部门会签<br/>每个部门主要负责人签署]
-    cosign -- 有不同意见 --> note[主办部门附协调说明] --> coord[分管副县长协调<br/>否则主导意见]
-    coord --> confirm[参与协调部门签字]
-    cosign -- 一致 --> propose
-    confirm --> propose[分管副县长上会建议]
-    propose -- 退回: 属部门/分管领导职责范围 --> returned([退回])
-    propose --> collect[行政股汇总审核] --> review[办公室主任审核] --> decide{县长}
-    decide -- 上会 --> agenda([列入会议议程])
-    decide -- 暂缓 --> deferred([暂缓])
-    decide -- 不上会 --> rejected([不上会])
-```
+The flow's diagram is generated from its declaration into docs/lifecycles.md.
 """
 
 from __future__ import annotations

@@ -1,17 +1,7 @@
 """发文: documents issued in the name of the county government or its office, through
 the 发文卡 (第七十三、七十五条), numbered on 签发 and distributed (第七十八条).
 
-```mermaid
-flowchart LR
-    clerk([办公室相关人员拟稿]) --> secretarial[分管文秘的办公室副主任]
-    secretarial --> deputy[分管副县长]
-    deputy -- 县政府办公室文件 --> dsign[办公室主任签发]
-    deputy -- 县政府文件 --> dcomment[办公室主任签署意见] --> hsign[县长签发]
-    dsign --> issued([编号、分发、公开])
-    hsign --> issued
-    secretarial & deputy & dsign & dcomment & hsign -- 退回修改 --> draft[拟稿人修改后重新提交]
-    draft --> secretarial
-```
+The flow's diagram is generated from its declaration into docs/lifecycles.md.
 Leaders never see a draft the office has not reviewed: the chain starts in the office.
 """
 

@@ -7,17 +7,7 @@ Who files is in ``filers.py``; the answers in ``answers.py`` (dates: ``when.py``
 warning: ``ab_rule.py``); what sending does in ``request.py``, ``urgent.py`` and
 ``extension.py``.
 
-```mermaid
-flowchart LR
-    form([请假: 报备单]) --> head{申请人}
-    head -- 县长本人 --> filed([报备: 常务副县长主持工作])
-    head -- 县管煤矿主要负责人 --> deputy[分管副县长审批]
-    head -- 其他 --> county[县长审批]
-    county & deputy -- AB角同期外出: 须写明理由 --> approved
-    county & deputy -- 同意 --> approved([备案: 县委办、县政府办; 告知本人和代理人])
-    county & deputy -- 不同意(写明理由) --> rejected([不同意])
-    approved --> away[外出期间: 事项转代理人办理] --> back([销假 / 返回日期已过])
-```
+The flow's diagram is generated from its declaration into docs/lifecycles.md.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from handlers.common.notify import markdown_message
 from handlers.common.staging import stage_and_send
 from handlers.meetings.card import refresh_meeting_card
 from handlers.meetings.model import (
+    AGENDA_ENTRY_LIFECYCLE,
     MEETING_LIFECYCLE,
     MEETINGS,
     UPCOMING,
@@ -59,7 +60,7 @@ async def cancel_meeting(ctx: CommandContext) -> list[Outgoing]:
             flow = flows.get(entry["item"])
             if flow is None:
                 continue
-            entry["status"] = "moved"
+            AGENDA_ENTRY_LIFECYCLE.move(entry, "moved")
             outgoing += move_on(
                 services, session, meeting, meeting["kind"], entry, flow, "meeting_cancelled"
             )

@@ -50,6 +50,16 @@ MEETING_LIFECYCLE = Lifecycle.of(
     },
     final=("minuted", "cancelled"),
 )
+# An item's place on one meeting's agenda (第五十四条): on it; moved on to the next
+# meeting (the meeting was cancelled, or the deputy who proposed it will be absent); kept
+# after all when the county head decides to study it without him.
+AGENDA_ENTRY_LIFECYCLE = Lifecycle.of(
+    "agenda_entry",
+    "on",
+    {"on": ("moved",), "moved": ("kept",), "kept": ("moved",)},
+    final=(),
+    key="status",
+)
 ACCEPTING = ("planned",)
 UPCOMING = ("planned", "locked", "distributed")
 ATTEND = "attend"

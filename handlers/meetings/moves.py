@@ -15,7 +15,7 @@ from bot.outgoing import Outgoing
 from bot.workflow import END_APPROVED, FLOWS
 from handlers.common.notify import markdown_message
 from handlers.meetings.card import refresh_meeting_card
-from handlers.meetings.model import MEETINGS, next_meeting, stamp
+from handlers.meetings.model import AGENDA_ENTRY_LIFECYCLE, MEETINGS, next_meeting, stamp
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -35,7 +35,7 @@ def entry_for(services: Services, flow: Mapping[str, Any]) -> dict[str, Any]:
         "minutes": int(data.get("minutes") or 0),
         "urgent": bool(data.get("urgent")),
         "files": list(data.get("files") or []),
-        "status": "on",
+        **AGENDA_ENTRY_LIFECYCLE.begin("on"),
         "flags": [],
         "moved_from": None,
         "decision": None,
@@ -70,7 +70,11 @@ def move_on(
     after = meeting["start_ms"] if meeting else 0
     target = next_meeting(session, kind, after, exclude=meeting["id"] if meeting else None)
     outgoing: list[Outgoing] = []
-    moved = {**entry, "status": "on", "moved_from": meeting["id"] if meeting else None}
+    moved = {
+        **entry,
+        **AGENDA_ENTRY_LIFECYCLE.begin("on"),
+        "moved_from": meeting["id"] if meeting else None,
+    }
     if target is not None:
         outgoing += attach(services, session, target, moved, flow)
     else:
@@ -134,7 +138,7 @@ def flag_absent_proposer(
         flow = flows.get(entry["item"])
         if flow is None:
             continue
-        entry["status"] = "moved"
+        AGENDA_ENTRY_LIFECYCLE.move(entry, "moved")
         entry["flags"] = [*entry.get("flags", []), "proposer_absent"]
         outgoing += move_on(
             services, session, meeting, meeting["kind"], entry, flow, "proposer_absent"
@@ -191,8 +195,8 @@ def keep_item(
             target["agenda"] = [e for e in target["agenda"] if e["item"] != flow["id"]]
             outgoing += refresh_meeting_card(services, session, target)
     for entry in meeting["agenda"]:
-        if entry["item"] == flow["id"]:
-            entry["status"] = "kept"
+        if entry["item"] == flow["id"] and AGENDA_ENTRY_LIFECYCLE.may_move(entry, "kept"):
+            AGENDA_ENTRY_LIFECYCLE.move(entry, "kept")
     flow["data"].update(meeting=meeting["id"], carry=False)
     flows.update(flow["id"], flow)
     outgoing += refresh_meeting_card(services, session, meeting)

@@ -1,19 +1,6 @@
 """请示 and 报告 from departments to the county government (第六十八–七十一条).
 
-```mermaid
-flowchart LR
-    submit([部门工作人员提交]) --> signoff[主要负责人签发]
-    signoff -- 退回修改 --> returned([退回])
-    signoff -- 签发 --> cosign[相关部门会签<br/>2个工作日, 逾期视为无不同意见]
-    cosign --> review[县政府办公室审核]
-    review -- 退回修改 --> returned
-    review -- 审核通过 --> finance[财政局、审计局签批<br/>财政资金或重大事项]
-    finance --> decide[分管县领导批示]
-    decide -- 同意 --> approved([已同意])
-    decide -- 不同意 --> rejected([不同意])
-    decide -- 退回修改 --> returned
-    decide -- 圈阅 (报告) --> acknowledged([已阅知])
-```
+The flow's diagram is generated from its declaration into docs/lifecycles.md.
 Steps that do not apply are skipped: the unit head signing his own request, 会签 without
 touched departments, 财政/审计 without fiscal money.
 """
