@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/e2e.py
 	$(BIN)/python bench/api_budget.py
+	$(BIN)/python bench/supervision.py
 	$(BIN)/python bench/crash.py
 
 clean:
