@@ -143,6 +143,14 @@ def _export_supervision(
     )
 
 
+def _export_emergencies(
+    db: Database, start: date, end: date, fmt: str, out: TextIO, config: Config | None = None
+) -> int:
+    from handlers.emergencies.export import export_emergencies
+
+    return export_emergencies(db, start, end, fmt, out, config=config, messages=Messages())
+
+
 def _readable_config(config_path: str) -> Config | None:
     """The organisation file, when it is at hand and sound (names and holidays)."""
     path = Path(config_path)
@@ -171,6 +179,7 @@ EXPORTS: dict[str, Callable[[Database, date, date, str, TextIO], int]] = {
     "audit": _export_audit,
     "leave": _export_leave,
     "supervision": _export_supervision,
+    "emergencies": _export_emergencies,
 }
 
 
@@ -234,8 +243,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         export = EXPORTS[args.what]
         if args.what == "leave":
             export = functools.partial(_export_leave, names=_leave_names(args.config))
-        elif args.what == "supervision":
-            export = functools.partial(_export_supervision, config=_readable_config(args.config))
+        elif args.what in ("supervision", "emergencies"):
+            export = functools.partial(EXPORTS[args.what], config=_readable_config(args.config))
         try:
             count = _run_export(export, db, start, end, args.format, out_path)
         except OSError as error:
@@ -369,7 +378,7 @@ def add_data_commands(
     export.add_argument(
         "--config",
         default=str(DEFAULT_CONFIG),
-        help="organisation file (names and holidays in the leave and supervision exports)",
+        help="organisation file (names, holidays and limits in the exports)",
     )
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--out", help="output file (default: standard output)")

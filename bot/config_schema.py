@@ -147,6 +147,11 @@ class RuleParams:
     instruction_feedback_days: int = 3
     instruction_result_days: int = 7
     instruction_complex_days: int = 30
+    # 突发事件 (第八十三条), in real minutes, nights and holidays included.
+    emergency_report_minutes: int = 60  # written report due this long after it happened
+    emergency_ack_minutes: int = 10  # no 收悉 by then: a DING to whoever has not
+    emergency_repeats: int = 3  # DINGs at most, one every emergency_ack_minutes
+    emergency_ding_type: int = 1  # 1 in DingTalk, 2 text message, 3 phone call
     comprehensive_max_chars: int = 2000  # 第六十九条
     single_topic_max_chars: int = 1000  # 第六十九条
     agenda_deadline_working_days: int = 5  # items in this many working days before the meeting

@@ -102,6 +102,7 @@ _KIND_SCOPES = {
     "card_update": CARD_WRITE,
     "card_deliver": CARD_WRITE,
     "work_notice": WORK_NOTICE,
+    "ding": ROBOT_SEND,
     "todo_create": TODO_WRITE,
     "todo_done": TODO_WRITE,
 }

@@ -147,6 +147,9 @@ class ItemSender:
         if item.kind == "work_notice":
             task_id = await client.send_work_notification(p["user_ids"], p["msg"])
             return Sent({"task_id": task_id})
+        if item.kind == "ding":
+            ding_id = await client.send_ding(p["user_ids"], p["content"], p["remind_type"])
+            return Sent({"open_ding_id": ding_id})
         if item.kind == "todo_create":
             return await self._create_todo(item)
         if item.kind == "todo_done":

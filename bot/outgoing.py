@@ -17,6 +17,7 @@ OutKind = Literal[
     "card_update",
     "card_deliver",
     "work_notice",
+    "ding",
     "todo_create",
     "todo_done",
     "file",
@@ -33,6 +34,7 @@ class Outgoing:
     # card: template_id, out_track_id, card_data, user_ids, group_ids, private_data;
     # card_update: out_track_id, card_data, private_data;
     # card_deliver: out_track_id, user_ids, group_ids; work_notice: user_ids, msg;
+    # ding: user_ids, content, remind_type (1 in DingTalk, 2 text message, 3 phone call);
     # todo_create: source_id, union_id, subject, description, due_ms, detail_url, priority;
     # todo_done: source_id.
     payload: dict[str, Any] = field(default_factory=dict)
@@ -217,3 +219,17 @@ def file_to(key: str, *, user_ids: list[str], path: str, name: str) -> Outgoing:
     if not user_ids or not path:
         raise ValueError("file_to needs recipients and a stored file")
     return Outgoing(key, "file", {"user_ids": list(user_ids), "path": path, "name": name})
+
+
+# ---------------------------------------------------------------- DING
+
+
+def ding_to(key: str, *, user_ids: Sequence[str], content: str, remind_type: int) -> Outgoing:
+    """An urgent DING: it rings until read (in DingTalk), or comes as a text message or a
+    phone call. Kept for what must not wait (突发事件 nobody has acknowledged)."""
+    if not user_ids:
+        raise ValueError("ding_to needs user_ids")
+    if remind_type not in (1, 2, 3):
+        raise ValueError(f"remind_type must be 1, 2 or 3, not {remind_type}")
+    payload = {"user_ids": list(user_ids), "content": content, "remind_type": remind_type}
+    return Outgoing(key, "ding", payload)

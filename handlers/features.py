@@ -9,6 +9,7 @@ from handlers.basics.feature import BASICS
 from handlers.delivery.feature import DELIVERY
 from handlers.distribution.feature import DISTRIBUTION
 from handlers.documents.feature import DOCUMENTS
+from handlers.emergencies.feature import EMERGENCIES_FEATURE
 from handlers.leave.feature import LEAVE
 from handlers.legality.feature import LEGALITY
 from handlers.meetings.feature import MEETINGS
@@ -26,5 +27,6 @@ FEATURES: list[Feature] = [
     AGENDA,
     LEGALITY,
     SUPERVISION,
+    EMERGENCIES_FEATURE,
     DELIVERY,
 ]

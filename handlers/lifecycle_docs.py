@@ -25,6 +25,7 @@ from bot.flow_model import FlowDef
 from bot.router import Router
 from bot.services import Services
 from handlers.approvals.card import outcome_label
+from handlers.emergencies.model import EMERGENCY_LIFECYCLE
 from handlers.features import FEATURES
 from handlers.leave.model import ABSENCE_LIFECYCLE
 from handlers.meetings.model import AGENDA_ENTRY_LIFECYCLE, MEETING_LIFECYCLE
@@ -38,6 +39,7 @@ DOCUMENTED = [
     (AGENDA_ENTRY_LIFECYCLE, "agenda_entry_status"),
     (ABSENCE_LIFECYCLE, "leave_status"),
     (SUPERVISION_LIFECYCLE, "supervision_states"),
+    (EMERGENCY_LIFECYCLE, "emergency_states"),
 ]
 
 

@@ -50,6 +50,7 @@ ENDPOINT_SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/v1.0/robot/otoMessages/batchRecall"): ROBOT,
     ("POST", "/v1.0/robot/groupMessages/recall"): ROBOT,
     ("POST", "/v1.0/robot/messageFiles/download"): ROBOT,
+    ("POST", "/v1.0/robot/ding/send"): ROBOT,
     ("POST", "/v1.0/card/instances/createAndDeliver"): CARD,
     ("POST", "/v1.0/card/instances"): CARD,
     ("POST", "/v1.0/card/instances/deliver"): CARD,

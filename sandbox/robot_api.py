@@ -112,6 +112,49 @@ async def group_send(request: web.Request) -> web.Response:
     return json_response({"processQueryKey": send.process_query_key})
 
 
+MAX_DING_USERS = 20
+DING_REMIND_TYPES = {1: "应用内", 2: "短信", 3: "电话"}
+
+
+async def ding_send(request: web.Request) -> web.Response:
+    """POST /v1.0/robot/ding/send — robotCode, receiverUserIdList, content, remindType
+    (1 in DingTalk, 2 text message, 3 phone call), all required (official SDK model
+    RobotSendDingRequest). Each recipient gets an urgent item in his chat."""
+    state = state_of(request)
+    body = await read_json_object(request)
+    _robot_code(state, body)
+    users = body.get("receiverUserIdList")
+    if not isinstance(users, list) or not all(isinstance(u, str) and u for u in users):
+        raise ApiError(400, "param.invalid", "receiverUserIdList 必须是非空字符串数组")
+    if not 1 <= len(users) <= MAX_DING_USERS:
+        raise ApiError(
+            400, "param.invalid", f"receiverUserIdList 数量必须在 1 到 {MAX_DING_USERS} 之间"
+        )
+    content = body.get("content")
+    if not isinstance(content, str) or not content.strip():
+        raise ApiError(400, "MissingContent", "content is mandatory for this action.")
+    remind_type = body.get("remindType")
+    if remind_type not in DING_REMIND_TYPES or isinstance(remind_type, bool):
+        raise ApiError(400, "param.invalid", "remindType 只能是 1（应用内）、2（短信）或 3（电话）")
+    ding_id = "ding" + secrets.token_hex(12)
+    invalid = [u for u in dict.fromkeys(users) if not state.seed.user(u)]
+    for user_id in dict.fromkeys(users):
+        if user_id in invalid:
+            continue
+        state.new_item(
+            user_id,
+            "text",
+            conversation_id=state.single_conversation_id(user_id),
+            conversation_type="1",
+            title=f"DING（{DING_REMIND_TYPES[remind_type]}）",
+            text=content,
+            source="ding",
+            extra={"openDingId": ding_id, "remindType": remind_type},
+        )
+    failed = {"invalidStaffIdList": invalid} if invalid else {}
+    return json_response({"openDingId": ding_id, "failedList": failed})
+
+
 def _find_send(state: SandboxState, pqk: Any, kind: str) -> RobotSend:
     send = state.robot_sends.get(pqk) if isinstance(pqk, str) else None
     if send is None or send.kind != kind:
@@ -238,3 +281,4 @@ def register(app: web.Application) -> None:
     r.add_post("/v1.0/robot/otoMessages/batchRecall", oto_recall)
     r.add_post("/v1.0/robot/groupMessages/recall", group_recall)
     r.add_post("/v1.0/robot/messageFiles/download", message_file_download)
+    r.add_post("/v1.0/robot/ding/send", ding_send)

@@ -172,6 +172,10 @@ def _check_rule_relations(values: Values, rules: RuleParams, where: Where) -> No
         values.report.add(
             where, "executive_meeting_weekday", "bad_weekday", value=rules.executive_meeting_weekday
         )
+    if rules.emergency_ding_type not in (1, 2, 3):
+        values.report.add(
+            where, "emergency_ding_type", "bad_ding_type", value=rules.emergency_ding_type
+        )
     if rules.single_topic_max_chars > rules.comprehensive_max_chars:
         values.report.add(where, "single_topic_max_chars", "single_topic_over_comprehensive")
     if rules.distribution_escalate_working_days < rules.distribution_remind_working_days:

@@ -208,6 +208,13 @@ class FakeDingTalk:
         self.sent.append({"kind": "work_notice", "user_ids": list(user_ids), "msg": dict(msg)})
         return len(self.sent)
 
+    async def send_ding(self, user_ids: Sequence[str], content: str, remind_type: int) -> str:
+        self._maybe_fail()
+        self.sent.append(
+            {"kind": "ding", "user_ids": list(user_ids), "content": content, "type": remind_type}
+        )
+        return f"ding{len(self.sent)}"
+
     async def create_todo(
         self,
         *,

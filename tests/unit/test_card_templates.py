@@ -14,6 +14,7 @@ from bot.card_buttons import ACTION_PARAM, button
 from bot.feature import card_actions_of
 from handlers.approvals.card import FLOW_ACT
 from handlers.distribution.distribute import PROGRESS, SIGN
+from handlers.emergencies.card import EMERGENCY_ACK
 from handlers.features import FEATURES
 from handlers.meetings.card import MEETING_ACT
 from handlers.supervision.card import SUPERVISION_ACT
@@ -25,6 +26,7 @@ PLATFORM_TYPES = {"string", "markdown", "boolean", "number", "loopArray", "objec
 TEMPLATE_OF = {
     FLOW_ACT: "approval",
     SUPERVISION_ACT: "approval",  # the supervision card is an approval card
+    EMERGENCY_ACK: "approval",  # and so is the emergency card
     MEETING_ACT: "meeting",
     SIGN: "notice",
     PROGRESS: "notice",

@@ -1,0 +1,108 @@
+"""``govbot export emergencies --year 2026``: every event reported in the period, one row
+each — who reported it, when it happened and was reported, the delay past the limit
+(迟报), grade, 敏感, who acknowledged and when, how many DINGs it took, the 续报 and the
+终报. Blocking: runs from the CLI with ``Database.run_sync``."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, TextIO
+
+from bot.clock import from_epoch_ms
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from messages.render import Messages
+    from storage.database import Database
+    from storage.session import Session
+
+EMERGENCIES = "emergencies"
+BOM = "\ufeff"
+
+
+def _minutes_late(event: Mapping[str, Any], limit: int) -> int:
+    late = from_epoch_ms(event["reported_ms"]) - from_epoch_ms(event["happened_ms"])
+    return max(0, int((late - timedelta(minutes=limit)).total_seconds() // 60))
+
+
+def _stamp(ms: int | None) -> str:
+    return from_epoch_ms(ms).strftime("%Y-%m-%d %H:%M") if ms else ""
+
+
+def rows(events: list[dict[str, Any]], start: date, end: date, limit: int) -> list[dict[str, Any]]:
+    found = []
+    for event in sorted(events, key=lambda e: e["reported_ms"]):
+        if not start <= from_epoch_ms(event["reported_ms"]).date() <= end:
+            continue
+        kinds = [r["kind"] for r in event["reports"]]
+        found.append(
+            {
+                "number": event["id"],
+                "what": event["what"],
+                "place": event["place"],
+                "unit": event["unit"],
+                "reporter": event["reporter"],
+                "happened": _stamp(event["happened_ms"]),
+                "reported": _stamp(event["reported_ms"]),
+                "minutes_late": _minutes_late(event, limit),
+                "grade": event["grade"],
+                "sensitive": bool(event.get("sensitive")),
+                "acks": {u: _stamp(ms) for u, ms in event.get("acks", {}).items()},
+                "dings": int(event.get("dings", 0)),
+                "updates": kinds.count("update"),
+                "final": _stamp(event.get("closed_ms")),
+            }
+        )
+    return found
+
+
+def export_emergencies(
+    db: Database,
+    start: date,
+    end: date,
+    fmt: str,
+    out: TextIO,
+    *,
+    config: Config | None,
+    messages: Messages,
+) -> int:
+    limit = config.rules.emergency_report_minutes if config is not None else 60
+    units = {u: unit.name for u, unit in config.units.items()} if config is not None else {}
+    people = {p.user_id: p.name for p in config.people.values()} if config is not None else {}
+
+    def read(session: Session) -> list[dict[str, Any]]:
+        return session.collection(EMERGENCIES).all_open()
+
+    found = rows(db.run_sync(read), start, end, limit)
+    if fmt == "json":
+        json.dump(found, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(BOM)
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(messages.text("cli_export_emergencies_header").split(","))
+        for row in found:
+            acks = "；".join(f"{people.get(u, u)} {at}" for u, at in row["acks"].items())
+            writer.writerow(
+                [
+                    row["number"],
+                    row["what"],
+                    row["place"],
+                    units.get(row["unit"], row["unit"]),
+                    people.get(row["reporter"], row["reporter"]),
+                    row["happened"],
+                    row["reported"],
+                    str(row["minutes_late"]),
+                    messages.label("emergency_grades", row["grade"]),
+                    messages.word("yes" if row["sensitive"] else "no"),
+                    acks,
+                    str(row["dings"]),
+                    str(row["updates"]),
+                    row["final"],
+                ]
+            )
+    out.flush()
+    return len(found)

@@ -1,0 +1,84 @@
+"""突发事件 (第八十三条) as stored records: one event, its first report and the 续报 and 终报
+attached to it, who has acknowledged (收悉) and when, and whether the report was late.
+Its clocks run in real minutes, nights and holidays included (not working days)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import TZ, from_epoch_ms, to_epoch_ms
+from bot.lifecycle import Lifecycle
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+EMERGENCIES = "emergencies"
+OPEN, CLOSED = "open", "closed"  # closed by the 终报
+EMERGENCY_LIFECYCLE = Lifecycle.of("emergency", OPEN, {OPEN: (CLOSED,)}, final=(CLOSED,))
+GRADES = ("especially_major", "major", "large", "general", "unknown")  # 特别重大…一般
+# The units the first report goes to at once (第八十三条), by their role in the config.
+RECEIVING_ROLES = ("emergency_bureau", "party_office", "gov_office")
+REPORTING_KINDS = frozenset({"town", "department", "dev_zone", "enterprise", "coal_mine", "office"})
+
+_MOMENT = re.compile(
+    r"^\s*(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?\s*"
+    r"(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*分?\s*$"
+)
+_TODAY_AT = re.compile(r"^\s*(今天|昨天)?\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*分?\s*$")
+
+
+def parse_moment(text: str, now: datetime) -> datetime | None:
+    """``2026-12-02 14:30``, ``12月2日14时30分``, ``14:30`` / ``今天14:30`` / ``昨天23:10``
+    as Beijing time; None if it is none of these or lies in the future."""
+    local = now.astimezone(TZ)
+    found = _MOMENT.match(text)
+    try:
+        if found:
+            year = int(found.group(1) or local.year)
+            month, day, hour = int(found.group(2)), int(found.group(3)), int(found.group(4))
+            moment = datetime(year, month, day, hour, int(found.group(5) or 0), tzinfo=TZ)
+        elif short := _TODAY_AT.match(text):
+            base = local.date() - timedelta(days=1 if short.group(1) == "昨天" else 0)
+            hour, minute = int(short.group(2)), int(short.group(3) or 0)
+            moment = datetime(base.year, base.month, base.day, hour, minute, tzinfo=TZ)
+        else:
+            return None
+    except ValueError:
+        return None
+    return moment if moment <= now + timedelta(minutes=1) else None
+
+
+def delay_minutes(services: Services, event: Mapping[str, Any]) -> int:
+    """Minutes past the reporting limit (0 when on time)."""
+    happened = from_epoch_ms(event["happened_ms"])
+    reported = from_epoch_ms(event["reported_ms"])
+    limit = timedelta(minutes=services.config.rules.emergency_report_minutes)
+    late = reported - happened - limit
+    return max(0, int(late.total_seconds() // 60))
+
+
+def receivers(services: Services) -> list[str]:
+    """The heads of the 应急管理局, the 县委办公室 and the 县政府办公室."""
+    found = []
+    for role in RECEIVING_ROLES:
+        unit = services.directory.unit_with_role(role)
+        head = services.directory.unit_head(unit.unit_id) if unit else None
+        if head is not None:
+            found.append(head.user_id)
+    return list(dict.fromkeys(found))
+
+
+def unacknowledged(event: Mapping[str, Any]) -> list[str]:
+    return [u for u in event["receivers"] if u not in event.get("acks", {})]
+
+
+def add_report(
+    event: dict[str, Any], kind: str, by: str, now: datetime, fields: Mapping[str, str]
+) -> None:
+    """A 首报, 续报 or 终报 in the event's trail."""
+    event.setdefault("reports", []).append(
+        {"kind": kind, "by": by, "at_ms": to_epoch_ms(now), **dict(fields)}
+    )
