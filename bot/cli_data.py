@@ -181,6 +181,11 @@ EXPORTS: dict[str, Callable[[Database, date, date, str, TextIO], int]] = {
     "supervision": _export_supervision,
     "emergencies": _export_emergencies,
 }
+# Exports that read the organisation file (names, holidays, limits) when it is at hand.
+NEEDS_CONFIG: dict[str, Callable[..., int]] = {
+    "supervision": _export_supervision,
+    "emergencies": _export_emergencies,
+}
 
 
 def _run_export(
@@ -243,8 +248,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         export = EXPORTS[args.what]
         if args.what == "leave":
             export = functools.partial(_export_leave, names=_leave_names(args.config))
-        elif args.what in ("supervision", "emergencies"):
-            export = functools.partial(EXPORTS[args.what], config=_readable_config(args.config))
+        elif args.what in NEEDS_CONFIG:
+            config = _readable_config(args.config)
+            export = functools.partial(NEEDS_CONFIG[args.what], config=config)
         try:
             count = _run_export(export, db, start, end, args.format, out_path)
         except OSError as error:
