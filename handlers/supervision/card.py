@@ -124,7 +124,11 @@ def public(services: Services, item: Mapping[str, Any]) -> dict[str, Any]:
         "summary": item["text"][:600],
         "fields": _fields(services, item),
         "deadline": messages.text(
-            "sv_deadline", due=item["due"], given=item.get("due_given", True)
+            "sv_deadline",
+            due=item["due"],
+            given=item.get("due_given", True),
+            provisional=item.get("provisional", False),
+            days=services.config.rules.feedback_working_days,
         ),
         "trail": _trail(services, item),
         "result": messages.label("supervision_grades", grade) if grade else "",

@@ -138,7 +138,13 @@ def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, 
         (label("supervision", "leader"), leader.name if leader else ""),
         (
             label("supervision", "due"),
-            services.messages.text("sv_deadline", due=due.day.isoformat(), given=due.given),
+            services.messages.text(
+                "sv_deadline",
+                due=due.day.isoformat(),
+                given=due.given,
+                provisional=due.provisional,
+                days=services.config.rules.feedback_working_days,
+            ),
         ),
     ]
     return rows
