@@ -35,16 +35,10 @@ class RobotApi(Transport):
         Recipients DingTalk could not reach (``failedList``) are logged."""
         ding_ids = []
         for chunk in chunks(user_ids, DING_BATCH):
-            body = await self._api(
-                "POST",
+            body = await self._robot_post(
                 "/v1.0/robot/ding/send",
+                {"receiverUserIdList": chunk, "content": content, "remindType": remind_type},
                 idempotent=False,
-                json_body={
-                    "robotCode": self._creds.robot_code,
-                    "receiverUserIdList": chunk,
-                    "content": content,
-                    "remindType": remind_type,
-                },
             )
             if body.get("failedList"):
                 log.warning("DING not delivered to some recipients: %s", body["failedList"])
