@@ -11,10 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
-from bot.dingtalk import (
-    DeliverResult,
-    DingTalkRejectedError,
-)
+from bot.dingtalk import DeliverResult, DingTalkRejectedError, NewCard, NewTodo
 from bot.files import file_type, pack, packed_name
 from bot.outbox_names import OUTBOX, TODOS
 from bot.outgoing import Outgoing
@@ -121,7 +118,7 @@ class ItemSender:
             pqk = await client.send_to_group(p["conversation_id"], p["msg_key"], p["msg_param"])
             return Sent({"pqk": pqk})
         if item.kind == "card":
-            delivered = await client.create_and_deliver_card(
+            card = NewCard(
                 template_id=p["template_id"],
                 out_track_id=p["out_track_id"],
                 card_data=p["card_data"],
@@ -129,6 +126,7 @@ class ItemSender:
                 group_ids=p.get("group_ids", []),
                 private_data=p.get("private_data"),
             )
+            delivered = await client.create_and_deliver_card(card)
             return Sent(self._spaces(item, delivered))
         if item.kind == "card_update":
             await client.update_card(
@@ -168,7 +166,7 @@ class ItemSender:
         p = item.payload
         source_id, union_id = str(p["source_id"]), str(p["union_id"])
         try:
-            task_id: str | None = await self._client.create_todo(
+            todo = NewTodo(
                 union_id=union_id,
                 subject=p["subject"],
                 description=p["description"],
@@ -178,6 +176,7 @@ class ItemSender:
                 detail_url=p["detail_url"],
                 priority=int(p.get("priority", 20)),
             )
+            task_id: str | None = await self._client.create_todo(todo)
         except DingTalkRejectedError as error:
             if not _TASK_EXISTS.search(f"{error.code} {error.message}"):
                 raise

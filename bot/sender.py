@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from bot.dingtalk import BatchSendResult, DeliverResult, MediaKind
+    from bot.dingtalk import BatchSendResult, DeliverResult, MediaKind, NewCard, NewTodo
 
 
 class DingTalkSender(Protocol):
@@ -20,18 +20,7 @@ class DingTalkSender(Protocol):
         self, open_conversation_id: str, msg_key: str, msg_param: Mapping[str, str]
     ) -> str: ...
 
-    async def create_and_deliver_card(
-        self,
-        *,
-        template_id: str,
-        out_track_id: str,
-        card_data: Mapping[str, object],
-        user_ids: Sequence[str] = (),
-        group_ids: Sequence[str] = (),
-        private_data: Mapping[str, Mapping[str, object]] | None = None,
-        support_forward: bool = False,
-        at_user_ids: Mapping[str, str] | None = None,
-    ) -> list[DeliverResult]: ...
+    async def create_and_deliver_card(self, card: NewCard) -> list[DeliverResult]: ...
 
     async def deliver_card(
         self,
@@ -63,18 +52,7 @@ class DingTalkSender(Protocol):
         self, user_ids: Sequence[str], media_id: str, file_name: str, file_type: str
     ) -> list[BatchSendResult]: ...
 
-    async def create_todo(
-        self,
-        *,
-        union_id: str,
-        subject: str,
-        description: str,
-        due_ms: int | None,
-        executor_union_ids: Sequence[str],
-        source_id: str,
-        detail_url: str,
-        priority: int = 20,
-    ) -> str: ...
+    async def create_todo(self, todo: NewTodo) -> str: ...
 
     async def find_todo(self, *, union_id: str, source_id: str) -> str | None: ...
 

@@ -3,7 +3,7 @@ organisational rules (who heads what, who is in charge of what, roles held once)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.config.locate import Where
@@ -58,29 +58,38 @@ class _Org:
         self, where: Where, key: str, user_id: str, role: str, pair: int | None = None
     ) -> None:
         """``role`` names the reference (``pair``: the AB pair's number)."""
-        suggestion = closest(user_id, self.people)
-        self.report.add(
+        self._unknown(
             where,
             key,
-            "unknown_person",
-            near=user_id,
+            user_id,
+            self.people,
+            code="unknown_person",
             user_id=user_id,
             role=role,
             pair=pair,
-            suggestion=suggestion,
         )
 
     def unknown_unit(self, where: Where, key: str, unit_id: str, role: str) -> None:
-        suggestion = closest(unit_id, self.units)
-        self.report.add(
-            where,
-            key,
-            "unknown_unit",
-            near=unit_id,
-            unit_id=unit_id,
-            role=role,
-            suggestion=suggestion,
+        self._unknown(
+            where, key, unit_id, self.units, code="unknown_unit", unit_id=unit_id, role=role
         )
+
+    def unit_lacks(self, unit: Unit, where: Where, *, code: str) -> None:
+        """A unit of a kind that must have something (a head, a parent) has none."""
+        self.report.add(where, None, code, unit=unit.name, kind_name=UNIT_KIND_NAMES[unit.kind])
+
+    def _unknown(
+        self,
+        where: Where,
+        key: str,
+        ref: str,
+        known: Iterable[str],
+        *,
+        code: str,
+        **params: object,
+    ) -> None:
+        """A reference to no entry: said with the closest id there is."""
+        self.report.add(where, key, code, near=ref, suggestion=closest(ref, known), **params)
 
 
 def _unit_heads(org: _Org) -> None:
@@ -100,13 +109,7 @@ def _unit_heads(org: _Org) -> None:
                     head_at=org.report.at(where, "head"),
                 )
         elif unit.kind in HEADED_KINDS | {"office", "party_office"}:
-            org.report.add(
-                where,
-                None,
-                "unit_without_head",
-                unit=unit.name,
-                kind_name=UNIT_KIND_NAMES[unit.kind],
-            )
+            org.unit_lacks(unit, where, code="unit_without_head")
 
 
 def _unit_parents(org: _Org) -> None:
@@ -120,13 +123,7 @@ def _unit_parents(org: _Org) -> None:
             elif _has_cycle(unit.unit_id, org.units):
                 org.report.add(where, "parent", "unit_parent_cycle")
         elif unit.kind in CHILD_KINDS:
-            org.report.add(
-                where,
-                None,
-                "unit_without_parent",
-                unit=unit.name,
-                kind_name=UNIT_KIND_NAMES[unit.kind],
-            )
+            org.unit_lacks(unit, where, code="unit_without_parent")
 
 
 def _has_cycle(start: str, units: dict[str, tuple[Unit, Where]]) -> bool:
@@ -192,27 +189,24 @@ def _person_units(org: _Org) -> None:
         if entry is None:
             continue
         unit = entry[0]
-        leader_roles = person.roles & LEADER_ROLES
-        if leader_roles and unit.kind != "leadership":
-            org.report.add(
-                where,
-                "unit",
-                "leader_outside_leadership",
-                near=person.unit_id,
-                roles=_role_names(leader_roles),
-                unit=unit.name,
-            )
-        office_roles = person.roles & OFFICE_ROLES
+        leaders = person.roles & LEADER_ROLES
+        if leaders and unit.kind != "leadership":
+            _held_outside(org, person, where, leaders, unit, code="leader_outside_leadership")
+        office_staff = person.roles & OFFICE_ROLES
         in_office = unit.kind == "office" or unit.parent_id in office_ids
-        if office_roles and not in_office:
-            org.report.add(
-                where,
-                "unit",
-                "office_staff_outside_office",
-                near=person.unit_id,
-                roles=_role_names(office_roles),
-                unit=unit.name,
+        if office_staff and not in_office:
+            _held_outside(
+                org, person, where, office_staff, unit, code="office_staff_outside_office"
             )
+
+
+def _held_outside(
+    org: _Org, person: Person, where: Where, held: frozenset[str], unit: Unit, *, code: str
+) -> None:
+    """``held`` roles of ``person`` belong to another kind of unit than his ``unit``."""
+    org.report.add(
+        where, "unit", code, near=person.unit_id, roles=_role_names(held), unit=unit.name
+    )
 
 
 def _role_names(roles: frozenset[str]) -> list[str]:

@@ -4,7 +4,7 @@ checked on its own (references between them are checked in cross_check)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,34 @@ _GROUP_KEYS = ("conversation_id", "name", "members", "purpose")
 _AB_KEYS = ("pairs",)
 
 
+@dataclass(frozen=True)
+class _Vocabulary:
+    """The keys the file may write in one place (unit kinds, unit roles, person roles), in
+    their listing order, with their display names."""
+
+    order: tuple[str, ...]
+    names: Mapping[str, str]
+
+    def unknown(
+        self, values: Values, where: Where, key: str, value: str, *, code: str, **params: object
+    ) -> None:
+        """``value`` is none of the keys: say so, with the closest key and the whole list."""
+        values.report.add(
+            where,
+            key,
+            code,
+            near=value,
+            suggestion=closest(value, self.order),
+            choices=[(k, self.names[k]) for k in self.order],
+            **params,
+        )
+
+
+_UNIT_KIND_LIST = _Vocabulary(UNIT_KIND_ORDER, UNIT_KIND_NAMES)
+_UNIT_ROLE_LIST = _Vocabulary(UNIT_ROLE_ORDER, UNIT_ROLE_NAMES)
+_PERSON_ROLE_LIST = _Vocabulary(ROLE_ORDER, ROLE_NAMES)
+
+
 @dataclass
 class OrgEntries:
     """The parsed entries, each with where it came from (for the cross-checks)."""
@@ -64,29 +92,38 @@ def _first_use(
     return False
 
 
+def _entries(
+    values: Values,
+    array: str,
+    id_key: str,
+    keys: tuple[str, ...],
+    *,
+    what: str,
+    id_like: bool = True,
+) -> Iterator[tuple[dict[str, Any], Where, str | None]]:
+    """The tables of ``[[array]]``, each with its place named by its id (None when
+    missing or malformed, reported) and its keys checked."""
+    for table, where in values.get_array_of_tables(array):
+        entry_id = values.get_str(table, where, id_key, what=what, id_like=id_like)
+        named = where.named(entry_id)
+        values.check_keys(table, named, keys)
+        yield table, named, entry_id
+
+
 def load_units(values: Values) -> list[tuple[Unit, Where]]:
     seen: dict[str, Where] = {}
     units: list[tuple[Unit, Where]] = []
-    for table, where in values.get_array_of_tables("units"):
-        unit_id = values.get_str(table, where, "id", what="unit_id", id_like=True)
-        where = where.named(unit_id)
-        values.check_keys(table, where, _UNIT_KEYS)
+    for table, where, unit_id in _entries(values, "units", "id", _UNIT_KEYS, what="unit_id"):
         name = values.get_str(table, where, "name", what="unit_name") or ""
         kind = values.get_str(table, where, "kind", what="unit_kind") or ""
         if kind and kind not in UNIT_KINDS:
-            values.report.add(
-                where,
-                "kind",
-                "unknown_unit_kind",
-                near=kind,
-                kind=kind,
-                suggestion=closest(kind, UNIT_KIND_ORDER),
-                choices=[(k, UNIT_KIND_NAMES[k]) for k in UNIT_KIND_ORDER],
+            _UNIT_KIND_LIST.unknown(
+                values, where, "kind", kind, code="unknown_unit_kind", kind=kind
             )
         head = values.get_str(table, where, "head", what="unit_head", required=False)
         parent = values.get_str(table, where, "parent", what="unit_parent", required=False)
         roles = values.get_str_list(table, where, "roles", what="unit_roles")
-        _check_unit_roles(values, where, roles)
+        _check_roles(values, where, roles, _UNIT_ROLE_LIST, ROLE_KEYS, code="unknown_unit_role")
         county_managed = values.get_bool(table, where, "county_managed", what="county_managed")
         if unit_id is None or not _first_use(
             values, seen, where, "id", unit_id, code="duplicate_unit_id"
@@ -107,29 +144,13 @@ def load_units(values: Values) -> list[tuple[Unit, Where]]:
     return units
 
 
-def _check_unit_roles(values: Values, where: Where, roles: list[str]) -> None:
-    for role in roles:
-        if role not in UNIT_ROLE_KEYS:
-            values.report.add(
-                where,
-                "roles",
-                "unknown_unit_role",
-                near=role,
-                role=role,
-                is_person_role=role in ROLE_KEYS,
-                suggestion=closest(role, UNIT_ROLE_ORDER),
-                choices=[(k, UNIT_ROLE_NAMES[k]) for k in UNIT_ROLE_ORDER],
-            )
-
-
 def load_people(values: Values) -> list[tuple[Person, Where]]:
     seen_user: dict[str, Where] = {}
     seen_union: dict[str, Where] = {}
     people: list[tuple[Person, Where]] = []
-    for table, where in values.get_array_of_tables("people"):
-        user_id = values.get_str(table, where, "user_id", what="user_id", id_like=True)
-        where = where.named(user_id)
-        values.check_keys(table, where, _PERSON_KEYS)
+    for table, where, user_id in _entries(
+        values, "people", "user_id", _PERSON_KEYS, what="user_id"
+    ):
         union_id = values.get_str(table, where, "union_id", what="union_id")
         if union_id is not None and any(c.isspace() for c in union_id):
             values.report.add(where, "union_id", "union_id_has_space")
@@ -137,7 +158,9 @@ def load_people(values: Values) -> list[tuple[Person, Where]]:
         title = values.get_str(table, where, "title", what="person_title", required=False) or ""
         unit = values.get_str(table, where, "unit", what="person_unit") or ""
         roles = values.get_str_list(table, where, "roles", what="person_roles")
-        _check_person_roles(values, where, roles)
+        _check_roles(
+            values, where, roles, _PERSON_ROLE_LIST, UNIT_ROLE_KEYS, code="unknown_person_role"
+        )
         in_charge = values.get_str_list(table, where, "in_charge_of", what="in_charge_of")
         secretarial = values.get_bool(table, where, "secretarial", what="secretarial")
         if user_id is None or not _first_use(
@@ -162,18 +185,21 @@ def load_people(values: Values) -> list[tuple[Person, Where]]:
     return people
 
 
-def _check_person_roles(values: Values, where: Where, roles: list[str]) -> None:
+def _check_roles(
+    values: Values,
+    where: Where,
+    roles: list[str],
+    known: _Vocabulary,
+    other_list: frozenset[str],
+    *,
+    code: str,
+) -> None:
+    """Each role is one of ``known``; one of the other roles list (unit roles among a
+    person's, or the reverse) is said to be written in the wrong place."""
     for role in roles:
-        if role not in ROLE_KEYS:
-            values.report.add(
-                where,
-                "roles",
-                "unknown_person_role",
-                near=role,
-                role=role,
-                is_unit_role=role in UNIT_ROLE_KEYS,
-                suggestion=closest(role, ROLE_ORDER),
-                choices=[(k, ROLE_NAMES[k]) for k in ROLE_ORDER],
+        if role not in known.order:
+            known.unknown(
+                values, where, "roles", role, code=code, role=role, in_other=role in other_list
             )
 
 
@@ -202,10 +228,9 @@ def load_groups(values: Values) -> list[tuple[Group, Where]]:
     seen: dict[str, Where] = {}
     purposes: dict[str, Where] = {}
     groups: list[tuple[Group, Where]] = []
-    for table, where in values.get_array_of_tables("groups"):
-        cid = values.get_str(table, where, "conversation_id", what="conversation_id")
-        where = where.named(cid)
-        values.check_keys(table, where, _GROUP_KEYS)
+    for table, where, cid in _entries(
+        values, "groups", "conversation_id", _GROUP_KEYS, what="conversation_id", id_like=False
+    ):
         name = values.get_str(table, where, "name", what="group_name") or ""
         members = values.get_str_list(table, where, "members", what="group_members")
         if "members" in table and not members and isinstance(table["members"], list):

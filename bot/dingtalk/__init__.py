@@ -40,6 +40,7 @@ from bot.dingtalk.results import (
     WorkNoticeResult,
 )
 from bot.dingtalk.robot import action_card_param
+from bot.dingtalk.specs import NewCard, NewTodo
 from bot.dingtalk.transport import DEFAULT_TIMEOUT
 from bot.dingtalk_errors import (
     DingTalkAmbiguousError,
@@ -66,6 +67,8 @@ __all__ = [
     "DingTalkRejectedError",
     "DingTalkUnavailableError",
     "MediaKind",
+    "NewCard",
+    "NewTodo",
     "PermissionDenied",
     "QuotaExhausted",
     "ReadInfo",

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from bot.dingtalk.results import DeliverResult, Json
+from bot.dingtalk.specs import NewCard
 from bot.dingtalk.transport import Transport
 from bot.dingtalk_errors import (
     DingTalkRejectedError,
@@ -38,35 +39,27 @@ def _card_value(value: object) -> str:
 class CardApi(Transport):
     """Card instances (card platform templates, STREAM callbacks)."""
 
-    async def create_and_deliver_card(
-        self,
-        *,
-        template_id: str,
-        out_track_id: str,
-        card_data: Mapping[str, object],
-        user_ids: Sequence[str] = (),
-        group_ids: Sequence[str] = (),
-        private_data: Mapping[str, Mapping[str, object]] | None = None,
-        support_forward: bool = False,
-        at_user_ids: Mapping[str, str] | None = None,
-    ) -> list[DeliverResult]:
+    async def create_and_deliver_card(self, card: NewCard) -> list[DeliverResult]:
         """Create a card and deliver it to users (robot 1:1) and/or groups.
 
         Idempotent by ``out_track_id``: if DingTalk answers ``param.cardAlreadyExist`` (a
         retry after a lost answer), that counts as success and ``[]`` is returned.
         """
-        if not user_ids and not group_ids:
+        if not card.user_ids and not card.group_ids:
             raise ValueError("create_and_deliver_card needs user_ids or group_ids")
+        spaces = self._open_spaces(
+            card.user_ids, card.group_ids, card.support_forward, card.at_user_ids
+        )
         request: Json = {
-            "cardTemplateId": template_id,
-            "outTrackId": out_track_id,
-            "cardData": {"cardParamMap": card_param_map(card_data)},
+            "cardTemplateId": card.template_id,
+            "outTrackId": card.out_track_id,
+            "cardData": {"cardParamMap": card_param_map(card.card_data)},
             "callbackType": "STREAM",
-            **self._open_spaces(user_ids, group_ids, support_forward, at_user_ids),
+            **spaces,
             "userIdType": 1,
         }
-        if private_data:
-            request["privateData"] = _private_data(private_data)
+        if card.private_data:
+            request["privateData"] = _private_data(card.private_data)
         try:
             body = await self._api(
                 "POST",
@@ -76,7 +69,7 @@ class CardApi(Transport):
             )
         except DingTalkRejectedError as exc:
             if exc.code == "param.cardAlreadyExist":
-                log.info("card %s already exists; treating as delivered", out_track_id)
+                log.info("card %s already exists; treating as delivered", card.out_track_id)
                 return []
             raise
         result = body.get("result")

@@ -35,16 +35,10 @@ class RobotApi(Transport):
         Recipients DingTalk could not reach (``failedList``) are logged."""
         ding_ids = []
         for chunk in chunks(user_ids, DING_BATCH):
-            body = await self._api(
-                "POST",
+            body = await self._robot_post(
                 "/v1.0/robot/ding/send",
+                {"receiverUserIdList": chunk, "content": content, "remindType": remind_type},
                 idempotent=False,
-                json_body={
-                    "robotCode": self._creds.robot_code,
-                    "receiverUserIdList": chunk,
-                    "content": content,
-                    "remindType": remind_type,
-                },
             )
             if body.get("failedList"):
                 log.warning("DING not delivered to some recipients: %s", body["failedList"])
@@ -63,16 +57,10 @@ class RobotApi(Transport):
         results: list[BatchSendResult] = []
         for chunk in chunks(user_ids, ROBOT_BATCH):
             try:
-                body = await self._api(
-                    "POST",
+                body = await self._robot_post(
                     "/v1.0/robot/oToMessages/batchSend",
+                    {"userIds": chunk, "msgKey": msg_key, "msgParam": param},
                     idempotent=False,
-                    json_body={
-                        "robotCode": self._creds.robot_code,
-                        "userIds": chunk,
-                        "msgKey": msg_key,
-                        "msgParam": param,
-                    },
                 )
             except DingTalkError as exc:
                 exc.sent_user_ids = tuple(u for r in results for u in r.user_ids)
@@ -117,16 +105,14 @@ class RobotApi(Transport):
         self, open_conversation_id: str, msg_key: str, msg_param: Mapping[str, str]
     ) -> str:
         """Robot message to a group; returns the processQueryKey."""
-        body = await self._api(
-            "POST",
+        body = await self._robot_post(
             "/v1.0/robot/groupMessages/send",
-            idempotent=False,
-            json_body={
-                "robotCode": self._creds.robot_code,
+            {
                 "openConversationId": open_conversation_id,
                 "msgKey": msg_key,
                 "msgParam": json.dumps(dict(msg_param), ensure_ascii=False),
             },
+            idempotent=False,
         )
         return str(body.get("processQueryKey") or "")
 
@@ -159,13 +145,12 @@ class RobotApi(Transport):
             request: Json = {
                 "processQueryKey": process_query_key,
                 "openConversationId": open_conversation_id,
-                "robotCode": self._creds.robot_code,
                 "maxResults": GROUP_READ_PAGE,
             }
             if next_token:
                 request["nextToken"] = next_token
-            body = await self._api(
-                "POST", "/v1.0/robot/groupMessages/query", idempotent=True, json_body=request
+            body = await self._robot_post(
+                "/v1.0/robot/groupMessages/query", request, idempotent=True
             )
             users.extend(str_tuple(body.get("readUserIds")))
             token = body.get("nextToken")
@@ -175,29 +160,23 @@ class RobotApi(Transport):
         return users
 
     async def recall_users(self, process_query_keys: Sequence[str]) -> RecallResult:
-        body = await self._api(
-            "POST",
+        body = await self._robot_post(
             "/v1.0/robot/otoMessages/batchRecall",
+            {"processQueryKeys": list(process_query_keys)},
             idempotent=True,
-            json_body={
-                "robotCode": self._creds.robot_code,
-                "processQueryKeys": list(process_query_keys),
-            },
         )
         return _recall_result(body)
 
     async def recall_group(
         self, open_conversation_id: str, process_query_keys: Sequence[str]
     ) -> RecallResult:
-        body = await self._api(
-            "POST",
+        body = await self._robot_post(
             "/v1.0/robot/groupMessages/recall",
-            idempotent=True,
-            json_body={
+            {
                 "openConversationId": open_conversation_id,
-                "robotCode": self._creds.robot_code,
                 "processQueryKeys": list(process_query_keys),
             },
+            idempotent=True,
         )
         return _recall_result(body)
 
@@ -219,11 +198,8 @@ class RobotApi(Transport):
 
     async def message_file_download_url(self, download_code: str) -> str:
         """Short-lived download URL for a received file (a credential: don't log it)."""
-        body = await self._api(
-            "POST",
-            "/v1.0/robot/messageFiles/download",
-            idempotent=True,
-            json_body={"downloadCode": download_code, "robotCode": self._creds.robot_code},
+        body = await self._robot_post(
+            "/v1.0/robot/messageFiles/download", {"downloadCode": download_code}, idempotent=True
         )
         url = body.get("downloadUrl")
         if not isinstance(url, str) or not url:
@@ -232,7 +208,14 @@ class RobotApi(Transport):
             self._secret_sink(url)
         return url
 
-    # ------------------------------------------------------------------ work notifications
+    async def _robot_post(self, path: str, request: Json, *, idempotent: bool) -> Json:
+        """A robot API call: each one names the robot it speaks as."""
+        return await self._api(
+            "POST",
+            path,
+            idempotent=idempotent,
+            json_body={**request, "robotCode": self._creds.robot_code},
+        )
 
 
 # ---------------------------------------------------------------------------- builders

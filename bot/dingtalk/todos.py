@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from bot.dingtalk.results import Json
+from bot.dingtalk.specs import NewTodo
 from bot.dingtalk.transport import MAX_TODO_PAGES, Transport, url_segment
 from bot.dingtalk_errors import (
     DingTalkUnavailableError,
@@ -17,37 +17,26 @@ log = logging.getLogger("bot.dingtalk")
 class TodoApi(Transport):
     """Org to-do tasks of one person (unionId)."""
 
-    async def create_todo(
-        self,
-        *,
-        union_id: str,
-        subject: str,
-        description: str,
-        due_ms: int | None,
-        executor_union_ids: Sequence[str],
-        source_id: str,
-        detail_url: str,
-        priority: int = 20,
-    ) -> str:
+    async def create_todo(self, todo: NewTodo) -> str:
         """Create a to-do; returns its id. A duplicate ``source_id`` raises
         :class:`DingTalkRejectedError` (code ``todo.taskCreate.paramError``, "task exist").
         """
         request: Json = {
-            "subject": subject,
-            "description": description,
-            "executorIds": list(executor_union_ids),
-            "creatorId": union_id,
-            "sourceId": source_id,
-            "detailUrl": {"appUrl": detail_url, "pcUrl": detail_url},
-            "priority": priority,
+            "subject": todo.subject,
+            "description": todo.description,
+            "executorIds": list(todo.executor_union_ids),
+            "creatorId": todo.union_id,
+            "sourceId": todo.source_id,
+            "detailUrl": {"appUrl": todo.detail_url, "pcUrl": todo.detail_url},
+            "priority": todo.priority,
         }
-        if due_ms is not None:
-            request["dueTime"] = due_ms
+        if todo.due_ms is not None:
+            request["dueTime"] = todo.due_ms
         body = await self._api(
             "POST",
-            f"/v1.0/todo/users/{url_segment(union_id)}/tasks",
+            f"/v1.0/todo/users/{url_segment(todo.union_id)}/tasks",
             idempotent=True,  # sourceId dedups a replay
-            params={"operatorId": union_id},
+            params={"operatorId": todo.union_id},
             json_body=request,
         )
         task_id = body.get("id")

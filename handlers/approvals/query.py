@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from bot.config_schema import LEADER_ROLES, OFFICE_ROLES
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import FLOWS, open_assignments
@@ -16,16 +17,8 @@ if TYPE_CHECKING:
     from bot.config import Person
     from storage.session import Session
 
-SEE_ALL_ROLES = {
-    "county_head",
-    "executive_deputy",
-    "deputy_head",
-    "party_member",
-    "office_director",
-    "office_deputy",
-    "office_clerk",
-    "admin_section",
-}
+# The county leaders and the government office see every flow.
+SEE_ALL_ROLES = LEADER_ROLES | OFFICE_ROLES
 MAX_LISTED = 10
 
 

@@ -7,7 +7,6 @@ Leaders never see a draft the office has not reviewed: the chain starts in the o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from handlers.approvals.submit import county_head, office_director, start_submit
 from handlers.common.answers import attached_file
 from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
+from handlers.common.units import unit_ids_listed
 from handlers.distribution.start import start_distribution
 from handlers.requests.flow import SUBMITTING_KINDS, body_length, form_title
 
@@ -39,7 +39,6 @@ DOC_TYPES = {
 }
 DISCLOSURES = ("主动公开", "依申请公开", "不予公开", "涉密")
 ALL_UNITS = ("全县各单位", "各单位", "全县")
-_SEPARATORS = re.compile(r"[、,，;；/]")
 
 
 # -- the chain ------------------------------------------------------------------------
@@ -71,6 +70,10 @@ def _never(flow: FlowView) -> bool:
 
 
 RETURN = Choice("return", "draft", opinion_required=True, style="danger")
+# The two answers of the chain: an opinion passed on, or the signature that ends it; each
+# step may instead send the draft back.
+APPROVE_OR_RETURN = (Choice("approve", opinion_required=True, style="primary"), RETURN)
+SIGN_OR_RETURN = (Choice("sign", END_APPROVED, style="primary"), RETURN)
 
 
 def outgoing_flow(services: Services) -> FlowDef:
@@ -85,34 +88,11 @@ def outgoing_flow(services: Services) -> FlowDef:
         "outgoing",
         (
             Step("draft", _drafter, (Choice("resubmit", style="primary"),), applies=_never),
-            Step(
-                "secretarial",
-                _secretarial,
-                (Choice("approve", opinion_required=True, style="primary"), RETURN),
-            ),
-            Step(
-                "deputy",
-                _deputy_in_charge,
-                (Choice("approve", opinion_required=True, style="primary"), RETURN),
-            ),
-            Step(
-                "director_sign",
-                office_director,
-                (Choice("sign", END_APPROVED, style="primary"), RETURN),
-                applies=_office_doc,
-            ),
-            Step(
-                "director_comment",
-                office_director,
-                (Choice("approve", opinion_required=True, style="primary"), RETURN),
-                applies=_county_doc,
-            ),
-            Step(
-                "head_sign",
-                county_head,
-                (Choice("sign", END_APPROVED, style="primary"), RETURN),
-                applies=_county_doc,
-            ),
+            Step("secretarial", _secretarial, APPROVE_OR_RETURN),
+            Step("deputy", _deputy_in_charge, APPROVE_OR_RETURN),
+            Step("director_sign", office_director, SIGN_OR_RETURN, applies=_office_doc),
+            Step("director_comment", office_director, APPROVE_OR_RETURN, applies=_county_doc),
+            Step("head_sign", county_head, SIGN_OR_RETURN, applies=_county_doc),
         ),
         on_finish=issue,
     )
@@ -216,17 +196,7 @@ def _recipients(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> 
             for u in ctx.services.config.units.values()
             if u.kind in SUBMITTING_KINDS and u.head_id
         ]
-    found: list[str] = []
-    unknown: list[str] = []
-    for name in (n.strip() for n in _SEPARATORS.split(text) if n.strip()):
-        unit = _unit_by_name(ctx, name)
-        if unit is None:
-            unknown.append(name)
-        elif unit not in found:
-            found.append(unit)
-    if unknown:
-        raise UserFacingError("request_unknown_units", names="、".join(unknown))
-    return found
+    return unit_ids_listed(ctx.services.directory, text, SUBMITTING_KINDS)
 
 
 def _disclosure(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:

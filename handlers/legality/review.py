@@ -23,6 +23,7 @@ from handlers.common.material import fetched_file, material_shown
 from handlers.common.notify import markdown_message
 from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
+from handlers.common.summary import summary_rows
 from handlers.requests.flow import ensure_submitting_unit
 
 if TYPE_CHECKING:
@@ -61,16 +62,13 @@ _subject = labelled_choice(SUBJECTS, "legality_subjects", "legality_bad_subject"
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    label = ctx.services.forms.label_of
-    shown = material_shown(ctx.services.messages, values["material"])
-    return [
-        (label("legality", "title"), values["title"]),
-        (
-            label("legality", "subject"),
-            ctx.services.messages.label("legality_subjects", values["subject"]),
-        ),
-        (label("legality", "material"), shown),
-    ]
+    messages = ctx.services.messages
+    shown = {
+        "title": values["title"],
+        "subject": messages.label("legality_subjects", values["subject"]),
+        "material": material_shown(messages, values["material"]),
+    }
+    return summary_rows(ctx, "legality", shown)
 
 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:

@@ -12,9 +12,9 @@ from bot.dialog import Form, FormField
 from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
-from bot.workflow import END_APPROVED, END_RETURNED, Choice, FlowDef, FlowView, Step
+from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
 from handlers.agenda import fields
-from handlers.approvals.submit import office_director, start_submitted_flow
+from handlers.approvals.submit import RETURN, office_director, start_submitted_flow
 from handlers.common.answers import trimmed_text
 from handlers.common.commands import form_command
 from handlers.common.material import material_shown
@@ -173,20 +173,10 @@ def minutes_flow(services: Services) -> FlowDef:
             Step(
                 "review",
                 office_director,
-                (
-                    Choice("pass", style="primary"),
-                    Choice("return", END_RETURNED, opinion_required=True, style="danger"),
-                ),
+                (Choice("pass", style="primary"), RETURN),
                 applies=_reviewed,
             ),
-            Step(
-                "sign",
-                _signer,
-                (
-                    Choice("sign", END_APPROVED, style="primary"),
-                    Choice("return", END_RETURNED, opinion_required=True, style="danger"),
-                ),
-            ),
+            Step("sign", _signer, (Choice("sign", END_APPROVED, style="primary"), RETURN)),
         ),
         on_finish=issue,
     )

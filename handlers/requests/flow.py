@@ -29,6 +29,7 @@ from handlers.common.answers import attached_file, spaced_text
 from handlers.common.commands import form_command
 from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
+from handlers.common.units import unit_ids_listed
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -38,7 +39,6 @@ SUBMITTING_KINDS = {"department", "town", "dev_zone", "enterprise", "coal_mine"}
 VIA_PARENT_KINDS = {"internal", "affiliated"}
 # The county government (or its office acting for it) is the one proper main recipient.
 PROPER_RECIPIENTS = {"县人民政府", "县政府", "县人民政府办公室", "县政府办公室"}
-_SEPARATORS = re.compile(r"[、,，;；/]")
 # Recipients are names of organs, never containing 和/及: "县政府和县委" is two of them.
 _RECIPIENT_SEPARATORS = re.compile(r"[、,，;；/和及]")
 _HIGHER = ("市", "省", "国务院", "中央")
@@ -144,19 +144,9 @@ def _summary_field(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) 
 
 
 def _departments(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> list[str]:
-    names = [n.strip() for n in _SEPARATORS.split(str(answer)) if n.strip()]
-    found: list[str] = []
-    unknown: list[str] = []
-    for name in names:
-        found_unit = ctx.services.directory.unit_named(name, SUBMITTING_KINDS)
-        unit = found_unit.unit_id if found_unit else None
-        if unit is None:
-            unknown.append(name)
-        elif unit != ctx.sender.unit_id and unit not in found:
-            found.append(unit)
-    if unknown:
-        raise UserFacingError("request_unknown_units", names="、".join(unknown))
-    return found
+    """Other departments that co-sign; the submitting unit itself is left out."""
+    directory = ctx.services.directory
+    return unit_ids_listed(directory, str(answer), SUBMITTING_KINDS, leaving_out=ctx.sender.unit_id)
 
 
 def _yes_no(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> bool:

@@ -14,6 +14,7 @@ from handlers.agenda import fields
 from handlers.approvals.actions import FlowAct
 from handlers.common.material import fetched_file, material_shown
 from handlers.common.staging import conclude_form, stage_and_send
+from handlers.common.summary import summary_rows
 from handlers.supervision.answers import answer
 from handlers.supervision.card import private, public
 from handlers.supervision.model import SUPERVISION
@@ -77,16 +78,13 @@ def _kind(answer_: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    label = ctx.services.forms.label_of
-    shown = material_shown(ctx.services.messages, values["material"], 200)
-    return [
-        (label("sv_report", "number"), values["number"]),
-        (
-            label("sv_report", "kind"),
-            ctx.services.messages.label("supervision_buttons", values["kind"]),
-        ),
-        (label("sv_report", "material"), shown),
-    ]
+    messages = ctx.services.messages
+    shown = {
+        "number": values["number"],
+        "kind": messages.label("supervision_buttons", values["kind"]),
+        "material": material_shown(messages, values["material"], 200),
+    }
+    return summary_rows(ctx, "sv_report", shown)
 
 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:

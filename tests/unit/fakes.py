@@ -18,6 +18,8 @@ from bot.dingtalk import (
     DingTalkRejectedError,
     DingTalkUnavailableError,
     MediaKind,
+    NewCard,
+    NewTodo,
 )
 from bot.feature import card_actions_of, commands_of
 from bot.router import CardAction, Command, Router
@@ -94,39 +96,28 @@ class FakeDingTalk:
         )
         return f"pqk{len(self.sent)}"
 
-    async def create_and_deliver_card(
-        self,
-        *,
-        template_id: str,
-        out_track_id: str,
-        card_data: Mapping[str, object],
-        user_ids: Sequence[str] = (),
-        group_ids: Sequence[str] = (),
-        private_data: Mapping[str, Mapping[str, object]] | None = None,
-        support_forward: bool = False,
-        at_user_ids: Mapping[str, str] | None = None,
-    ) -> list[DeliverResult]:
+    async def create_and_deliver_card(self, card: NewCard) -> list[DeliverResult]:
         self._maybe_fail()
         self.sent.append(
             {
                 "kind": "card",
-                "out_track_id": out_track_id,
-                "template_id": template_id,
-                "user_ids": list(user_ids),
-                "group_ids": list(group_ids),
+                "out_track_id": card.out_track_id,
+                "template_id": card.template_id,
+                "user_ids": list(card.user_ids),
+                "group_ids": list(card.group_ids),
             }
         )
-        if out_track_id in self.cards:
+        if card.out_track_id in self.cards:
             return []  # param.cardAlreadyExist counts as success
-        self.cards[out_track_id] = {
-            "template_id": template_id,
-            "data": dict(card_data),
-            "private": {u: dict(d) for u, d in (private_data or {}).items()},
-            "users": list(user_ids),
-            "groups": list(group_ids),
+        self.cards[card.out_track_id] = {
+            "template_id": card.template_id,
+            "data": dict(card.card_data),
+            "private": {u: dict(d) for u, d in (card.private_data or {}).items()},
+            "users": list(card.user_ids),
+            "groups": list(card.group_ids),
         }
         self._answer_lost()
-        return self._delivered(user_ids, group_ids)
+        return self._delivered(card.user_ids, card.group_ids)
 
     async def deliver_card(
         self,
@@ -215,37 +206,26 @@ class FakeDingTalk:
         )
         return f"ding{len(self.sent)}"
 
-    async def create_todo(
-        self,
-        *,
-        union_id: str,
-        subject: str,
-        description: str,
-        due_ms: int | None,
-        executor_union_ids: Sequence[str],
-        source_id: str,
-        detail_url: str,
-        priority: int = 20,
-    ) -> str:
+    async def create_todo(self, todo: NewTodo) -> str:
         self._maybe_fail()
         self.sent.append(
             {
                 "kind": "todo_create",
-                "union_id": union_id,
-                "source_id": source_id,
-                "subject": subject,
-                "executor_union_ids": list(executor_union_ids),
-                "due_ms": due_ms,
-                "priority": priority,
+                "union_id": todo.union_id,
+                "source_id": todo.source_id,
+                "subject": todo.subject,
+                "executor_union_ids": list(todo.executor_union_ids),
+                "due_ms": todo.due_ms,
+                "priority": todo.priority,
             }
         )
-        if source_id in self.todos:
+        if todo.source_id in self.todos:
             raise DingTalkRejectedError(400, "todo.taskCreate.paramError", "task exist", "req")
         task_id = f"task{len(self.todos) + 1}"
-        self.todos[source_id] = {
+        self.todos[todo.source_id] = {
             "id": task_id,
-            "owner": union_id,
-            "subject": subject,
+            "owner": todo.union_id,
+            "subject": todo.subject,
             "done": False,
         }
         self._answer_lost()

@@ -14,6 +14,8 @@ from bot.dingtalk import (
     DingTalkAuthError,
     DingTalkRejectedError,
     DingTalkUnavailableError,
+    NewCard,
+    NewTodo,
     ReadInfo,
     action_card_param,
     card_param_map,
@@ -242,13 +244,15 @@ async def test_create_and_deliver_card_request_shape() -> None:
             ),
         )
         results = await h.client.create_and_deliver_card(
-            template_id="tpl.schema",
-            out_track_id="track-1",
-            card_data={"done": False, "n": 2},
-            user_ids=["u1", "u2"],
-            group_ids=["cid1"],
-            private_data={"u1": {"canAct": True}},
-            at_user_ids={"u1": "张三"},
+            NewCard(
+                template_id="tpl.schema",
+                out_track_id="track-1",
+                card_data={"done": False, "n": 2},
+                user_ids=["u1", "u2"],
+                group_ids=["cid1"],
+                private_data={"u1": {"canAct": True}},
+                at_user_ids={"u1": "张三"},
+            )
         )
         assert results == [DeliverResult("IM_ROBOT", "u1", True, "pqk-1", "")]
         body = body_of(h.fake.calls(*CARD)[0])
@@ -274,7 +278,13 @@ async def test_card_for_users_only_has_no_group_models() -> None:
     async with harness() as h:
         h.fake.on(*CARD, ok({"success": True, "result": {"deliverResults": []}}))
         await h.client.create_and_deliver_card(
-            template_id="t", out_track_id="x", card_data={}, user_ids=["u1"], support_forward=True
+            NewCard(
+                template_id="t",
+                out_track_id="x",
+                card_data={},
+                user_ids=["u1"],
+                support_forward=True,
+            )
         )
         body = body_of(h.fake.calls(*CARD)[0])
         assert body["openSpaceId"] == "dtv1.card//IM_ROBOT.u1"
@@ -290,7 +300,7 @@ async def test_card_already_exists_counts_as_success() -> None:
             api_error(400, "param.cardAlreadyExist", "卡片已存在"),
         )
         results = await h.client.create_and_deliver_card(
-            template_id="t", out_track_id="x", card_data={"a": "b"}, user_ids=["u1"]
+            NewCard(template_id="t", out_track_id="x", card_data={"a": "b"}, user_ids=["u1"])
         )
         assert results == []
         assert len(h.fake.calls(*CARD)) == 2
@@ -301,7 +311,7 @@ async def test_other_card_rejection_is_raised_with_code() -> None:
         h.fake.on(*CARD, api_error(400, "param.templateNotExist"))
         with pytest.raises(DingTalkRejectedError) as info:
             await h.client.create_and_deliver_card(
-                template_id="t", out_track_id="x", card_data={}, group_ids=["cid"]
+                NewCard(template_id="t", out_track_id="x", card_data={}, group_ids=["cid"])
             )
         assert info.value.code == "param.templateNotExist"
 
@@ -309,7 +319,9 @@ async def test_other_card_rejection_is_raised_with_code() -> None:
 async def test_card_needs_a_target() -> None:
     async with harness() as h:
         with pytest.raises(ValueError, match="user_ids or group_ids"):
-            await h.client.create_and_deliver_card(template_id="t", out_track_id="x", card_data={})
+            await h.client.create_and_deliver_card(
+                NewCard(template_id="t", out_track_id="x", card_data={})
+            )
 
 
 async def test_update_card_body() -> None:
@@ -425,13 +437,15 @@ async def test_create_todo() -> None:
         path = "/v1.0/todo/users/union1/tasks"
         h.fake.on("POST", path, ok({"id": "task-9", "subject": "审批"}))
         task_id = await h.client.create_todo(
-            union_id="union1",
-            subject="审批",
-            description="请审批",
-            due_ms=1_700_000_000_000,
-            executor_union_ids=["union2"],
-            source_id="flow-1:step-2",
-            detail_url="https://app.test/flow/1",
+            NewTodo(
+                union_id="union1",
+                subject="审批",
+                description="请审批",
+                due_ms=1_700_000_000_000,
+                executor_union_ids=["union2"],
+                source_id="flow-1:step-2",
+                detail_url="https://app.test/flow/1",
+            )
         )
         assert task_id == "task-9"
         request = h.fake.calls("POST", path)[0]
@@ -454,13 +468,15 @@ async def test_duplicate_todo_is_rejected_with_code() -> None:
         h.fake.on("POST", path, api_error(400, "todo.taskCreate.paramError", "task exist"))
         with pytest.raises(DingTalkRejectedError) as info:
             await h.client.create_todo(
-                union_id="union1",
-                subject="s",
-                description="",
-                due_ms=None,
-                executor_union_ids=[],
-                source_id="dup",
-                detail_url="https://x",
+                NewTodo(
+                    union_id="union1",
+                    subject="s",
+                    description="",
+                    due_ms=None,
+                    executor_union_ids=[],
+                    source_id="dup",
+                    detail_url="https://x",
+                )
             )
         assert info.value.code == "todo.taskCreate.paramError"
         assert "dueTime" not in body_of(h.fake.calls("POST", path)[0])

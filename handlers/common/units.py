@@ -1,0 +1,37 @@
+"""Units named in a form answer, one after another (发文's recipients, a 请示's co-signing
+departments)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+from bot.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from bot.config import OrgDirectory
+
+_SEPARATORS = re.compile(r"[、,，;；/]")
+
+
+def unit_ids_listed(
+    directory: OrgDirectory,
+    text: str,
+    kinds: Collection[str],
+    *,
+    leaving_out: str | None = None,
+) -> list[str]:
+    """The ids of the units of ``kinds`` named in ``text``, each once, in the order named,
+    without ``leaving_out``; names of no such unit are refused, all together."""
+    found: list[str] = []
+    unknown: list[str] = []
+    for name in (n.strip() for n in _SEPARATORS.split(text) if n.strip()):
+        unit = directory.unit_named(name, kinds)
+        if unit is None:
+            unknown.append(name)
+        elif unit.unit_id != leaving_out and unit.unit_id not in found:
+            found.append(unit.unit_id)
+    if unknown:
+        raise UserFacingError("request_unknown_units", names="、".join(unknown))
+    return found
