@@ -76,7 +76,7 @@ class _Labels:
             return text
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     """Neutralise spreadsheet formulas (CSV injection): officials type titles and opinions."""
     return "'" + text if text.startswith(_FORMULA_START) else text
 
@@ -95,7 +95,7 @@ def _csv_row(record: Mapping[str, Any], labels: _Labels) -> list[str]:
         str(record.get("opinion") or ""),
     ]
     at = moment.strftime("%Y-%m-%d %H:%M:%S") if moment else str(record.get("at", ""))
-    return [_cell(at), *(_cell(c) for c in cells)]
+    return [cell(at), *(cell(c) for c in cells)]
 
 
 def _check_format(fmt: str) -> None:
@@ -103,7 +103,7 @@ def _check_format(fmt: str) -> None:
         raise ValueError(f"unknown export format {fmt!r}")
 
 
-def _write_table(
+def write_table(
     out: TextIO,
     fmt: str,
     records: list[dict[str, Any]],
@@ -139,7 +139,7 @@ def export_audit(
         labels = _Labels(texts)
         yield from (_csv_row(record, labels) for record in records)
 
-    return _write_table(out, fmt, records, csv_rows)
+    return write_table(out, fmt, records, csv_rows)
 
 
 LEAVE_KINDS = ("meeting", "trip", "study", "visit", "vacation", "family", "medical")
@@ -204,6 +204,6 @@ def export_leave(
             name, unit = known.get(row["user"], (row["user"], row["unit_id"]))
             cells = [_days(row["days"].get(k, 0)) for k in LEAVE_KINDS]
             total = _days(sum(row["days"].values()))
-            yield [_cell(name), _cell(unit), *cells, total]
+            yield [cell(name), cell(unit), *cells, total]
 
-    return _write_table(out, fmt, rows, csv_rows)
+    return write_table(out, fmt, rows, csv_rows)

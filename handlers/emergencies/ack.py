@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 async def acknowledge(ctx: CardContext, payload: FlowAct) -> CardResult:
     services = ctx.services
-    if ctx.card.get("emergency") != payload.flow:
+    if ctx.card.get(EMERGENCIES) != payload.flow:
         raise NotAuthorized(
             "card_not_yours", assignee_name=services.messages.word("assignee_unknown")
         )

@@ -10,16 +10,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.card_buttons import button
-from bot.cards import CARDS
-from bot.clock import to_epoch_ms
-from bot.outgoing import Outgoing, card_create, card_update
 from handlers.approvals.card import date_time_text
+from handlers.common.held_card import HeldCard
 from handlers.emergencies.model import CLOSED, EMERGENCIES, delay_minutes, unacknowledged
 from handlers.supervision.people import name_of
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from storage.session import Session
 
 EMERGENCY_ACK = "emergency.ack"
 
@@ -131,35 +128,10 @@ def private(services: Services, event: Mapping[str, Any], user_id: str) -> dict[
     }
 
 
-def create_card(services: Services, session: Session, event: dict[str, Any]) -> list[Outgoing]:
-    """In the storage call that stores the event (which it stores again)."""
-    card = emergency_card_id(event["id"])
-    event["card_id"], event["card_version"] = card, 0
-    people = holders(event)
-    session.collection(CARDS).insert({"id": card, "emergency": event["id"]})
-    session.collection(EMERGENCIES).update(event["id"], event)
-    return [
-        card_create(
-            f"{card}:create",
-            template_id=services.config.cards["approval"],
-            out_track_id=card,
-            card_data=public(services, event),
-            user_ids=people,
-            private_data={u: private(services, event, u) for u in people},
-        )
-    ]
+def _holders(services: Services, event: Mapping[str, Any]) -> list[str]:
+    return holders(event)
 
 
-def refresh_card(services: Services, session: Session, event: dict[str, Any]) -> list[Outgoing]:
-    event["card_version"] = int(event.get("card_version", 0)) + 1
-    event["updated_ms"] = to_epoch_ms(services.clock.now())
-    card, version = event["card_id"], event["card_version"]
-    session.collection(EMERGENCIES).update(event["id"], event)
-    return [
-        card_update(
-            f"{card}:update:{version}",
-            card,
-            card_data=public(services, event),
-            private_data={u: private(services, event, u) for u in holders(event)},
-        )
-    ]
+EMERGENCY_CARD = HeldCard(EMERGENCIES, emergency_card_id, _holders, public, private)
+create_card = EMERGENCY_CARD.create
+refresh_card = EMERGENCY_CARD.refresh

@@ -5,13 +5,12 @@ each — who reported it, when it happened and was reported, the delay past the 
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.clock import from_epoch_ms
+from handlers.export import cell, write_table
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
     from storage.session import Session
 
 EMERGENCIES = "emergencies"
-BOM = "\ufeff"
 
 
 def _minutes_late(event: Mapping[str, Any], limit: int) -> int:
@@ -77,32 +75,26 @@ def export_emergencies(
         return session.collection(EMERGENCIES).all_open()
 
     found = rows(db.run_sync(read), start, end, limit)
-    if fmt == "json":
-        json.dump(found, out, ensure_ascii=False, indent=2)
-        out.write("\n")
-    else:
-        out.write(BOM)
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(messages.text("cli_export_emergencies_header").split(","))
+
+    def csv_rows() -> Iterator[list[str]]:
+        yield messages.text("cli_export_emergencies_header").split(",")
         for row in found:
             acks = "；".join(f"{people.get(u, u)} {at}" for u, at in row["acks"].items())
-            writer.writerow(
-                [
-                    row["number"],
-                    row["what"],
-                    row["place"],
-                    units.get(row["unit"], row["unit"]),
-                    people.get(row["reporter"], row["reporter"]),
-                    row["happened"],
-                    row["reported"],
-                    str(row["minutes_late"]),
-                    messages.label("emergency_grades", row["grade"]),
-                    messages.word("yes" if row["sensitive"] else "no"),
-                    acks,
-                    str(row["dings"]),
-                    str(row["updates"]),
-                    row["final"],
-                ]
-            )
-    out.flush()
-    return len(found)
+            yield [
+                row["number"],
+                cell(row["what"]),  # typed by people: never read as a formula
+                cell(row["place"]),
+                units.get(row["unit"], row["unit"]),
+                people.get(row["reporter"], row["reporter"]),
+                row["happened"],
+                row["reported"],
+                str(row["minutes_late"]),
+                messages.label("emergency_grades", row["grade"]),
+                messages.word("yes" if row["sensitive"] else "no"),
+                acks,
+                str(row["dings"]),
+                str(row["updates"]),
+                row["final"],
+            ]
+
+    return write_table(out, fmt, found, csv_rows)

@@ -7,14 +7,13 @@ Blocking: runs from the CLI with ``Database.run_sync``, never on the event loop.
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.calendar import WorkCalendar
 from bot.clock import from_epoch_ms
+from handlers.export import write_table as write_csv_or_json
 from handlers.supervision.model import (
     CLOSED,
     GRADES,
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
     from storage.session import Session
 
 COUNTS = ("assigned", "on_time", "late", "open", "overdue")
-BOM = "\ufeff"  # so that Excel opens the UTF-8 CSV as UTF-8
 
 
 def annual_table(
@@ -80,19 +78,16 @@ def write_table(
     unit_names: Mapping[str, str],
 ) -> int:
     rows = sorted(table.items(), key=lambda kv: (unit_names.get(kv[0], kv[0]), kv[0]))
-    if fmt == "json":
-        payload = [{"unit_id": u, "unit": unit_names.get(u, u), **counts} for u, counts in rows]
-        json.dump(payload, out, ensure_ascii=False, indent=2)
-        out.write("\n")
-    else:
-        out.write(BOM)
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(messages.text("cli_export_supervision_header").split(","))
-        for unit, counts in rows:
-            name = unit_names.get(unit, unit)
-            writer.writerow([name, *(str(counts[k]) for k in (*COUNTS, *GRADES))])
-    out.flush()
-    return len(rows)
+    records: list[dict[str, Any]] = [
+        {"unit_id": u, "unit": unit_names.get(u, u), **counts} for u, counts in rows
+    ]
+
+    def csv_rows() -> Iterator[list[str]]:
+        yield messages.text("cli_export_supervision_header").split(",")
+        for record in records:
+            yield [record["unit"], *(str(record[k]) for k in (*COUNTS, *GRADES))]
+
+    return write_csv_or_json(out, fmt, records, csv_rows)
 
 
 def export_supervision(
