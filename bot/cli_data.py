@@ -244,7 +244,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.what == "leave":
             export = functools.partial(_export_leave, names=_leave_names(args.config))
         elif args.what in ("supervision", "emergencies"):
-            export = functools.partial(EXPORTS[args.what], config=_readable_config(args.config))
+            takes_config: Callable[..., int] = EXPORTS[args.what]  # these take config=
+            export = functools.partial(takes_config, config=_readable_config(args.config))
         try:
             count = _run_export(export, db, start, end, args.format, out_path)
         except OSError as error:
