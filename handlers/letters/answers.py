@@ -121,6 +121,8 @@ def _instruct(a: Answer) -> list[Outgoing]:
     person = a.services.directory.person_named(a.text)
     if person is None or not is_county_leader(person):
         raise UserFacingError("sv_not_a_leader", name=a.text[:20])
+    if petition_head(a.services) is None:  # nobody could organise what he instructs
+        raise UserFacingError("lx_no_petition_bureau")
     LETTER_LIFECYCLE.move(a.item, INSTRUCTING)
     a.item["leader"] = person.user_id
     log_entry(a.item, "sent_to_leader", a.user, a.now, person.name)

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import from_epoch_ms, to_epoch_ms
 from bot.dialog import Form, FormField
 from bot.errors import UserFacingError
-from bot.outgoing import Outgoing
+from bot.outgoing import Outgoing, file_to
 from bot.router import CommandContext
 from handlers.agenda import fields
 from handlers.approvals.card import date_time_text
 from handlers.common.answers import spaced_text
-from handlers.common.material import material_shown
+from handlers.common.material import fetched_file, material_shown
 from handlers.common.staging import conclude_form, stage_and_send
 from handlers.emergencies.model import parse_moment
 from handlers.letters.card import create_card
@@ -90,10 +90,27 @@ def _letter_summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tupl
     ]
 
 
+async def _stored_content(services: Services, material: Mapping[str, Any]) -> dict[str, Any]:
+    """The typed text, or the scan fetched from DingTalk and stored with the item."""
+    return {"text": material.get("text", ""), "file": await fetched_file(services, material)}
+
+
+def _scan_to(services: Services, item: Mapping[str, Any]) -> list[Outgoing]:
+    """The scan, as a file, to whoever holds the card besides the one who sent it."""
+    file = item.get("file")
+    people = [u for u in item.get("delivered", []) if u != item["registered_by"]]
+    if not file or not people:
+        return []
+    return [
+        file_to(f"letters:{item['id']}:scan", user_ids=people, path=file["path"], name=file["name"])
+    ]
+
+
 async def _submit_letter(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
     services = ctx.services
     now = services.clock.now()
     office = _office_of(services, values["route"])
+    content = await _stored_content(services, values["content"])
 
     def store(session: Session) -> None:
         item = new_record(
@@ -102,7 +119,7 @@ async def _submit_letter(ctx: CommandContext, values: dict[str, Any]) -> list[Ou
             route=values["route"],
             writer=values["writer"],
             contact=values["contact"],
-            content=values["content"],
+            content=content,
             received=now,
             registered_by=ctx.sender.user_id,
             office_unit=office,
@@ -110,7 +127,7 @@ async def _submit_letter(ctx: CommandContext, values: dict[str, Any]) -> list[Ou
             now=now,
         )
         session.collection(LETTERS).insert(item)
-        outgoing = create_card(services, session, item)
+        outgoing = create_card(services, session, item) + _scan_to(services, item)
         conclude_form(
             ctx,
             session,
@@ -207,6 +224,7 @@ def _registering_office(services: Services, user_id: str) -> str:
 async def _submit_hotline(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
     services = ctx.services
     now = services.clock.now()
+    content = await _stored_content(services, values["content"])
 
     def store(session: Session) -> None:
         item = new_record(
@@ -215,7 +233,7 @@ async def _submit_hotline(ctx: CommandContext, values: dict[str, Any]) -> list[O
             route="general",
             writer=values["writer"],
             contact=values["contact"],
-            content=values["content"],
+            content=content,
             received=from_epoch_ms(values["received"]),
             registered_by=ctx.sender.user_id,
             office_unit=_registering_office(services, ctx.sender.user_id),
@@ -223,7 +241,7 @@ async def _submit_hotline(ctx: CommandContext, values: dict[str, Any]) -> list[O
             now=now,
         )
         session.collection(LETTERS).insert(item)
-        outgoing = create_card(services, session, item)
+        outgoing = create_card(services, session, item) + _scan_to(services, item)
         due = limits(
             from_epoch_ms(item["received_ms"]).date(), services.config.rules, extended=False
         )

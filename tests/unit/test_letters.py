@@ -5,6 +5,7 @@ reason and keeps the clock)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from bot.config import check_config
 from bot.config_schema import RuleParams
 from bot.errors import RuleViolation, UserFacingError
 from bot.lifecycle import IllegalMove
+from bot.org import OrgDirectory
 from bot.services import Services
 from handlers.letters.answers import answer
 from handlers.letters.card import choices_for, create_card
@@ -277,3 +279,20 @@ def test_rules_defaults_match_the_petition_regulation() -> None:
         60,
         30,
     )
+
+
+async def test_no_instruction_without_a_petition_bureau_to_organise_it(
+    tmp_path: Path,
+) -> None:
+    made = await make_services(tmp_path)
+    try:
+        units = dict(made.config.units)
+        units[BUREAU] = replace(units[BUREAU], roles=frozenset())
+        config = replace(made.config, units=units)
+        services = replace(made, config=config, directory=OrgDirectory(config))
+        await _stored(services, _item(LETTER, route="leader", office_unit="xzfb", unit=""))
+        with pytest.raises(UserFacingError) as refused:
+            await _answer(services, "LX2026-0001", DIRECTOR, "instruct", "王建国")
+        assert refused.value.template == "lx_no_petition_bureau"
+    finally:
+        await made.db.close()
