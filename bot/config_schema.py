@@ -82,6 +82,7 @@ UNIT_ROLE_ORDER: tuple[str, ...] = (
     "finance_bureau",
     "audit_bureau",
     "emergency_bureau",
+    "petition_bureau",
 )
 UNIT_ROLE_KEYS: frozenset[str] = frozenset(UNIT_ROLE_ORDER)
 UNIT_ROLE_NAMES: Mapping[str, str] = _NAMES["unit_roles"]
@@ -152,6 +153,11 @@ class RuleParams:
     emergency_ack_minutes: int = 10  # no 收悉 by then: a DING to whoever has not
     emergency_repeats: int = 3  # DINGs at most, one every emergency_ack_minutes
     emergency_ding_type: int = 1  # 1 in DingTalk, 2 text message, 3 phone call
+    # 群众来信, 县长信箱 and 12345 (第四十四、八十八条), calendar days from receipt, as the
+    # 信访工作条例 sets them: 受理告知 within 15, 办结 within 60, one extension of at most 30.
+    letter_notice_days: int = 15
+    letter_finish_days: int = 60
+    letter_extension_days: int = 30
     comprehensive_max_chars: int = 2000  # 第六十九条
     single_topic_max_chars: int = 1000  # 第六十九条
     agenda_deadline_working_days: int = 5  # items in this many working days before the meeting

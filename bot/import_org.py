@@ -39,6 +39,7 @@ _UNIT_ROLES_BY_NAME: tuple[tuple[str, str], ...] = (
     ("finance_bureau", "财政局"),
     ("audit_bureau", "审计局"),
     ("emergency_bureau", "应急管理局"),
+    ("petition_bureau", "信访局"),
 )
 _UNIT_ROLES_BY_KIND: Mapping[str, str] = {"office": "gov_office", "party_office": "party_office"}
 _ORG_SUFFIX = "人民政府"

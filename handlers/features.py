@@ -12,6 +12,7 @@ from handlers.documents.feature import DOCUMENTS
 from handlers.emergencies.feature import EMERGENCIES_FEATURE
 from handlers.leave.feature import LEAVE
 from handlers.legality.feature import LEGALITY
+from handlers.letters.feature import LETTERS_FEATURE
 from handlers.meetings.feature import MEETINGS
 from handlers.requests.feature import REQUESTS
 from handlers.supervision.feature import SUPERVISION
@@ -28,5 +29,6 @@ FEATURES: list[Feature] = [
     LEGALITY,
     SUPERVISION,
     EMERGENCIES_FEATURE,
+    LETTERS_FEATURE,
     DELIVERY,
 ]

@@ -28,6 +28,7 @@ from handlers.approvals.card import outcome_label
 from handlers.emergencies.model import EMERGENCY_LIFECYCLE
 from handlers.features import FEATURES
 from handlers.leave.model import ABSENCE_LIFECYCLE
+from handlers.letters.model import LETTER_LIFECYCLE
 from handlers.meetings.model import AGENDA_ENTRY_LIFECYCLE, MEETING_LIFECYCLE
 from handlers.supervision.model import SUPERVISION_LIFECYCLE
 from messages.render import Messages
@@ -40,6 +41,7 @@ DOCUMENTED = [
     (ABSENCE_LIFECYCLE, "leave_status"),
     (SUPERVISION_LIFECYCLE, "supervision_states"),
     (EMERGENCY_LIFECYCLE, "emergency_states"),
+    (LETTER_LIFECYCLE, "letter_states"),
 ]
 
 

@@ -36,6 +36,7 @@ _ROLE_UNIT_KIND = {
     "finance_bureau": "department",
     "audit_bureau": "department",
     "emergency_bureau": "department",
+    "petition_bureau": "department",
 }
 
 

@@ -176,6 +176,8 @@ def _check_rule_relations(values: Values, rules: RuleParams, where: Where) -> No
         values.report.add(
             where, "emergency_ding_type", "bad_ding_type", value=rules.emergency_ding_type
         )
+    if rules.letter_notice_days > rules.letter_finish_days:
+        values.report.add(where, "letter_notice_days", "letter_notice_after_finish")
     if rules.single_topic_max_chars > rules.comprehensive_max_chars:
         values.report.add(where, "single_topic_max_chars", "single_topic_over_comprehensive")
     if rules.distribution_escalate_working_days < rules.distribution_remind_working_days:

@@ -92,7 +92,7 @@ def test_skeleton_from_contacts_is_rejected_then_accepted_once_filled(
 
     # What DingTalk knows is in it: every member, with userId, unionId, name, title, unit.
     people = {p["user_id"]: p for p in data["people"]}
-    assert len(people) == 50  # the 48 configured officials and two staff only in DingTalk
+    assert len(people) == 52  # the 50 configured officials and two staff only in DingTalk
     han = people["han.xue"]
     assert (han["union_id"], han["name"], han["title"]) == (
         "uYc0Han0Xue00000020",
