@@ -17,14 +17,17 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import Clock, to_epoch_ms
 from bot.errors import UserFacingError
 from bot.outgoing import Outgoing
+from messages.vocabulary import word_list
 
 if TYPE_CHECKING:
     from bot.router import CommandContext
     from storage.session import Session
 
 DIALOGS = "dialogs"
-CANCEL_WORDS = {"取消", "退出", "cancel"}
-CONFIRM_WORDS = {"确认", "确定", "提交", "是"}
+CANCEL_WORDS = frozenset(word_list("answers.cancel"))
+CONFIRM_WORDS = frozenset(word_list("answers.confirm"))
+SKIP_WORDS = frozenset(word_list("answers.skip"))  # an optional field left out
+NONE_WORDS = frozenset(word_list("answers.none"))
 # A form left alone this long is forgotten (the user is told when he comes back).
 DIALOG_TTL = timedelta(hours=12)
 DIALOG_TTL_MS = int(DIALOG_TTL.total_seconds() * 1000)
@@ -152,7 +155,7 @@ class Forms:
                 }
             elif ctx.message.msgtype not in ("text", "richText"):
                 raise UserFacingError("form_text_please", field=self.label(form, field.key))
-            elif field.optional and text in ("无", "没有", "跳过", "否"):
+            elif field.optional and text in SKIP_WORDS:
                 answer = None
             else:
                 answer = text
@@ -210,7 +213,7 @@ class Forms:
                 answer = "\n".join(collected[f.key]).strip()
                 values[f.key] = (
                     None
-                    if (f.optional and answer in ("", "无"))
+                    if (f.optional and answer in NONE_WORDS)
                     else await _parsed(f, answer, ctx, values)
                 )
         return values

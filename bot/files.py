@@ -28,6 +28,7 @@ import httpx
 
 from bot.dingtalk import DingTalkClient
 from bot.errors import UserFacingError
+from messages.vocabulary import input_word
 
 # DingTalk's cap for media/upload type "file"; a packed file must fit in it too.
 MAX_BYTES = 20 * 1024 * 1024
@@ -83,7 +84,7 @@ def packed_name(name: str) -> str:
     """The name a file is sent under: itself, or the same base name with ``.zip``."""
     if not needs_packing(name):
         return name
-    return f"{PurePath(name).stem or '附件'}.zip"
+    return f"{PurePath(name).stem or input_word('names.file_default')}.zip"
 
 
 def pack(name: str, content: bytes, moment: datetime | None = None) -> bytes:
@@ -115,7 +116,7 @@ class StoredFile:
 
 def display_name(raw: str) -> str:
     cleaned = "".join(ch for ch in raw if ch.isprintable() and ch not in '/\\:*?"<>|')
-    cleaned = cleaned.strip().strip(".") or "附件"
+    cleaned = cleaned.strip().strip(".") or input_word("names.file_default")
     return cleaned[-80:]
 
 

@@ -86,7 +86,9 @@ class FlowDef:
                 if step.deemed is not None and step.choice(step.deemed) is None:
                     raise ValueError(f"flow {self.kind}.{step.id}: deemed is not a choice")
                 if any(c.goto != NEXT for c in step.choices):
-                    raise ValueError(f"flow {self.kind}.{step.id}: 会签 answers cannot branch")
+                    raise ValueError(
+                        f"flow {self.kind}.{step.id}: co-signing (mode all) answers cannot branch"
+                    )
             if step.deemed is not None and step.deadline_working_days is None:
                 raise ValueError(f"flow {self.kind}.{step.id}: deemed consent needs a deadline")
 

@@ -18,32 +18,21 @@ from dataclasses import dataclass
 from bot.config_schema import HEADED_KINDS
 from bot.dingtalk_admin import Department, DingTalkAdminClient, Member
 from messages.render import Messages
+from messages.vocabulary import input_word, word_list, word_map
 
-# Matching patterns on DingTalk department names (data, not prose). Order matters: the
-# first rule that matches decides.
-_TOP_LEVEL_KINDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    # (kind, name contains any of, name ends with any of)
-    ("leadership", ("领导",), ()),
-    ("party_office", ("县委办公室", "市委办公室", "区委办公室"), ()),
-    ("office", ("政府办公室",), ()),
-    ("dev_zone", ("开发区", "管委会", "管理委员会", "园区"), ()),
-    ("coal_mine", ("煤业", "煤矿"), ()),
-    ("enterprise", ("公司", "集团"), ()),
-    ("town", ("镇人民政府", "乡人民政府", "街道办事处"), ("镇", "乡")),
-    ("department", (), ("局", "委", "办")),
+# Matching patterns on DingTalk department names (messages/input_words.toml [org]).
+# Order matters: the first rule that matches decides.
+_TOP_LEVEL_KINDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = tuple(
+    (str(kind), tuple(rule[0]), tuple(rule[1])) for kind, rule in word_map("org.kinds").items()
 )
-_CHILD_AFFILIATED = ("中心", "站", "所", "馆", "院", "队")
+_CHILD_AFFILIATED = word_list("org.child_affiliated")
 # Unit roles (职能) guessed from the department name, for top-level units.
-_UNIT_ROLES_BY_NAME: tuple[tuple[str, str], ...] = (
-    ("legal_bureau", "司法局"),
-    ("finance_bureau", "财政局"),
-    ("audit_bureau", "审计局"),
-    ("emergency_bureau", "应急管理局"),
-    ("petition_bureau", "信访局"),
+_UNIT_ROLES_BY_NAME: tuple[tuple[str, str], ...] = tuple(
+    (str(role), str(word)) for role, word in word_map("org.unit_roles").items()
 )
 _UNIT_ROLES_BY_KIND: Mapping[str, str] = {"office": "gov_office", "party_office": "party_office"}
-_ORG_SUFFIX = "人民政府"
-_COUNTY_SUFFIXES = ("县", "市", "区", "旗")
+_ORG_SUFFIX = input_word("org.org_suffix")
+_COUNTY_SUFFIXES = word_list("org.county_suffixes")
 _NO_HEAD_KINDS = frozenset({"leadership", "coordination"})
 
 

@@ -13,6 +13,7 @@ from bot.config_schema import (
     Person,
     Unit,
 )
+from messages.vocabulary import input_word
 
 _ROLE_RANK = {role: i for i, role in enumerate(ROLE_ORDER)}
 _NO_RANK = len(ROLE_ORDER)
@@ -121,9 +122,10 @@ class OrgDirectory:
 
     def unit_named(self, name: str, kinds: Collection[str]) -> Unit | None:
         """The unit of one of ``kinds`` called ``name`` (the "县" prefix optional)."""
-        wanted = name.strip().removeprefix("县")
+        prefix = input_word("names.county_prefix")
+        wanted = name.strip().removeprefix(prefix)
         for unit in self._units.values():
-            if unit.kind in kinds and unit.name.removeprefix("县") == wanted:
+            if unit.kind in kinds and unit.name.removeprefix(prefix) == wanted:
                 return unit
         return None
 

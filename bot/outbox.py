@@ -185,7 +185,9 @@ class Outbox:
 
         parked = await self._db.run(settle)
         for key in parked:
-            log.error("outbox %s: the bot stopped while sending it; not resent (待核实)", key)
+            log.error(
+                "outbox %s: the bot stopped while sending it; not resent (parked for review)", key
+            )
         return len(parked)
 
     def _tell_parked(self, session: Session, row: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,9 +103,14 @@ def _environment(finalize: Callable[[object], object]) -> Environment:
 
 
 def cn_date(value: object) -> str:
-    """``2026-12-16`` (a date or its ISO text) as 2026年12月16日."""
+    """``2026-12-16`` (a date or its ISO text) the way flows.toml [labels] date writes it."""
     day = value if isinstance(value, date) else date.fromisoformat(str(value))
-    return f"{day.year}年{day.month}月{day.day}日"
+    return _date_format().format(year=day.year, month=day.month, day=day.day)
+
+
+@functools.cache
+def _date_format() -> str:
+    return str(_load_toml("flows.toml")["labels"]["date"])
 
 
 def _load_toml(name: str) -> dict[str, Any]:

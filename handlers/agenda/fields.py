@@ -12,16 +12,14 @@ from bot.workflow import END_APPROVED, FLOWS
 from handlers.common.answers import attached_file, trimmed_text
 from handlers.meetings.model import ACCEPTING, MEETINGS, UPCOMING, next_meeting
 from handlers.requests.flow import SUBMITTING_KINDS, form_title
+from messages.vocabulary import LIST_SEPARATORS, input_word, word_list
 
 if TYPE_CHECKING:
     from storage.session import Session
 
 TASK_COUNT = 14  # 第五十一条 lists fourteen tasks of the 常务会议
 REVIEW_NUMBER = re.compile(r"HF\d{4}-\d{4}", re.IGNORECASE)
-_SEPARATORS = re.compile(r"[、,，;；/]")
-NEXT_MEETING_WORDS = ("", "下次", "最近", "下次会议", "下次常务会议", "常务会议")
-YES = ("是", "涉及", "有", "需要", "yes")
-NO = ("否", "不涉及", "无", "没有", "不需要", "no")
+NEXT_MEETING_WORDS = word_list("answers.next_meeting")
 
 
 def text_or_file(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -32,15 +30,6 @@ def text_or_file(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) ->
     if len(text) < 2:
         raise UserFacingError("agenda_material_empty")
     return {"text": text[:4000]}
-
-
-def yes_no(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> bool:
-    text = str(answer).strip()
-    if text in YES:
-        return True
-    if text in NO:
-        return False
-    raise UserFacingError("form_yes_no")
 
 
 async def meeting(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -96,7 +85,7 @@ title = form_title
 
 def task(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> int:
     """One of the 常务会议's tasks (第五十一条), by its number 1–14."""
-    text = str(answer).strip().strip("（）()第项")
+    text = str(answer).strip().strip(input_word("dates.task_brackets"))
     if text.isdigit() and 1 <= int(text) <= TASK_COUNT:
         return int(text)
     raise UserFacingError("agenda_bad_task")
@@ -106,7 +95,7 @@ summary = trimmed_text(10, 2000, "agenda_summary_short")
 
 
 def minutes(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> int:
-    text = str(answer).strip().removesuffix("分钟").strip()
+    text = str(answer).strip().removesuffix(input_word("dates.minutes_suffix")).strip()
     limit = ctx.services.config.rules.max_report_minutes
     if not text.isdigit() or int(text) < 1:
         raise UserFacingError("agenda_bad_minutes", limit=limit)
@@ -142,7 +131,7 @@ def departments(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> 
     directory = ctx.services.directory
     found: list[str] = []
     unknown: list[str] = []
-    for name in [n.strip() for n in _SEPARATORS.split(str(answer)) if n.strip()]:
+    for name in [n.strip() for n in LIST_SEPARATORS.split(str(answer)) if n.strip()]:
         unit = directory.unit_named(name, SUBMITTING_KINDS)
         if unit is None:
             unknown.append(name)

@@ -14,6 +14,7 @@ from bot.router import CommandContext
 from bot.workflow import FLOWS
 from handlers.agenda import fields
 from handlers.approvals.submit import start_submitted_flow
+from handlers.common.answers import yes_no
 from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
 from handlers.meetings.model import MEETINGS, next_meeting, stamp
@@ -37,8 +38,8 @@ FORM_FIELDS = (
     FormField("task", fields.task, applies=_executive),
     FormField("summary", fields.summary),
     FormField("minutes", fields.minutes),
-    FormField("normative", fields.yes_no),
-    FormField("major", fields.yes_no),
+    FormField("normative", yes_no),
+    FormField("major", yes_no),
     FormField("legality", fields.legality, accepts_file=True),
     FormField("participation", fields.text_or_file, accepts_file=True, applies=fields.is_major),
     FormField("expert", fields.text_or_file, accepts_file=True, applies=fields.is_major),
@@ -48,7 +49,7 @@ FORM_FIELDS = (
     FormField("attendees", fields.text_or_file),
     FormField("decision", fields.text_or_file, accepts_file=True),
     FormField("departments", fields.departments, optional=True),
-    FormField("party_committee", fields.yes_no),
+    FormField("party_committee", yes_no),
     FormField("urgent", fields.urgent, optional=True, applies=fields.is_late),
 )
 

@@ -10,6 +10,7 @@ from typing import Any
 from bot.errors import UserFacingError
 from bot.files import check_attachment_name
 from bot.router import CommandContext
+from messages.vocabulary import word_list
 
 TextParser = Callable[[Any, CommandContext, Mapping[str, Any]], str]
 
@@ -59,3 +60,13 @@ def attached_file(answer: Mapping[str, Any]) -> dict[str, Any]:
     name = str(answer.get("name", ""))
     check_attachment_name(name)
     return {"file": {"name": name[:120], "download_code": answer.get("download_code", "")}}
+
+
+def yes_no(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> bool:
+    """是 / 否 and their usual synonyms (input_words.toml [answers])."""
+    text = str(answer).strip()
+    if text in word_list("answers.yes"):
+        return True
+    if text in word_list("answers.no"):
+        return False
+    raise UserFacingError("form_yes_no")

@@ -3,16 +3,14 @@ departments)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from bot.errors import UserFacingError
+from messages.vocabulary import LIST_SEPARATORS
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
-
-_SEPARATORS = re.compile(r"[、,，;；/]")
 
 
 def unit_ids_listed(
@@ -26,7 +24,7 @@ def unit_ids_listed(
     without ``leaving_out``; names of no such unit are refused, all together."""
     found: list[str] = []
     unknown: list[str] = []
-    for name in (n.strip() for n in _SEPARATORS.split(text) if n.strip()):
+    for name in (n.strip() for n in LIST_SEPARATORS.split(text) if n.strip()):
         unit = directory.unit_named(name, kinds)
         if unit is None:
             unknown.append(name)

@@ -17,9 +17,10 @@ from typing import Any
 
 from bot.clock import TZ
 from handlers.export import parse_aware
+from messages.vocabulary import input_word
 
 # The stored disclosure value (a data code, not prose) of documents the site publishes.
-PUBLISHED = "主动公开"
+PUBLISHED = input_word("documents.published")
 DOC_TYPES: tuple[str, ...] = ("county_gov", "gov_office")  # order on the index page
 
 _EXT_RE = re.compile(r"\.([A-Za-z0-9]{1,10})$")

@@ -21,6 +21,7 @@ from handlers.distribution.distribute import (
     recipient_public,
     work_notice_key,
 )
+from messages.vocabulary import input_word
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -57,7 +58,7 @@ def _new_record(
         "office": [flow["submitter"]],
         "card_id": card_id(number, "recipients"),
         "office_card_id": card_id(number, "office"),
-        "secret": document["disclosure"] == "涉密",
+        "secret": document["disclosure"] == input_word("documents.secret"),
         "created_ms": to_epoch_ms(now),
     }
     if not record["secret"]:

@@ -23,6 +23,7 @@ from handlers.common.staging import stage_and_send
 from handlers.common.units import unit_ids_listed
 from handlers.distribution.start import start_distribution
 from handlers.requests.flow import SUBMITTING_KINDS, body_length, form_title
+from messages.vocabulary import input_word, word_list, word_map
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -30,15 +31,10 @@ if TYPE_CHECKING:
     from storage.session import Session
 
 DOCUMENTS = "documents"
-DOC_TYPES = {
-    "县政府": "county_gov",
-    "县人民政府": "county_gov",
-    "县政府办公室": "gov_office",
-    "县人民政府办公室": "gov_office",
-    "办公室": "gov_office",
-}
-DISCLOSURES = ("主动公开", "依申请公开", "不予公开", "涉密")
-ALL_UNITS = ("全县各单位", "各单位", "全县")
+DOC_TYPES = {str(k): str(v) for k, v in word_map("documents.issuers").items()}
+DISCLOSURES = word_list("documents.disclosures")  # stored as typed
+SECRET = input_word("documents.secret")
+ALL_UNITS = word_list("documents.all_units")
 
 
 # -- the chain ------------------------------------------------------------------------
@@ -113,7 +109,7 @@ def issue_document(
     prefix = services.config.county.doc_prefixes[doc_type]
     number = word("doc_number_format", prefix=prefix, year=now.year, seq=seq)
     county = services.config.county.name
-    secret = data["disclosure"] == "涉密"
+    secret = data["disclosure"] == SECRET
     document = {
         "id": number,
         "flow": flow["id"],
@@ -144,14 +140,17 @@ def issue_document(
 
 
 def _doc_type(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    text = str(answer).strip().removesuffix("文件").removeprefix("阳城")
+    suffix = input_word("documents.issuer_suffix")
+    text = (
+        str(answer).strip().removesuffix(suffix).removeprefix(ctx.services.config.county.short_name)
+    )
     if text in DOC_TYPES:
         return DOC_TYPES[text]
     raise UserFacingError("outgoing_bad_type")
 
 
 def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str | dict[str, Any]:
-    if values.get("disclosure") == "涉密":
+    if values.get("disclosure") == SECRET:
         raise RuleViolation("outgoing_secret_body")
     if isinstance(answer, dict):  # the document as a file; its text comes next
         return attached_file(answer)
@@ -173,7 +172,7 @@ def _has_file(values: Mapping[str, Any]) -> bool:
 
 
 def _not_secret(values: Mapping[str, Any]) -> bool:
-    return values.get("disclosure") != "涉密"
+    return values.get("disclosure") != SECRET
 
 
 def _unit_by_name(ctx: CommandContext, name: str) -> str | None:

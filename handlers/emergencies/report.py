@@ -16,8 +16,7 @@ from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.scheduler import schedule_reminder
-from handlers.agenda import fields
-from handlers.common.answers import labelled_choice, spaced_text, trimmed_text
+from handlers.common.answers import labelled_choice, spaced_text, trimmed_text, yes_no
 from handlers.common.numbers import next_number
 from handlers.common.staging import conclude_form, stage_and_send
 from handlers.emergencies.card import create_card, refresh_card
@@ -159,7 +158,7 @@ EMERGENCY_FORM = Form(
         FormField(
             "grade", labelled_choice(GRADES, "emergency_grades", "ev_bad_grade"), optional=True
         ),
-        FormField("sensitive", fields.yes_no, optional=True),
+        FormField("sensitive", yes_no, optional=True),
     ),
     _submit,
     _summary,

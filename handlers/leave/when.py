@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 from bot.errors import UserFacingError
 from handlers.leave.model import AM, PM, slot
+from messages.vocabulary import HALF_DAY, input_word, word_map
 
-_WHEN = re.compile(
-    r"^(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?\s*(上午|下午)?$"
-)
-_RELATIVE = {"今天": 0, "明天": 1, "后天": 2}
-_HALVES = {"上午": AM, "下午": PM}
+_RELATIVE = {str(word): int(days) for word, days in word_map("dates.relative_days").items()}
+_HALVES = {input_word("dates.morning"): AM, input_word("dates.afternoon"): PM}
 
 
 def parse_when(text: str, today: date, default_half: int) -> int:
@@ -24,7 +21,7 @@ def parse_when(text: str, today: date, default_half: int) -> int:
             return slot(today + timedelta(days=_RELATIVE[text[: -len(word)]]), value)
     if text in _RELATIVE:
         return slot(today + timedelta(days=_RELATIVE[text]), half)
-    found = _WHEN.match(text)
+    found = HALF_DAY.match(text)
     if found is None:
         raise UserFacingError("leave_bad_date", text=text[:30])
     year_text, month, day_text, half_text = found.groups()

@@ -4,7 +4,6 @@ is kept for supervision (督办)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 
 RESULTS = ("pass", "pass_in_principle", "pass_amended", "defer", "reject")
 OFFICE_ROLES = frozenset({"office_director", "office_deputy", "admin_section", "office_clerk"})
-_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
 
 def is_office(person: Person, directory: OrgDirectory) -> bool:

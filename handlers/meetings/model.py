@@ -9,13 +9,13 @@ and materials sent) → held (the start time passed; decisions are recorded) →
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import TZ, from_epoch_ms
 from bot.lifecycle import Lifecycle
+from messages.vocabulary import DAY_AND_TIME, input_word
 
 if TYPE_CHECKING:
     from bot.calendar import WorkCalendar
@@ -67,20 +67,15 @@ LEAVE_PENDING = "leave_pending"
 ON_LEAVE = "leave"
 SUBSTITUTE = "substitute"
 
-_WHEN = re.compile(
-    r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*"
-    r"(上午|下午)?\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*分?\s*$"
-)
-
 
 def parse_when(text: str) -> datetime | None:
     """``2026-12-10 09:00`` / ``2026年12月10日 下午3:00`` as Beijing time; None if not."""
-    found = _WHEN.match(text)
+    found = DAY_AND_TIME.match(text)
     if not found:
         return None
     year, month, day, half, hour, minute = found.groups()
     h = int(hour)
-    if half == "下午" and h < 12:
+    if half == input_word("dates.afternoon") and h < 12:
         h += 12
     try:
         return datetime.combine(

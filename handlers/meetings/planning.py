@@ -9,7 +9,6 @@ reminder and the start (handlers/meetings/schedule.py).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -36,6 +35,7 @@ from handlers.meetings.model import (
     stamp,
 )
 from handlers.meetings.moves import adopt_carried_items
+from messages.vocabulary import NAME_SEPARATORS
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from storage.session import Session
 
 PLANNER_ROLES = frozenset({"office_director", "admin_section"})
-_SEPARATORS = re.compile(r"[、,，;；/\s]+")
 MAX_LISTED = 8
 
 
@@ -92,7 +91,7 @@ def _chair(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
 
 def _consult(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> list[str]:
     people: list[str] = []
-    for name in [n for n in _SEPARATORS.split(str(answer)) if n]:
+    for name in [n for n in NAME_SEPARATORS.split(str(answer)) if n]:
         person = ctx.services.directory.person_named(name)
         if person is None:
             raise UserFacingError("meeting_unknown_person", name=name[:20])
@@ -107,7 +106,7 @@ def _units(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> list[
     directory = ctx.services.directory
     found: list[str] = []
     unknown: list[str] = []
-    for name in [n for n in _SEPARATORS.split(str(answer)) if n]:
+    for name in [n for n in NAME_SEPARATORS.split(str(answer)) if n]:
         unit = directory.unit_named(
             name, {"department", "town", "dev_zone", "enterprise", "coal_mine"}
         )

@@ -7,7 +7,6 @@ touched departments, 财政/审计 without fiscal money.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +24,12 @@ from bot.workflow import (
 )
 from handlers.approvals.steps import cosign_step
 from handlers.approvals.submit import REJECT, RETURN, SIGNOFF, start_submitted_flow
-from handlers.common.answers import attached_file, spaced_text
+from handlers.common.answers import attached_file, spaced_text, yes_no
 from handlers.common.commands import form_command
 from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
 from handlers.common.units import unit_ids_listed
+from messages.vocabulary import ADDRESSEE_SEPARATORS, word_list
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -38,11 +38,9 @@ if TYPE_CHECKING:
 SUBMITTING_KINDS = {"department", "town", "dev_zone", "enterprise", "coal_mine"}
 VIA_PARENT_KINDS = {"internal", "affiliated"}
 # The county government (or its office acting for it) is the one proper main recipient.
-PROPER_RECIPIENTS = {"县人民政府", "县政府", "县人民政府办公室", "县政府办公室"}
-# Recipients are names of organs, never containing 和/及: "县政府和县委" is two of them.
-_RECIPIENT_SEPARATORS = re.compile(r"[、,，;；/和及]")
-_HIGHER = ("市", "省", "国务院", "中央")
-_PERSONAL = ("县长", "书记", "主任", "领导", "同志")
+PROPER_RECIPIENTS = frozenset(word_list("requests.proper_recipients"))
+_HIGHER = word_list("requests.higher_levels")
+_PERSONAL = word_list("requests.personal_addressees")
 
 
 # -- assignment ----------------------------------------------------------------------
@@ -126,9 +124,9 @@ form_title = spaced_text(4, 80, "request_bad_title")
 
 def _kind(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
     text = str(answer).strip()
-    if text.startswith("综合"):
+    if text.startswith(word_list("requests.comprehensive")):
         return "comprehensive"
-    if text.startswith("专题") or text.startswith("专项"):
+    if text.startswith(word_list("requests.single")):
         return "single"
     raise UserFacingError("request_bad_kind")
 
@@ -149,18 +147,9 @@ def _departments(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) ->
     return unit_ids_listed(directory, str(answer), SUBMITTING_KINDS, leaving_out=ctx.sender.unit_id)
 
 
-def _yes_no(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> bool:
-    text = str(answer).strip()
-    if text in ("是", "涉及", "有", "yes"):
-        return True
-    if text in ("否", "不涉及", "无", "没有", "no"):
-        return False
-    raise UserFacingError("form_yes_no")
-
-
 def _recipient(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
     text = str(answer).strip()
-    if len([p for p in _RECIPIENT_SEPARATORS.split(text) if p.strip()]) > 1:
+    if len([p for p in ADDRESSEE_SEPARATORS.split(text) if p.strip()]) > 1:
         raise RuleViolation("request_many_recipients")
     if any(word in text for word in _HIGHER):
         raise RuleViolation("request_skips_level")
@@ -235,7 +224,7 @@ def _fields(form_id: str) -> tuple[FormField, ...]:
         FormField("departments", _departments, optional=True),
     ]
     if form_id == "request":
-        fields.append(FormField("fiscal", _yes_no))
+        fields.append(FormField("fiscal", yes_no))
     fields.append(FormField("recipient", _recipient, optional=True))
     return tuple(fields)
 

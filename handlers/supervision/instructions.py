@@ -19,6 +19,7 @@ from bot.router import CommandContext
 from bot.workflow import FLOWS, Choice, FlowDef, FlowView, Step
 from handlers.agenda import fields
 from handlers.approvals.submit import start_submitted_flow
+from handlers.common.answers import yes_no
 from handlers.common.commands import form_command
 from handlers.common.material import fetched_file, material_shown
 from handlers.common.notify import markdown_message
@@ -153,7 +154,7 @@ INSTRUCTION_FORM = Form(
         FormField("content", fields.text_or_file, accepts_file=True),
         FormField("leaders", _leader_list),
         FormField("units", _units),
-        FormField("complex", fields.yes_no, optional=True),
+        FormField("complex", yes_no, optional=True),
     ),
     _submit,
     _summary,

@@ -5,7 +5,6 @@ Meeting decisions with an owner and a deadline enter the same ledger at once."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -30,12 +29,11 @@ from handlers.supervision.model import (
 )
 from handlers.supervision.people import ensure_office, is_county_leader
 from handlers.supervision.units import unit_of_name, units_named
+from messages.vocabulary import DAY
 
 if TYPE_CHECKING:
     from bot.services import Services
     from storage.session import Session
-
-_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
 
 # -- fields -----------------------------------------------------------------------------
@@ -86,7 +84,7 @@ def _leader(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
 
 
 def parse_day(answer: Any, today: date) -> date:
-    found = _DATE.match(str(answer))
+    found = DAY.match(str(answer))
     try:
         day = date(*(int(x) for x in found.groups())) if found else None
     except ValueError:

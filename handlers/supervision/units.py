@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from bot.errors import UserFacingError
 from handlers.requests.flow import SUBMITTING_KINDS
+from messages.vocabulary import NAME_SEPARATORS
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
 
 UNIT_KINDS = SUBMITTING_KINDS | {"office"}
-_SEPARATORS = re.compile(r"[、,，;；\s]+")
 
 
 def split_names(text: str) -> list[str]:
-    return [n for n in _SEPARATORS.split(text) if n]
+    return [n for n in NAME_SEPARATORS.split(text) if n]
 
 
 def unit_of_name(directory: OrgDirectory, name: str) -> str:

@@ -243,7 +243,7 @@ def test_killed_while_dingtalk_holds_the_answer_nothing_is_sent_twice(
     items = control.bot_items(user)
     assert len(items) == 2
     assert "钉钉账号" in item_text(items[0])
-    assert "not resent (待核实)" in bot.log_text()
+    assert "parked, not resent" in bot.log_text()
     # The office sees it in 待核实, asks the recipient (he has it) and closes it.
     control.send(user, "待核实")
     listing = item_text(control.wait_for(user, lambda i: len(i) >= 3)[-1])
