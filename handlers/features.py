@@ -10,6 +10,7 @@ from handlers.delivery.feature import DELIVERY
 from handlers.distribution.feature import DISTRIBUTION
 from handlers.documents.feature import DOCUMENTS
 from handlers.emergencies.feature import EMERGENCIES_FEATURE
+from handlers.information.feature import INFORMATION_FEATURE
 from handlers.leave.feature import LEAVE
 from handlers.legality.feature import LEGALITY
 from handlers.meetings.feature import MEETINGS
@@ -28,5 +29,6 @@ FEATURES: list[Feature] = [
     LEGALITY,
     SUPERVISION,
     EMERGENCIES_FEATURE,
+    INFORMATION_FEATURE,
     DELIVERY,
 ]

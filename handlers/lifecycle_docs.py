@@ -27,6 +27,7 @@ from bot.services import Services
 from handlers.approvals.card import outcome_label
 from handlers.emergencies.model import EMERGENCY_LIFECYCLE
 from handlers.features import FEATURES
+from handlers.information.model import INFORMATION_LIFECYCLE
 from handlers.leave.model import ABSENCE_LIFECYCLE
 from handlers.meetings.model import AGENDA_ENTRY_LIFECYCLE, MEETING_LIFECYCLE
 from handlers.supervision.model import SUPERVISION_LIFECYCLE
@@ -40,6 +41,7 @@ DOCUMENTED = [
     (ABSENCE_LIFECYCLE, "leave_status"),
     (SUPERVISION_LIFECYCLE, "supervision_states"),
     (EMERGENCY_LIFECYCLE, "emergency_states"),
+    (INFORMATION_LIFECYCLE, "information_states"),
 ]
 
 
