@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +68,11 @@ def _units(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> list[
 
 
 def _deadline(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    return parse_day(answer, ctx.services.clock.now().date()).isoformat()
+    try:
+        return parse_day(answer, ctx.services.clock.now().date()).isoformat()
+    except UserFacingError as error:  # the shared parser speaks of 完成时限
+        past = error.template == "decision_date_past"
+        raise UserFacingError("info_date_past" if past else "info_bad_date") from None
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -149,7 +152,7 @@ async def start_request(ctx: CommandContext) -> list[Outgoing]:
     if rest.startswith(serious):
         return await _mark_serious(ctx, number, rest.removeprefix(serious))
     if rest:
-        return await ctx.services.forms.begin(replace(ctx, args=rest), KIND)
+        raise UserFacingError("info_request_usage", number=number)
     return await _status(ctx, number)
 
 

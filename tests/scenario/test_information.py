@@ -108,6 +108,9 @@ def test_a_request_answered_by_one_unit_and_missed_by_another(
     refused = fill(control, ADMIN, "约稿\n约稿主题：秋粮收购进展情况\n约稿单位：县教育局、火星局")
     assert "火星局" in refused
     fill(control, ADMIN, "取消")
+    past = "约稿\n约稿主题：秋粮收购进展情况\n约稿单位：县教育局\n报送截止日期：2026-11-01"
+    assert "报送截止日期不能早于今天" in fill(control, ADMIN, past)
+    fill(control, ADMIN, "取消")
     answer = fill(
         control,
         ADMIN,
@@ -138,6 +141,7 @@ def test_a_request_answered_by_one_unit_and_missed_by_another(
     assert "已计为对约稿 YG2026-0001 的报送" in answer and "迟报" not in answer
     status = fill(control, ADMIN, "约稿 YG2026-0001")
     assert "县教育局：已报送 XX2026-0001" in status and "城关镇人民政府：尚未报送" in status
+    assert "严重后果 单位名称" in fill(control, DIRECTOR, "约稿 YG2026-0001 看看")
 
     # The deadline day is the unit's in full; the next working morning the miss is flagged.
     set_clock(control, "2026-11-18T17:00:00+08:00")
