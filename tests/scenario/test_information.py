@@ -7,6 +7,7 @@ day of the month (after 国庆: 8 October)."""
 
 from __future__ import annotations
 
+import base64
 import time
 
 import pytest
@@ -192,11 +193,19 @@ def test_the_monthly_report_on_the_first_working_day(
     report = has(control, DIRECTOR, "2026年9月政务信息通报")
     assert "第1名 县教育局：得分 5" in report and "省级 1" in report
 
-    second = submit(
-        control, EDU_STAFF, "县教育局冬季供暖保障", category="5",
-        body="全县 32 所寄宿制学校已完成供暖设施检修，11 月 1 日前可正常供暖。",
-    )  # fmt: skip
-    assert second == "XX2026-0002"
+    # The text may be a file (Word, PDF or OFD), sent in chat when 正文 is asked for.
+    control.send(EDU_STAFF, "信息\n标题：县教育局冬季供暖保障\n类别：5")
+    has(control, EDU_STAFF, "Word、PDF、OFD")
+    pdf = b"%PDF-1.4 heating " + bytes(range(256)) * 4
+    body = {"file": {"name": "供暖保障情况.pdf", "content_base64": base64.b64encode(pdf).decode()}}
+    control.send_raw(EDU_STAFF, body)
+    has(control, EDU_STAFF, "约稿编号")
+    control.send(EDU_STAFF, "无")
+    has(control, EDU_STAFF, "请核对", "供暖保障情况.pdf")
+    control.send(EDU_STAFF, "确认")
+    has(control, EDU_STAFF, "已报送政务信息 XX2026-0002")
+    card = wait_card(control, CLERK, lambda c: bool(actions(c)), "冬季供暖保障")
+    assert "供暖保障情况.pdf" in card["cardData"]["fields"]
     act(control, CLERK, "冬季供暖保障", "采用（县级）")
     has(control, EDU_STAFF, "已被县级采用")
     set_clock(control, "2026-11-02T09:00:30+08:00")  # Monday, the first working day
