@@ -151,6 +151,26 @@ def _export_emergencies(
     return export_emergencies(db, start, end, fmt, out, config=config, messages=Messages())
 
 
+def _export_information(
+    db: Database, start: date, end: date, fmt: str, out: TextIO, config: Config | None = None
+) -> int:
+    from handlers.information.export import export_information
+
+    return export_information(db, start, end, fmt, out, config=config, messages=Messages())
+
+
+def _with_config(
+    export: Callable[[Database, date, date, str, TextIO, Config | None], int],
+    config: Config | None,
+) -> Callable[[Database, date, date, str, TextIO], int]:
+    """An export that reads the organisation file, with the file read once."""
+
+    def run(db: Database, start: date, end: date, fmt: str, out: TextIO) -> int:
+        return export(db, start, end, fmt, out, config)
+
+    return run
+
+
 def _readable_config(config_path: str) -> Config | None:
     """The organisation file, when it is at hand and sound (names and holidays)."""
     path = Path(config_path)
@@ -180,11 +200,13 @@ EXPORTS: dict[str, Callable[[Database, date, date, str, TextIO], int]] = {
     "leave": _export_leave,
     "supervision": _export_supervision,
     "emergencies": _export_emergencies,
+    "information": _export_information,
 }
-# Exports that read the organisation file (names, holidays, limits) when it is at hand.
-NEEDS_CONFIG: dict[str, Callable[..., int]] = {
+# Exports that read the organisation file (unit names, holidays, limits, points).
+_WITH_CONFIG: dict[str, Callable[[Database, date, date, str, TextIO, Config | None], int]] = {
     "supervision": _export_supervision,
     "emergencies": _export_emergencies,
+    "information": _export_information,
 }
 
 
@@ -248,9 +270,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         export = EXPORTS[args.what]
         if args.what == "leave":
             export = functools.partial(_export_leave, names=_leave_names(args.config))
-        elif args.what in NEEDS_CONFIG:
-            config = _readable_config(args.config)
-            export = functools.partial(NEEDS_CONFIG[args.what], config=config)
+        elif args.what in _WITH_CONFIG:
+            export = _with_config(_WITH_CONFIG[args.what], _readable_config(args.config))
         try:
             count = _run_export(export, db, start, end, args.format, out_path)
         except OSError as error:

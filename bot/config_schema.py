@@ -158,6 +158,11 @@ class RuleParams:
     letter_notice_days: int = 15
     letter_finish_days: int = 60
     letter_extension_days: int = 30
+    # 政务信息 考核 (第八十二条): points per adopted item by the level it was adopted at;
+    # the monthly 通报 ranks units on these points (adopted information only).
+    information_points_county: int = 1
+    information_points_city: int = 3
+    information_points_province: int = 5
     comprehensive_max_chars: int = 2000  # 第六十九条
     single_topic_max_chars: int = 1000  # 第六十九条
     agenda_deadline_working_days: int = 5  # items in this many working days before the meeting

@@ -10,6 +10,7 @@ from handlers.delivery.feature import DELIVERY
 from handlers.distribution.feature import DISTRIBUTION
 from handlers.documents.feature import DOCUMENTS
 from handlers.emergencies.feature import EMERGENCIES_FEATURE
+from handlers.information.feature import INFORMATION_FEATURE
 from handlers.leave.feature import LEAVE
 from handlers.legality.feature import LEGALITY
 from handlers.letters.feature import LETTERS_FEATURE
@@ -30,5 +31,6 @@ FEATURES: list[Feature] = [
     SUPERVISION,
     EMERGENCIES_FEATURE,
     LETTERS_FEATURE,
+    INFORMATION_FEATURE,
     DELIVERY,
 ]

@@ -27,6 +27,7 @@ from bot.services import Services
 from handlers.approvals.card import outcome_label
 from handlers.emergencies.model import EMERGENCY_LIFECYCLE
 from handlers.features import FEATURES
+from handlers.information.model import INFORMATION_LIFECYCLE
 from handlers.leave.model import ABSENCE_LIFECYCLE
 from handlers.letters.model import LETTER_LIFECYCLE
 from handlers.meetings.model import AGENDA_ENTRY_LIFECYCLE, MEETING_LIFECYCLE
@@ -42,6 +43,7 @@ DOCUMENTED = [
     (SUPERVISION_LIFECYCLE, "supervision_states"),
     (EMERGENCY_LIFECYCLE, "emergency_states"),
     (LETTER_LIFECYCLE, "letter_states"),
+    (INFORMATION_LIFECYCLE, "information_states"),
 ]
 
 

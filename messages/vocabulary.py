@@ -75,6 +75,7 @@ MOMENT = re.compile(
     r"^\s*(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?\s*"
     r"(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*分?\s*$"
 )
+MONTH = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*$")  # 2026-11 / 2026年11月
 CLOCK_TODAY = re.compile(r"^\s*(今天|昨天)?\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*分?\s*$")
 # Lists of names in one answer: 县财政局、县审计局 (the request's addressee also splits
 # on 和/及, to catch two addressees).

@@ -16,6 +16,7 @@ from handlers.approvals.card import FLOW_ACT
 from handlers.distribution.distribute import PROGRESS, SIGN
 from handlers.emergencies.card import EMERGENCY_ACK
 from handlers.features import FEATURES
+from handlers.information.card import INFORMATION_ACT
 from handlers.letters.card import LETTER_ACT
 from handlers.meetings.card import MEETING_ACT
 from handlers.supervision.card import SUPERVISION_ACT
@@ -29,6 +30,7 @@ TEMPLATE_OF = {
     SUPERVISION_ACT: "approval",  # the supervision card is an approval card
     EMERGENCY_ACK: "approval",  # and so is the emergency card
     LETTER_ACT: "approval",  # and the letter card
+    INFORMATION_ACT: "approval",  # and the information card
     MEETING_ACT: "meeting",
     SIGN: "notice",
     PROGRESS: "notice",

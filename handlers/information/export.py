@@ -1,0 +1,78 @@
+"""``govbot export information --year 2026``: the per-unit table of 政务信息 for the period
+(第八十二条's 报送通报和考核): submitted, adopted by level, not adopted, 约稿 asked and
+missed, misses marked 造成严重后果, the score on adopted information and the rank —
+counted as the monthly 通报 counts them. Blocking: runs from the CLI with
+``Database.run_sync``, never on the event loop."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any, TextIO
+
+from bot.config_schema import RuleParams
+from handlers.information.report import COUNTS, criticised, points_of, ranked, read_all, unit_table
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from messages.render import Messages
+    from storage.database import Database
+
+BOM = "\ufeff"  # so that Excel opens the UTF-8 CSV as UTF-8
+COLUMNS = (*COUNTS[:-1], "serious", "score")
+
+
+def annual_rows(
+    items: list[dict[str, Any]],
+    requests: list[dict[str, Any]],
+    start: date,
+    end: date,
+    points: Mapping[str, int],
+    order: list[str],
+) -> list[dict[str, Any]]:
+    """Ranked rows of the units with anything to count in the period."""
+    table = unit_table(items, requests, start, end, points)
+    rows = ranked(table, order)
+    serious: dict[str, int] = {}
+    for entry in criticised(requests, start, end):
+        serious[entry["unit"]] = serious.get(entry["unit"], 0) + 1
+    for row in rows:
+        row["serious"] = serious.get(row["unit"], 0)
+    return rows
+
+
+def export_information(
+    db: Database,
+    start: date,
+    end: date,
+    fmt: str,
+    out: TextIO,
+    *,
+    config: Config | None,
+    messages: Messages,
+) -> int:
+    rules = config.rules if config is not None else RuleParams()
+    units = config.units if config is not None else {}
+    names = {u: unit.name for u, unit in units.items()}
+    items, requests = db.run_sync(read_all)
+    rows = annual_rows(items, requests, start, end, points_of(rules), list(units))
+    if fmt == "json":
+        payload = [
+            {"unit_id": r["unit"], "unit": names.get(r["unit"], r["unit"]), "rank": r["rank"]}
+            | {k: r[k] for k in COLUMNS}
+            for r in rows
+        ]
+        json.dump(payload, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(BOM)
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(messages.text("cli_export_information_header").split(","))
+        for r in rows:
+            name = names.get(r["unit"], r["unit"])
+            rank = str(r["rank"]) if r["rank"] else ""
+            writer.writerow([rank, name, *(str(r[k]) for k in COLUMNS)])
+    out.flush()
+    return len(rows)
