@@ -185,9 +185,7 @@ class Outbox:
 
         parked = await self._db.run(settle)
         for key in parked:
-            log.error(
-                "outbox %s: the bot stopped while sending it; not resent (parked for review)", key
-            )
+            log.error("outbox %s: the bot stopped while sending it; parked, not resent", key)
         return len(parked)
 
     def _tell_parked(self, session: Session, row: dict[str, Any]) -> None:

@@ -73,7 +73,7 @@ def test_demo_organisation_is_all_green(sandbox: SandboxThread, control: Control
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "✘" not in out and "–" not in _section(out, "人员")
-    assert "48 人的 userId 在钉钉通讯录中，unionId 一致" in out
+    assert "50 人的 userId 在钉钉通讯录中，unionId 一致" in out
     for scope in ("qyapi_robot_sendmsg", "Card.Instance.Write", "Message.WorkNotice"):
         assert f"✔ {scope}" in out
     assert "✔ 阳城县政府办公室工作群（cidYc0GovOffice0000001==）" in out
@@ -94,7 +94,7 @@ def test_broken_people_group_and_template_each_reported_with_fix(
     out = result.stdout
 
     people = _section(out, "人员")
-    assert "✔ 46 人" in people
+    assert "✔ 48 人" in people
     assert "✘ 林晓（lin.xiao.left）" in people
     assert "钉钉通讯录中没有 userId“lin.xiao.left”" in people
     assert "通讯录 → 成员管理" in people
@@ -139,7 +139,7 @@ def test_wrong_robot_code_is_reported_and_groups_not_checked(sandbox: SandboxThr
     groups = _section(result.stdout, "钉钉群")
     assert "– 全部 3 个群" in groups and "请先解决上方“机器人”一节的问题" in groups
     # The other sections are unaffected.
-    assert "✔ 48 人" in result.stdout
+    assert "✔ 50 人" in result.stdout
 
 
 def test_revoked_permissions_are_named_with_where_to_grant_them(
@@ -162,7 +162,7 @@ def test_revoked_permissions_are_named_with_where_to_grant_them(
     # Items that need a missing scope are not checked rather than reported broken.
     assert "– 全部 6 个模板" in _section(out, "卡片模板")
     assert "应用缺少权限 Card.Instance.Write" in _section(out, "卡片模板")
-    assert "– 全部 48 人" in _section(out, "人员")
+    assert "– 全部 50 人" in _section(out, "人员")
     assert "结论：3 项未通过（✘），2 项因此未检查（–）" in out
 
 
