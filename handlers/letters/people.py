@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.config_schema import OFFICE_ROLES
 from bot.errors import NotAuthorized
-from handlers.supervision.people import OFFICE_ROLES, director
+from handlers.supervision.people import director
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person
