@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bot.card_buttons import button
 from handlers.approvals.card import date_time_text
 from handlers.common.held_card import HeldCard
+from handlers.common.units import unit_name
 from handlers.information.model import (
     ADOPTED,
     CHOICES,
@@ -47,10 +48,9 @@ def choices_for(services: Services, item: Mapping[str, Any], user_id: str) -> tu
 
 def _fields(services: Services, item: Mapping[str, Any]) -> list[dict[str, str]]:
     word, messages = services.messages.word, services.messages
-    unit = services.directory.unit(item["unit"])
     rows = [
         (word("info_number"), item["id"]),
-        (word("info_unit"), unit.name if unit else item["unit"]),
+        (word("info_unit"), unit_name(services, item["unit"])),
         (word("info_by"), name_of(services, item["by"])),
         (word("info_category"), messages.label("information_categories", item["category"])),
         (word("info_submitted"), date_time_text(messages, item["submitted_ms"])),

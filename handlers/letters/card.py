@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bot.card_buttons import button
 from handlers.approvals.card import date_time_text
 from handlers.common.held_card import HeldCard
+from handlers.common.units import unit_name
 from handlers.letters.model import (
     ANSWERED,
     HANDLING,
@@ -22,7 +23,8 @@ from handlers.letters.model import (
     REGISTERED,
     limits_of,
 )
-from handlers.letters.people import petition_head, unit_head, unit_name
+from handlers.letters.people import petition_head, unit_head
+from handlers.supervision.card import log_trail
 from handlers.supervision.people import name_of
 
 if TYPE_CHECKING:
@@ -105,20 +107,6 @@ def _fields(services: Services, item: Mapping[str, Any]) -> list[dict[str, str]]
     return [{"label": k, "value": v} for k, v in rows]
 
 
-def _trail(services: Services, item: Mapping[str, Any]) -> str:
-    lines = [
-        {
-            "at": date_time_text(services.messages, entry["at_ms"]),
-            "who": name_of(services, entry["by"]),
-            "what": services.messages.label("letter_log", entry["kind"]),
-            "text": entry.get("text", ""),
-            "file": "",
-        }
-        for entry in item.get("log", [])
-    ]
-    return services.messages.fragment("sv_trail", lines=lines)
-
-
 def public(services: Services, item: Mapping[str, Any]) -> dict[str, Any]:
     messages = services.messages
     state = item["state"]
@@ -142,7 +130,7 @@ def public(services: Services, item: Mapping[str, Any]) -> dict[str, Any]:
             extended=bool(item.get("extended_ms")),
             answered=state == ANSWERED,
         ),
-        "trail": _trail(services, item),
+        "trail": log_trail(services, item, "letter_log"),
         "result": item.get("answer", ""),
     }
 

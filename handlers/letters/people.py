@@ -47,8 +47,3 @@ def unit_head(services: Services, unit_id: str) -> str | None:
 def petition_head(services: Services) -> str | None:
     unit = petition_unit(services.directory)
     return unit_head(services, unit) if unit else None
-
-
-def unit_name(services: Services, unit_id: str) -> str:
-    unit = services.directory.unit(unit_id)
-    return unit.name if unit else unit_id

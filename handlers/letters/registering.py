@@ -20,6 +20,7 @@ from handlers.approvals.card import date_time_text
 from handlers.common.answers import spaced_text
 from handlers.common.material import fetched_file, material_shown
 from handlers.common.staging import conclude_form, stage_and_send
+from handlers.common.units import unit_name
 from handlers.emergencies.model import parse_moment
 from handlers.letters.card import create_card
 from handlers.letters.model import (
@@ -33,7 +34,7 @@ from handlers.letters.model import (
     new_record,
     next_number,
 )
-from handlers.letters.people import ensure_registrar, petition_unit, unit_head, unit_name
+from handlers.letters.people import ensure_registrar, petition_unit, unit_head
 from handlers.supervision.units import unit_of_name
 
 if TYPE_CHECKING:
