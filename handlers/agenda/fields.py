@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.errors import RuleViolation, UserFacingError
 from bot.router import CommandContext
 from bot.workflow import END_APPROVED, FLOWS
-from handlers.common.answers import attached_file, trimmed_text
+from handlers.common.answers import material_answer, trimmed_text
 from handlers.meetings.model import ACCEPTING, MEETINGS, UPCOMING, next_meeting
 from handlers.requests.flow import SUBMITTING_KINDS, form_title
 from messages.vocabulary import LIST_SEPARATORS, input_word, word_list
@@ -22,14 +22,8 @@ REVIEW_NUMBER = re.compile(r"HF\d{4}-\d{4}", re.IGNORECASE)
 NEXT_MEETING_WORDS = word_list("answers.next_meeting")
 
 
-def text_or_file(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, Any]:
-    """A material: typed text, or a Word/PDF/OFD file sent in chat."""
-    if isinstance(answer, dict):
-        return attached_file(answer)
-    text = str(answer).strip()
-    if len(text) < 2:
-        raise UserFacingError("agenda_material_empty")
-    return {"text": text[:4000]}
+# A material: typed text, or a Word/PDF/OFD file sent in chat.
+text_or_file = material_answer(2, 4000, "agenda_material_empty")
 
 
 async def meeting(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, Any]:

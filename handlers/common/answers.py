@@ -13,6 +13,7 @@ from bot.router import CommandContext
 from messages.vocabulary import word_list
 
 TextParser = Callable[[Any, CommandContext, Mapping[str, Any]], str]
+MaterialParser = Callable[[Any, CommandContext, Mapping[str, Any]], dict[str, Any]]
 
 
 def spaced_text(minimum: int, maximum: int, error: str, **context: Any) -> TextParser:
@@ -37,6 +38,19 @@ def trimmed_text(minimum: int, limit: int, error: str) -> TextParser:
         if len(text) < minimum:
             raise UserFacingError(error)
         return text[:limit]
+
+    return parse
+
+
+def material_answer(minimum: int, limit: int, error: str) -> MaterialParser:
+    """A material: a Word/PDF/OFD file sent in chat, or typed text as ``trimmed_text``
+    takes it (``{"file": …}`` or ``{"text": …}``)."""
+    typed = trimmed_text(minimum, limit, error)
+
+    def parse(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, Any]:
+        if isinstance(answer, dict):
+            return attached_file(answer)
+        return {"text": typed(answer, ctx, values)}
 
     return parse
 

@@ -1,5 +1,5 @@
-"""Units named in a form answer, one after another (发文's recipients, a 请示's co-signing
-departments)."""
+"""Units by name: those named in a form answer, one after another (发文's recipients, a
+请示's co-signing departments), and the name a unit is shown by."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from messages.vocabulary import LIST_SEPARATORS
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
+    from bot.services import Services
 
 
 def unit_ids_listed(
@@ -33,3 +34,9 @@ def unit_ids_listed(
     if unknown:
         raise UserFacingError("request_unknown_units", names="、".join(unknown))
     return found
+
+
+def unit_name(services: Services, unit_id: str) -> str:
+    """The unit's name; its id when the directory no longer knows it."""
+    unit = services.directory.unit(unit_id)
+    return unit.name if unit else unit_id

@@ -7,9 +7,9 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import Command
 from bot.scheduler import DailyJob
+from handlers.common.office import is_office
 from handlers.delivery.redeliver import redeliver_cards
 from handlers.delivery.review import close_item, delivery_digest, list_for_review, resend_item
-from handlers.meetings.decisions import is_office
 from messages.vocabulary import words
 
 DELIVERY = Feature(

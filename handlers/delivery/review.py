@@ -19,8 +19,8 @@ from bot.outbox_review import card_title, close_checked, find_for_review, resend
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from handlers.basics.api_notices import office_recipients
+from handlers.common.office import is_office
 from handlers.common.staging import stage_and_send
-from handlers.meetings.decisions import is_office
 
 if TYPE_CHECKING:
     from bot.services import Services

@@ -15,7 +15,7 @@ from bot.router import CardContext, CardResult
 from bot.scheduler import DeadlineAction, schedule_reminder
 from handlers.approvals.actions import FlowAct
 from handlers.approvals.card import date_time_text
-from handlers.emergencies.card import private, public, refresh_card
+from handlers.emergencies.card import EMERGENCY_CARD, refresh_card
 from handlers.emergencies.model import CLOSED, EMERGENCIES, unacknowledged
 
 if TYPE_CHECKING:
@@ -25,28 +25,20 @@ if TYPE_CHECKING:
 
 async def acknowledge(ctx: CardContext, payload: FlowAct) -> CardResult:
     services = ctx.services
-    if ctx.card.get(EMERGENCIES) != payload.flow:
-        raise NotAuthorized(
-            "card_not_yours", assignee_name=services.messages.word("assignee_unknown")
-        )
     now_ms = to_epoch_ms(services.clock.now())
 
-    def ack(session: Session) -> CardResult:
+    def ack(session: Session) -> tuple[dict[str, Any], list[Outgoing]]:
         event = session.collection(EMERGENCIES).get(payload.flow)
         if event is None:
             raise UserFacingError("card_expired")
         if ctx.user_id not in event["receivers"]:
             raise NotAuthorized("ev_not_receiver", number=event["id"])
-        outgoing: list[Outgoing] = []
-        if ctx.user_id not in event["acks"]:  # a second press changes nothing
-            event["acks"][ctx.user_id] = now_ms
-            outgoing = refresh_card(services, session, event)
-            services.outbox.stage(session, outgoing)
-        return CardResult(
-            card_data=public(services, event), private_data=private(services, event, ctx.user_id)
-        )
+        if ctx.user_id in event["acks"]:  # a second press changes nothing
+            return event, []
+        event["acks"][ctx.user_id] = now_ms
+        return event, refresh_card(services, session, event)
 
-    return await services.db.run(ack)
+    return await EMERGENCY_CARD.act(ctx, payload.flow, ack)
 
 
 def emergency_actions(services: Services) -> dict[str, DeadlineAction]:

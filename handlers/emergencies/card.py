@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bot.card_buttons import button
 from handlers.approvals.card import date_time_text
 from handlers.common.held_card import HeldCard
+from handlers.common.units import unit_name
 from handlers.emergencies.model import CLOSED, EMERGENCIES, delay_minutes, unacknowledged
 from handlers.supervision.people import name_of
 
@@ -31,10 +32,9 @@ def holders(event: Mapping[str, Any]) -> list[str]:
 
 def _fields(services: Services, event: Mapping[str, Any]) -> list[dict[str, str]]:
     word, messages = services.messages.word, services.messages
-    unit = services.directory.unit(event["unit"])
     rows = [
         (word("ev_number"), event["id"]),
-        (word("ev_unit"), unit.name if unit else event["unit"]),
+        (word("ev_unit"), unit_name(services, event["unit"])),
         (word("ev_place"), event["place"]),
         (word("ev_happened"), date_time_text(messages, event["happened_ms"])),
         (word("ev_learned"), date_time_text(messages, event["learned_ms"])),

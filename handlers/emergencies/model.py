@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import TZ, from_epoch_ms, to_epoch_ms
+from bot.clock import from_epoch_ms, to_epoch_ms
 from bot.lifecycle import Lifecycle
-from messages.vocabulary import CLOCK_TODAY, MOMENT, input_word
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -22,28 +21,6 @@ GRADES = ("especially_major", "major", "large", "general", "unknown")  # 特别�
 # The units the first report goes to at once (第八十三条), by their role in the config.
 RECEIVING_ROLES = ("emergency_bureau", "party_office", "gov_office")
 REPORTING_KINDS = frozenset({"town", "department", "dev_zone", "enterprise", "coal_mine", "office"})
-
-
-def parse_moment(text: str, now: datetime) -> datetime | None:
-    """``2026-12-02 14:30``, ``12月2日14时30分``, ``14:30`` / ``今天14:30`` / ``昨天23:10``
-    as Beijing time; None if it is none of these or lies in the future."""
-    local = now.astimezone(TZ)
-    found = MOMENT.match(text)
-    try:
-        if found:
-            year = int(found.group(1) or local.year)
-            month, day, hour = int(found.group(2)), int(found.group(3)), int(found.group(4))
-            moment = datetime(year, month, day, hour, int(found.group(5) or 0), tzinfo=TZ)
-        elif short := CLOCK_TODAY.match(text):
-            yesterday = short.group(1) == input_word("dates.yesterday")
-            base = local.date() - timedelta(days=1 if yesterday else 0)
-            hour, minute = int(short.group(2)), int(short.group(3) or 0)
-            moment = datetime(base.year, base.month, base.day, hour, minute, tzinfo=TZ)
-        else:
-            return None
-    except ValueError:
-        return None
-    return moment if moment <= now + timedelta(minutes=1) else None
 
 
 def delay_minutes(services: Services, event: Mapping[str, Any]) -> int:

@@ -16,7 +16,13 @@ from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.scheduler import schedule_reminder
-from handlers.common.answers import labelled_choice, spaced_text, trimmed_text, yes_no
+from handlers.common.answers import (
+    labelled_choice,
+    spaced_text,
+    trimmed_text,
+    yes_no,
+)
+from handlers.common.moments import past_moment
 from handlers.common.numbers import next_number
 from handlers.common.staging import conclude_form, stage_and_send
 from handlers.emergencies.card import create_card, refresh_card
@@ -29,7 +35,6 @@ from handlers.emergencies.model import (
     REPORTING_KINDS,
     add_report,
     delay_minutes,
-    parse_moment,
     receivers,
 )
 
@@ -50,11 +55,7 @@ def may_report(person: Person, directory: OrgDirectory) -> bool:
     return unit is not None and unit.kind in REPORTING_KINDS
 
 
-def _moment(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> int:
-    moment = parse_moment(str(answer), ctx.services.clock.now())
-    if moment is None:
-        raise UserFacingError("ev_bad_time")
-    return to_epoch_ms(moment)
+_moment = past_moment("ev_bad_time")
 
 
 def _learned(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> int:

@@ -9,10 +9,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.card_buttons import button
-from bot.cards import CARDS
-from bot.clock import to_epoch_ms
-from bot.outgoing import Outgoing, card_create, card_update
 from handlers.approvals.card import date_time_text
+from handlers.common.held_card import HeldCard
+from handlers.common.units import unit_name
 from handlers.information.model import (
     ADOPTED,
     CHOICES,
@@ -26,7 +25,6 @@ from handlers.supervision.people import name_of
 if TYPE_CHECKING:
     from bot.services import Services
     from messages.render import Messages
-    from storage.session import Session
 
 INFORMATION_ACT = "information.act"
 COLORS = {SUBMITTED: "blue", ADOPTED: "green"}
@@ -50,10 +48,9 @@ def choices_for(services: Services, item: Mapping[str, Any], user_id: str) -> tu
 
 def _fields(services: Services, item: Mapping[str, Any]) -> list[dict[str, str]]:
     word, messages = services.messages.word, services.messages
-    unit = services.directory.unit(item["unit"])
     rows = [
         (word("info_number"), item["id"]),
-        (word("info_unit"), unit.name if unit else item["unit"]),
+        (word("info_unit"), unit_name(services, item["unit"])),
         (word("info_by"), name_of(services, item["by"])),
         (word("info_category"), messages.label("information_categories", item["category"])),
         (word("info_submitted"), date_time_text(messages, item["submitted_ms"])),
@@ -120,35 +117,9 @@ def private(services: Services, item: Mapping[str, Any], user_id: str) -> dict[s
     }
 
 
-def create_card(services: Services, session: Session, item: dict[str, Any]) -> list[Outgoing]:
-    """In the storage call that stores the new item (which it stores again)."""
-    card = information_card_id(item["id"])
-    people = holders(services, item)
-    item["card_id"], item["card_version"], item["delivered"] = card, 0, people
-    session.collection(CARDS).insert({"id": card, "information": item["id"]})
-    session.collection(INFORMATION).update(item["id"], item)
-    return [
-        card_create(
-            f"{card}:create",
-            template_id=services.config.cards["approval"],
-            out_track_id=card,
-            card_data=public(services, item),
-            user_ids=people,
-            private_data={u: private(services, item, u) for u in people},
-        )
-    ]
-
-
-def refresh_card(services: Services, session: Session, item: dict[str, Any]) -> list[Outgoing]:
-    item["card_version"] = int(item.get("card_version", 0)) + 1
-    item["updated_ms"] = to_epoch_ms(services.clock.now())
-    card, version = item["card_id"], item["card_version"]
-    session.collection(INFORMATION).update(item["id"], item)
-    return [
-        card_update(
-            f"{card}:update:{version}",
-            card,
-            card_data=public(services, item),
-            private_data={u: private(services, item, u) for u in item["delivered"]},
-        )
-    ]
+# The card stays with those who had it when the item was submitted.
+INFORMATION_CARD = HeldCard(
+    INFORMATION, information_card_id, holders, public, private, deliver_newcomers=False
+)
+create_card = INFORMATION_CARD.create
+refresh_card = INFORMATION_CARD.refresh

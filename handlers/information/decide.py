@@ -10,7 +10,7 @@ from bot.outgoing import Outgoing
 from bot.router import CardContext, CardResult
 from handlers.approvals.actions import FlowAct
 from handlers.common.notify import markdown_message
-from handlers.information.card import private, public, refresh_card, status_text
+from handlers.information.card import INFORMATION_CARD, refresh_card, status_text
 from handlers.information.model import (
     ADOPTED,
     CHOICES,
@@ -40,10 +40,12 @@ def apply_decision(
     number: str,
     user: str,
     choice: str,
-    reason: str,
+    *,
+    text: str,
     now: datetime,
 ) -> tuple[dict[str, Any], list[Outgoing]]:
-    """Inside the caller's storage call; refusals raise before anything changes."""
+    """``text`` is the reason of a 不采用. Inside the caller's storage call; refusals
+    raise before anything changes."""
     item = get_item(session, number)
     if item is None:
         raise UserFacingError("info_unknown", number=number[:20])
@@ -58,7 +60,7 @@ def apply_decision(
         )
     if choice not in CHOICES:
         raise UserFacingError("card_expired")
-    reason = " ".join(reason.split())[:500]
+    reason = " ".join(text.split())[:500]
     if choice == NOT_ADOPTED_CHOICE and not reason:
         raise RuleViolation("info_reason_required")
     decide(item, choice, user, reason, now)
@@ -76,26 +78,4 @@ def apply_decision(
 
 
 async def act_on_information(ctx: CardContext, payload: FlowAct) -> CardResult:
-    services = ctx.services
-    if ctx.card.get("information") != payload.flow:
-        raise NotAuthorized(
-            "card_not_yours", assignee_name=services.messages.word("assignee_unknown")
-        )
-    now = services.clock.now()
-
-    def act(session: Session) -> CardResult:
-        item, outgoing = apply_decision(
-            services,
-            session,
-            payload.flow,
-            ctx.user_id,
-            payload.decision,
-            payload.opinion or "",
-            now,
-        )
-        services.outbox.stage(session, outgoing)
-        return CardResult(
-            card_data=public(services, item), private_data=private(services, item, ctx.user_id)
-        )
-
-    return await services.db.run(act)
+    return await INFORMATION_CARD.answer(ctx, payload, apply_decision)

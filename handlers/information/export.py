@@ -6,13 +6,12 @@ counted as the monthly 通报 counts them. Blocking: runs from the CLI with
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.config_schema import RuleParams
+from handlers.export import write_table
 from handlers.information.report import COUNTS, criticised, points_of, ranked, read_all, unit_table
 
 if TYPE_CHECKING:
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
     from messages.render import Messages
     from storage.database import Database
 
-BOM = "\ufeff"  # so that Excel opens the UTF-8 CSV as UTF-8
 COLUMNS = (*COUNTS[:-1], "serious", "score")
 
 
@@ -58,21 +56,16 @@ def export_information(
     names = {u: unit.name for u, unit in units.items()}
     items, requests = db.run_sync(read_all)
     rows = annual_rows(items, requests, start, end, points_of(rules), list(units))
-    if fmt == "json":
-        payload = [
-            {"unit_id": r["unit"], "unit": names.get(r["unit"], r["unit"]), "rank": r["rank"]}
-            | {k: r[k] for k in COLUMNS}
-            for r in rows
-        ]
-        json.dump(payload, out, ensure_ascii=False, indent=2)
-        out.write("\n")
-    else:
-        out.write(BOM)
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(messages.text("cli_export_information_header").split(","))
-        for r in rows:
-            name = names.get(r["unit"], r["unit"])
+    records = [
+        {"unit_id": r["unit"], "unit": names.get(r["unit"], r["unit"]), "rank": r["rank"]}
+        | {k: r[k] for k in COLUMNS}
+        for r in rows
+    ]
+
+    def csv_rows() -> Iterator[list[str]]:
+        yield messages.text("cli_export_information_header").split(",")
+        for r in records:
             rank = str(r["rank"]) if r["rank"] else ""
-            writer.writerow([rank, name, *(str(r[k]) for k in COLUMNS)])
-    out.flush()
-    return len(rows)
+            yield [rank, r["unit"], *(str(r[k]) for k in COLUMNS)]
+
+    return write_table(out, fmt, records, csv_rows)

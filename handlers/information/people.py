@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.errors import NotAuthorized
+from handlers.common.office import is_office
 from handlers.requests.flow import SUBMITTING_KINDS
-from handlers.supervision.people import is_office
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person

@@ -19,6 +19,7 @@ from handlers.common.answers import spaced_text
 from handlers.common.notify import markdown_message
 from handlers.common.numbers import next_number
 from handlers.common.staging import conclude_form, stage_and_send
+from handlers.common.units import unit_name
 from handlers.information.model import (
     INFO_REQUESTS,
     flag_miss,
@@ -39,11 +40,6 @@ if TYPE_CHECKING:
 
 KIND = "info_request"
 _NUMBER = re.compile(r"^\s*(YG\d{4}-\d{4})\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
-
-
-def unit_name(services: Services, unit_id: str) -> str:
-    unit = services.directory.unit(unit_id)
-    return unit.name if unit else unit_id
 
 
 def units_of(services: Services, text: str) -> list[str]:

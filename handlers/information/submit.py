@@ -11,7 +11,7 @@ from bot.dialog import Form, FormField
 from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing, file_to
 from bot.router import CommandContext
-from handlers.common.answers import attached_file, spaced_text
+from handlers.common.answers import material_answer, spaced_text
 from handlers.common.material import fetched_file, material_shown
 from handlers.common.numbers import next_number
 from handlers.common.staging import conclude_form, stage_and_send
@@ -45,13 +45,7 @@ def _category(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> st
     raise UserFacingError("info_bad_category")
 
 
-def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(answer, dict):
-        return attached_file(answer)
-    text = str(answer).strip()
-    if len(text) < 10:
-        raise UserFacingError("info_body_short")
-    return {"text": text[:5000]}
+_body = material_answer(10, 5000, "info_body_short")
 
 
 async def _request(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.config_schema import LEADER_ROLES
 from bot.errors import UserFacingError
 from bot.router import CommandContext
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person
 
-LEADER_ROLES = frozenset({"county_head", "executive_deputy", "deputy_head", "party_member"})
 # Units whose responsible person files his own leave with the county government.
 FILING_UNIT_KINDS = frozenset(
     {"office", "department", "town", "dev_zone", "enterprise", "coal_mine"}

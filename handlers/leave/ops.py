@@ -9,13 +9,13 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import TZ, to_epoch_ms
+from bot.config_schema import LEADER_ROLES
 from bot.errors import UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.scheduler import cancel_reminders
 from handlers.common.notify import markdown_message
 from handlers.common.staging import stage_and_send
-from handlers.leave.filers import LEADER_ROLES
 from handlers.leave.flow import absence_context, begin_absence
 from handlers.leave.model import (
     ABSENCES,

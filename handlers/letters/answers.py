@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import to_epoch_ms
 from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
-from handlers.common.notify import markdown_message
+from handlers.common.notify import event_notices
+from handlers.common.units import unit_name
 from handlers.letters.card import choices_for, holders, refresh_card
 from handlers.letters.model import (
     ANSWERED,
@@ -28,7 +29,7 @@ from handlers.letters.model import (
     limits_of,
     log_entry,
 )
-from handlers.letters.people import petition_head, unit_head, unit_name
+from handlers.letters.people import petition_head, unit_head
 from handlers.supervision.people import is_county_leader, name_of
 from handlers.supervision.units import unit_of_name
 
@@ -87,22 +88,10 @@ def answer(
 
 
 def _notice(a: Answer, event: str, users: list[str | None], **extra: Any) -> list[Outgoing]:
-    item = a.item
-    rendered = a.services.messages.markdown(
-        "lx_event",
-        event=event,
-        number=item["id"],
-        channel=a.services.messages.label("letter_channels", item["channel"]),
-        writer=item["writer"],
-        text=a.text,
-        who=name_of(a.services, a.user),
-        **extra,
-    )
-    stamp = to_epoch_ms(a.now)
-    return [
-        markdown_message(f"letters:{item['id']}:{event}:{stamp}:{user}", user, rendered)
-        for user in dict.fromkeys(u for u in users if u and u != a.user)
-    ]
+    """A chat notice of ``event`` about the letter to ``users`` (besides the card update)."""
+    channel = a.services.messages.label("letter_channels", a.item["channel"])
+    fields = {"channel": channel, "writer": a.item["writer"], "who": name_of(a.services, a.user)}
+    return event_notices(a, "lx_event", LETTERS, event, users, **fields, **extra)
 
 
 def _unit_with_head(a: Answer, name: str) -> str:

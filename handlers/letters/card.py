@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.card_buttons import button
-from bot.cards import CARDS
-from bot.clock import to_epoch_ms
-from bot.outgoing import Outgoing, card_create, card_deliver, card_update
 from handlers.approvals.card import date_time_text
+from handlers.common.held_card import HeldCard
+from handlers.common.units import unit_name
 from handlers.letters.model import (
     ANSWERED,
     HANDLING,
@@ -24,12 +23,12 @@ from handlers.letters.model import (
     REGISTERED,
     limits_of,
 )
-from handlers.letters.people import petition_head, unit_head, unit_name
+from handlers.letters.people import petition_head, unit_head
+from handlers.supervision.card import log_trail
 from handlers.supervision.people import name_of
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from storage.session import Session
 
 LETTER_ACT = "letters.act"
 # The main answers of whoever owes the next step, by state; 已告知 and 延期 are added
@@ -108,20 +107,6 @@ def _fields(services: Services, item: Mapping[str, Any]) -> list[dict[str, str]]
     return [{"label": k, "value": v} for k, v in rows]
 
 
-def _trail(services: Services, item: Mapping[str, Any]) -> str:
-    lines = [
-        {
-            "at": date_time_text(services.messages, entry["at_ms"]),
-            "who": name_of(services, entry["by"]),
-            "what": services.messages.label("letter_log", entry["kind"]),
-            "text": entry.get("text", ""),
-            "file": "",
-        }
-        for entry in item.get("log", [])
-    ]
-    return services.messages.fragment("sv_trail", lines=lines)
-
-
 def public(services: Services, item: Mapping[str, Any]) -> dict[str, Any]:
     messages = services.messages
     state = item["state"]
@@ -145,7 +130,7 @@ def public(services: Services, item: Mapping[str, Any]) -> dict[str, Any]:
             extended=bool(item.get("extended_ms")),
             answered=state == ANSWERED,
         ),
-        "trail": _trail(services, item),
+        "trail": log_trail(services, item, "letter_log"),
         "result": item.get("answer", ""),
     }
 
@@ -170,44 +155,6 @@ def private(services: Services, item: Mapping[str, Any], user_id: str) -> dict[s
     }
 
 
-def create_card(services: Services, session: Session, item: dict[str, Any]) -> list[Outgoing]:
-    """Called in the storage call that stores the new item (which it stores again)."""
-    card = letter_card_id(item["id"])
-    people = holders(services, item)
-    item["card_id"], item["card_version"], item["delivered"] = card, 0, people
-    session.collection(CARDS).insert({"id": card, "letter": item["id"]})
-    session.collection(LETTERS).update(item["id"], item)
-    return [
-        card_create(
-            f"{card}:create",
-            template_id=services.config.cards["approval"],
-            out_track_id=card,
-            card_data=public(services, item),
-            user_ids=people,
-            private_data={u: private(services, item, u) for u in people},
-        )
-    ]
-
-
-def refresh_card(services: Services, session: Session, item: dict[str, Any]) -> list[Outgoing]:
-    """Every holder's view brought up to date, the card handed to newcomers (the leader,
-    the 信访局, a unit it is forwarded to); stores the item. In the changing storage call."""
-    item["card_version"] = int(item.get("card_version", 0)) + 1
-    item["updated_ms"] = to_epoch_ms(services.clock.now())
-    version, card = item["card_version"], item["card_id"]
-    delivered = list(item.get("delivered", []))
-    newcomers = [u for u in holders(services, item) if u not in delivered]
-    outgoing = []
-    if newcomers:
-        outgoing.append(card_deliver(f"{card}:deliver:{version}", card, user_ids=newcomers))
-        item["delivered"] = delivered + newcomers
-    outgoing.append(
-        card_update(
-            f"{card}:update:{version}",
-            card,
-            card_data=public(services, item),
-            private_data={u: private(services, item, u) for u in item["delivered"]},
-        )
-    )
-    session.collection(LETTERS).update(item["id"], item)
-    return outgoing
+LETTER_CARD = HeldCard(LETTERS, letter_card_id, holders, public, private, card_key="letter")
+create_card = LETTER_CARD.create
+refresh_card = LETTER_CARD.refresh

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.outgoing import Outgoing
 from handlers.common.notify import markdown_message
+from handlers.common.units import unit_name
 from handlers.letters.model import FINISH, NOTICE, RUNNING, find_items, limits_of, responsible_unit
-from handlers.letters.people import petition_unit, unit_head, unit_name
+from handlers.letters.people import petition_unit, unit_head
 from handlers.supervision.people import director
 
 if TYPE_CHECKING:

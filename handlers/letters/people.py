@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.config_schema import OFFICE_ROLES
 from bot.errors import NotAuthorized
-from handlers.supervision.people import OFFICE_ROLES, director
+from handlers.supervision.people import director
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person
@@ -46,8 +47,3 @@ def unit_head(services: Services, unit_id: str) -> str | None:
 def petition_head(services: Services) -> str | None:
     unit = petition_unit(services.directory)
     return unit_head(services, unit) if unit else None
-
-
-def unit_name(services: Services, unit_id: str) -> str:
-    unit = services.directory.unit(unit_id)
-    return unit.name if unit else unit_id

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import from_epoch_ms, to_epoch_ms
+from bot.clock import from_epoch_ms
 from bot.dialog import Form, FormField
 from bot.errors import UserFacingError
 from bot.outgoing import Outgoing, file_to
@@ -19,8 +19,9 @@ from handlers.agenda import fields
 from handlers.approvals.card import date_time_text
 from handlers.common.answers import spaced_text
 from handlers.common.material import fetched_file, material_shown
+from handlers.common.moments import past_moment
 from handlers.common.staging import conclude_form, stage_and_send
-from handlers.emergencies.model import parse_moment
+from handlers.common.units import unit_name
 from handlers.letters.card import create_card
 from handlers.letters.model import (
     HOTLINE,
@@ -33,7 +34,7 @@ from handlers.letters.model import (
     new_record,
     next_number,
 )
-from handlers.letters.people import ensure_registrar, petition_unit, unit_head, unit_name
+from handlers.letters.people import ensure_registrar, petition_unit, unit_head
 from handlers.supervision.units import unit_of_name
 
 if TYPE_CHECKING:
@@ -165,11 +166,7 @@ def _channel(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str
     raise UserFacingError("lx_bad_channel")
 
 
-def _received(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> int:
-    moment = parse_moment(str(answer), ctx.services.clock.now())
-    if moment is None:
-        raise UserFacingError("lx_bad_received")
-    return to_epoch_ms(moment)
+_received = past_moment("lx_bad_received")
 
 
 def _first_unit(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:

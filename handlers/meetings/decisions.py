@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import to_epoch_ms
 from bot.dialog import Form, FormField, close_dialog
-from bot.errors import NotAuthorized, RuleViolation, UserFacingError
+from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import FLOWS
 from handlers.common.answers import labelled_choice, trimmed_text
 from handlers.common.commands import form_command
 from handlers.common.notify import markdown_message
+from handlers.common.office import office_only
 from handlers.common.staging import stage_and_send
 from handlers.meetings.card import refresh_meeting_card
 from handlers.meetings.model import MEETINGS, on_agenda
@@ -24,22 +25,12 @@ from handlers.supervision.opening import open_from_decision, parse_day
 from handlers.supervision.units import unit_of_name
 
 if TYPE_CHECKING:
-    from bot.config import OrgDirectory, Person
     from bot.services import Services
     from storage.session import Session
 
 RESULTS = ("pass", "pass_in_principle", "pass_amended", "defer", "reject")
-OFFICE_ROLES = frozenset({"office_director", "office_deputy", "admin_section", "office_clerk"})
-
-
-def is_office(person: Person, directory: OrgDirectory) -> bool:
-    return bool(person.roles & OFFICE_ROLES)
-
-
-def ensure_office(ctx: CommandContext) -> None:
-    """The office records meetings (decisions, minutes)."""
-    if not is_office(ctx.sender, ctx.services.directory):
-        raise NotAuthorized("meeting_office_only")
+# The office records meetings (decisions, minutes).
+ensure_office = office_only("meeting_office_only")
 
 
 def _entry(meeting: Mapping[str, Any], item: str) -> dict[str, Any] | None:

@@ -9,11 +9,12 @@ from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
 from bot.services import Services
 from bot.workflow import FlowDef
+from handlers.common.office import is_office
 from handlers.documents.outgoing import is_office_director
 from handlers.meetings.attendance import MeetingAct, act_on_meeting, meeting_flows
 from handlers.meetings.cancel import cancel_meeting
 from handlers.meetings.card import MEETING_ACT
-from handlers.meetings.decisions import DECISION_FORM, is_office, start_decision
+from handlers.meetings.decisions import DECISION_FORM, start_decision
 from handlers.meetings.minutes import MINUTES_FORM, minutes_flow, start_minutes
 from handlers.meetings.planning import (
     PLAN_FORM,

@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import TZ, from_epoch_ms
+from bot.config_schema import LEADER_ROLES
 from bot.lifecycle import Lifecycle
 from messages.vocabulary import DAY_AND_TIME, input_word
 
@@ -25,15 +26,11 @@ if TYPE_CHECKING:
 MEETINGS = "meetings"
 KINDS = ("plenary", "executive", "mayor_office", "topical")
 # Who may chair: the county leadership (第五十、五十一、五十二、五十三条).
-CHAIR_ROLES = frozenset(
-    {"county_head", "executive_deputy", "deputy_head", "party_member", "office_director"}
-)
+CHAIR_ROLES = LEADER_ROLES | {"office_director"}
 # Leaders who ask the county head for leave from a meeting (第六十三条).
-LEADER_ROLES = frozenset(
-    {"county_head", "executive_deputy", "deputy_head", "party_member", "office_director"}
-)
+LEAVE_ASKING_ROLES = CHAIR_ROLES
 # Leaders who propose agenda items (上会建议) for the departments they are in charge of.
-PROPOSER_ROLES = frozenset({"county_head", "executive_deputy", "deputy_head", "party_member"})
+PROPOSER_ROLES = LEADER_ROLES
 # Sit in without being counted for the quorum (列席, 第五十一、五十二条).
 OBSERVER_ROLES = ("office_deputy", "admin_section")
 # A meeting's life: items are collected while it is planned; the agenda is fixed
@@ -125,7 +122,7 @@ def observers_for(kind: str, directory: OrgDirectory, members: list[str]) -> lis
 
 
 def is_leader(person: Person | None) -> bool:
-    return person is not None and bool(person.roles & LEADER_ROLES)
+    return person is not None and bool(person.roles & LEAVE_ASKING_ROLES)
 
 
 def attendees(meeting: Mapping[str, Any]) -> list[str]:

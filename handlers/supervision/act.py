@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.dialog import Form, FormField
-from bot.errors import NotAuthorized, UserFacingError
+from bot.errors import UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CardContext, CardResult, CommandContext
 from handlers.agenda import fields
@@ -16,7 +16,7 @@ from handlers.common.material import fetched_file, material_shown
 from handlers.common.staging import conclude_form, stage_and_send
 from handlers.common.summary import summary_rows
 from handlers.supervision.answers import answer
-from handlers.supervision.card import private, public
+from handlers.supervision.card import SUPERVISION_CARD
 from handlers.supervision.model import SUPERVISION
 
 if TYPE_CHECKING:
@@ -30,29 +30,7 @@ SupervisionAct = FlowAct
 
 
 async def act_on_supervision(ctx: CardContext, payload: FlowAct) -> CardResult:
-    services = ctx.services
-    if ctx.card.get("supervision") != payload.flow:
-        raise NotAuthorized(
-            "card_not_yours", assignee_name=services.messages.word("assignee_unknown")
-        )
-    now = services.clock.now()
-
-    def act(session: Session) -> CardResult:
-        item, outgoing = answer(
-            services,
-            session,
-            payload.flow,
-            ctx.user_id,
-            payload.decision,
-            text=payload.opinion or "",
-            now=now,
-        )
-        services.outbox.stage(session, outgoing)
-        return CardResult(
-            card_data=public(services, item), private_data=private(services, item, ctx.user_id)
-        )
-
-    return await services.db.run(act)
+    return await SUPERVISION_CARD.answer(ctx, payload, answer)
 
 
 # -- 督办反馈 <编号>: a report in chat, with text or a file ---------------------------------

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import to_epoch_ms
 from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
-from handlers.common.notify import markdown_message
+from handlers.common.notify import event_notices
 from handlers.supervision.card import choices_for, part_of, refresh_card
 from handlers.supervision.instructions import on_item_closed
 from handlers.supervision.model import (
@@ -23,6 +23,7 @@ from handlers.supervision.model import (
     OPEN,
     REFUSED,
     SIGNED,
+    SUPERVISION,
     SUPERVISION_LIFECYCLE,
     get_item,
     lead_unit,
@@ -82,22 +83,8 @@ def answer(
 
 def _notice(a: Answer, event: str, users: list[str | None], **extra: Any) -> list[Outgoing]:
     """A chat notice of ``event`` about the item to ``users`` (besides the card update)."""
-    item = a.item
-    rendered = a.services.messages.markdown(
-        "sv_event",
-        event=event,
-        number=item["id"],
-        title=item["title"],
-        due=item["due"],
-        text=a.text,
-        who=name_of(a.services, a.user),
-        **extra,
-    )
-    stamp = to_epoch_ms(a.now)
-    return [
-        markdown_message(f"supervision:{item['id']}:{event}:{stamp}:{user}", user, rendered)
-        for user in dict.fromkeys(u for u in users if u and u != a.user)
-    ]
+    fields = {"title": a.item["title"], "due": a.item["due"], "who": name_of(a.services, a.user)}
+    return event_notices(a, "sv_event", SUPERVISION, event, users, **fields, **extra)
 
 
 def _lead_head(a: Answer) -> list[str | None]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bot.card_buttons import button
 from handlers.approvals.card import date_time_text
 from handlers.common.held_card import HeldCard
+from handlers.common.units import unit_name
 from handlers.supervision.model import (
     CLOSING,
     GRADES,
@@ -44,11 +45,6 @@ _CHOICES: dict[str, Mapping[str, tuple[str, ...]]] = {
 
 def supervision_card_id(number: str) -> str:
     return "sv" + hashlib.sha256(number.encode()).hexdigest()[:30]
-
-
-def _unit_name(services: Services, unit_id: str) -> str:
-    unit = services.directory.unit(unit_id)
-    return unit.name if unit else unit_id
 
 
 def part_of(services: Services, item: Mapping[str, Any], user_id: str) -> str | None:
@@ -86,22 +82,24 @@ def _fields(services: Services, item: Mapping[str, Any]) -> list[dict[str, str]]
     rows = [
         (word("sv_number"), item["id"]),
         (word("sv_source"), label("supervision_sources", item["source"])),
-        (word("sv_lead"), _unit_name(services, lead_unit(item))),
+        (word("sv_lead"), unit_name(services, lead_unit(item))),
     ]
     if item.get("co_units"):
-        names = "、".join(_unit_name(services, u) for u in item["co_units"])
+        names = "、".join(unit_name(services, u) for u in item["co_units"])
         rows.append((word("sv_co"), names))
     if item.get("leader"):
         rows.append((word("sv_leader"), name_of(services, item["leader"])))
     return [{"label": k, "value": v} for k, v in rows]
 
 
-def _trail(services: Services, item: Mapping[str, Any]) -> str:
+def log_trail(services: Services, item: Mapping[str, Any], kinds: str) -> str:
+    """The card's trail of the item's log (supervision and letters keep the same log),
+    each entry's kind shown by its label in the ``kinds`` section."""
     lines = [
         {
             "at": date_time_text(services.messages, entry["at_ms"]),
             "who": name_of(services, entry["by"]),
-            "what": services.messages.label("supervision_log", entry["kind"]),
+            "what": services.messages.label(kinds, entry["kind"]),
             "text": entry.get("text", ""),
             "file": (entry.get("file") or {}).get("name", ""),
         }
@@ -127,7 +125,7 @@ def public(services: Services, item: Mapping[str, Any]) -> dict[str, Any]:
             provisional=item.get("provisional", False),
             days=services.config.rules.feedback_working_days,
         ),
-        "trail": _trail(services, item),
+        "trail": log_trail(services, item, "supervision_log"),
         "result": messages.label("supervision_grades", grade) if grade else "",
     }
 

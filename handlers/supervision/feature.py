@@ -11,6 +11,7 @@ from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
 from bot.services import Services
 from bot.workflow import FlowDef
+from handlers.common.office import is_office
 from handlers.supervision.act import REPORT_FORM, SupervisionAct, act_on_supervision, start_report
 from handlers.supervision.card import SUPERVISION_ACT
 from handlers.supervision.chase import chase
@@ -21,7 +22,6 @@ from handlers.supervision.instructions import (
 )
 from handlers.supervision.listing import weekly_summary
 from handlers.supervision.opening import SUPERVISION_FORM, new_supervision, start_supervision
-from handlers.supervision.people import is_office
 from messages.vocabulary import words
 
 

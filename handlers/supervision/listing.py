@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from handlers.common.notify import markdown_message
+from handlers.common.office import is_office
 from handlers.supervision.model import (
     CHASED,
     CLOSING,
@@ -23,7 +24,7 @@ from handlers.supervision.model import (
     lead_unit,
     light,
 )
-from handlers.supervision.people import director, is_county_leader, is_office
+from handlers.supervision.people import director, is_county_leader
 
 if TYPE_CHECKING:
     from bot.calendar import WorkCalendar

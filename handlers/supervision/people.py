@@ -7,24 +7,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.config_schema import LEADER_ROLES
-from bot.errors import NotAuthorized
+from handlers.common.office import office_only
 
 if TYPE_CHECKING:
-    from bot.config import OrgDirectory, Person
-    from bot.router import CommandContext
+    from bot.config import Person
     from bot.services import Services
 
-OFFICE_ROLES = frozenset({"office_director", "office_deputy", "admin_section", "office_clerk"})
-
-
-def is_office(person: Person, directory: OrgDirectory) -> bool:
-    return bool(person.roles & OFFICE_ROLES)
-
-
-def ensure_office(ctx: CommandContext) -> None:
-    """Opening items and registering 批示件 is the office's work (第八十四、八十七条)."""
-    if not is_office(ctx.sender, ctx.services.directory):
-        raise NotAuthorized("sv_office_only")
+# Opening items and registering 批示件 is the office's work (第八十四、八十七条).
+ensure_office = office_only("sv_office_only")
 
 
 def is_county_leader(person: Person | None) -> bool:

@@ -11,7 +11,8 @@ import pytest
 
 from bot.clock import TZ, to_epoch_ms
 from bot.outgoing import ding_to
-from handlers.emergencies.model import delay_minutes, parse_moment
+from handlers.common.moments import parse_moment
+from handlers.emergencies.model import delay_minutes
 from tests.unit.fakes import FakeDingTalk, make_services
 from tests.unit.test_dingtalk_fakes import body_of, harness, ok
 from tests.unit.test_outbox_kinds import _outbox, _rows, _run_until_settled

@@ -235,7 +235,9 @@ async def test_only_the_information_staff_decide_and_only_once(services: Service
     await services.db.run(store)
 
     def deciding(user: str, choice: str, reason: str = "") -> Any:
-        return lambda s: apply_decision(services, s, "XX2026-0001", user, choice, reason, at(4))
+        return lambda s: apply_decision(
+            services, s, "XX2026-0001", user, choice, text=reason, now=at(4)
+        )
 
     with pytest.raises(NotAuthorized):  # the unit head does not judge his own information
         await services.db.run(deciding("cai.wenbin", "city"))
