@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import io
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TextIO, TypeVar
@@ -113,66 +112,13 @@ def _parse_day(text: str) -> date | None:
         return None
 
 
-def _export_audit(db: Database, start: date, end: date, fmt: str, out: TextIO) -> int:
-    from handlers.export import export_audit
-
-    return export_audit(db, start, end, fmt, out)
-
-
-def _export_leave(
-    db: Database,
-    start: date,
-    end: date,
-    fmt: str,
-    out: TextIO,
-    names: Mapping[str, tuple[str, str]] | None = None,
-) -> int:
-    from handlers.export import export_leave
-
-    return export_leave(db, start, end, fmt, out, names=names)
-
-
-def _export_supervision(
-    db: Database, start: date, end: date, fmt: str, out: TextIO, config: Config | None = None
-) -> int:
-    from handlers.supervision.export import export_supervision
-
-    today = SystemClock().now().date()
-    return export_supervision(
-        db, start, end, fmt, out, config=config, today=today, messages=Messages()
-    )
-
-
-def _export_emergencies(
-    db: Database, start: date, end: date, fmt: str, out: TextIO, config: Config | None = None
-) -> int:
-    from handlers.emergencies.export import export_emergencies
-
-    return export_emergencies(db, start, end, fmt, out, config=config, messages=Messages())
-
-
-def _export_information(
-    db: Database, start: date, end: date, fmt: str, out: TextIO, config: Config | None = None
-) -> int:
-    from handlers.information.export import export_information
-
-    return export_information(db, start, end, fmt, out, config=config, messages=Messages())
-
-
-def _with_config(
-    export: Callable[[Database, date, date, str, TextIO, Config | None], int],
-    config: Config | None,
-) -> Callable[[Database, date, date, str, TextIO], int]:
-    """An export that reads the organisation file, with the file read once."""
-
-    def run(db: Database, start: date, end: date, fmt: str, out: TextIO) -> int:
-        return export(db, start, end, fmt, out, config)
-
-    return run
+# What `govbot export <what>` offers (handlers/exports.py; listed here so that the parser
+# does not import every feature).
+EXPORT_NAMES = ("audit", "emergencies", "information", "leave", "supervision")
 
 
 def _readable_config(config_path: str) -> Config | None:
-    """The organisation file, when it is at hand and sound (names and holidays)."""
+    """The organisation file, when it is at hand and sound (names, holidays, limits)."""
     path = Path(config_path)
     if not path.is_file():
         return None
@@ -182,52 +128,17 @@ def _readable_config(config_path: str) -> Config | None:
         return None
 
 
-def _leave_names(config_path: str) -> dict[str, tuple[str, str]]:
-    """Names and units for the leave export, when the organisation file is at hand."""
-    config = _readable_config(config_path)
-    if config is None:
-        return {}
-    units = config.units
-    return {
-        p.user_id: (p.name, units[p.unit_id].name if p.unit_id in units else p.unit_id)
-        for p in config.people.values()
-    }
-
-
-# What `govbot export <what>` can export: name -> writer(db, start, end, format, out).
-EXPORTS: dict[str, Callable[[Database, date, date, str, TextIO], int]] = {
-    "audit": _export_audit,
-    "leave": _export_leave,
-    "supervision": _export_supervision,
-    "emergencies": _export_emergencies,
-    "information": _export_information,
-}
-# Exports that read the organisation file (unit names, holidays, limits, points).
-_WITH_CONFIG: dict[str, Callable[[Database, date, date, str, TextIO, Config | None], int]] = {
-    "supervision": _export_supervision,
-    "emergencies": _export_emergencies,
-    "information": _export_information,
-}
-
-
-def _run_export(
-    export: Callable[[Database, date, date, str, TextIO], int],
-    db: Database,
-    start: date,
-    end: date,
-    fmt: str,
-    out_path: Path | None,
-) -> int:
+def _run_export(write: Callable[[TextIO], int], out_path: Path | None) -> int:
     """To a file (written beside it, then renamed: never half a file) or to stdout."""
     if out_path is None:
         stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
         try:
-            return export(db, start, end, fmt, stdout)
+            return write(stdout)
         finally:
             stdout.flush()
             stdout.detach()
     with written_beside(out_path) as f:
-        return export(db, start, end, fmt, f)
+        return write(f)
 
 
 def _bad_export_args(messages: Messages, **context: object) -> None:
@@ -266,14 +177,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     start, end = days
     out_path = Path(args.out) if args.out else None
 
+    config = _readable_config(args.config)
+    today = SystemClock().now().date()
+
     def write(db: Database) -> int:
-        export = EXPORTS[args.what]
-        if args.what == "leave":
-            export = functools.partial(_export_leave, names=_leave_names(args.config))
-        elif args.what in _WITH_CONFIG:
-            export = _with_config(_WITH_CONFIG[args.what], _readable_config(args.config))
+        from handlers.export_request import ExportRequest
+        from handlers.exports import EXPORTS
+
+        def to(out: TextIO) -> int:
+            request = ExportRequest(db, start, end, args.format, out, config, today, messages)
+            return EXPORTS[args.what](request)
+
         try:
-            count = _run_export(export, db, start, end, args.format, out_path)
+            count = _run_export(to, out_path)
         except OSError as error:
             path, detail = str(out_path), os_problem(error)
             _bad_export_args(messages, reason="out_unwritable", path=path, detail=detail)
@@ -397,7 +313,7 @@ def add_data_commands(
     restore.set_defaults(func=cmd_restore)
 
     export = sub.add_parser("export", help="export records as CSV or JSON (needs the data lock)")
-    export.add_argument("what", choices=sorted(EXPORTS))
+    export.add_argument("what", choices=EXPORT_NAMES)
     export.add_argument("--data", default=str(DEFAULT_DATA))
     export.add_argument("--from", dest="start", help="first day, YYYY-MM-DD")
     export.add_argument("--to", dest="end", help="last day, YYYY-MM-DD")

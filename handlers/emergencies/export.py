@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_epoch_ms
 from handlers.export import cell, write_table
+from handlers.export_request import ExportRequest
 
 if TYPE_CHECKING:
-    from bot.config import Config
-    from messages.render import Messages
-    from storage.database import Database
     from storage.session import Session
 
 EMERGENCIES = "emergencies"
@@ -57,24 +55,15 @@ def rows(events: list[dict[str, Any]], start: date, end: date, limit: int) -> li
     return found
 
 
-def export_emergencies(
-    db: Database,
-    start: date,
-    end: date,
-    fmt: str,
-    out: TextIO,
-    *,
-    config: Config | None,
-    messages: Messages,
-) -> int:
+def export_emergencies(request: ExportRequest) -> int:
+    config, messages = request.config, request.messages
     limit = config.rules.emergency_report_minutes if config is not None else 60
-    units = {u: unit.name for u, unit in config.units.items()} if config is not None else {}
-    people = {p.user_id: p.name for p in config.people.values()} if config is not None else {}
+    units, people = request.unit_names(), request.person_names()
 
     def read(session: Session) -> list[dict[str, Any]]:
         return session.collection(EMERGENCIES).all_open()
 
-    found = rows(db.run_sync(read), start, end, limit)
+    found = rows(request.db.run_sync(read), request.start, request.end, limit)
 
     def csv_rows() -> Iterator[list[str]]:
         yield messages.text("cli_export_emergencies_header").split(",")
@@ -97,4 +86,4 @@ def export_emergencies(
                 row["final"],
             ]
 
-    return write_table(out, fmt, found, csv_rows)
+    return write_table(request.out, request.fmt, found, csv_rows)

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from bot.config_schema import RuleParams
 from handlers.export import write_table
+from handlers.export_request import ExportRequest
 from handlers.information.report import COUNTS, criticised, points_of, ranked, read_all, unit_table
 
 if TYPE_CHECKING:
-    from bot.config import Config
-    from messages.render import Messages
-    from storage.database import Database
+    pass
 
 COLUMNS = (*COUNTS[:-1], "serious", "score")
 
@@ -41,21 +40,13 @@ def annual_rows(
     return rows
 
 
-def export_information(
-    db: Database,
-    start: date,
-    end: date,
-    fmt: str,
-    out: TextIO,
-    *,
-    config: Config | None,
-    messages: Messages,
-) -> int:
+def export_information(request: ExportRequest) -> int:
+    config, messages = request.config, request.messages
     rules = config.rules if config is not None else RuleParams()
-    units = config.units if config is not None else {}
-    names = {u: unit.name for u, unit in units.items()}
-    items, requests = db.run_sync(read_all)
-    rows = annual_rows(items, requests, start, end, points_of(rules), list(units))
+    names = request.unit_names()
+    items, requests = request.db.run_sync(read_all)
+    points = points_of(rules)
+    rows = annual_rows(items, requests, request.start, request.end, points, list(names))
     records = [
         {"unit_id": r["unit"], "unit": names.get(r["unit"], r["unit"]), "rank": r["rank"]}
         | {k: r[k] for k in COLUMNS}
@@ -68,4 +59,4 @@ def export_information(
             rank = str(r["rank"]) if r["rank"] else ""
             yield [rank, r["unit"], *(str(r[k]) for k in COLUMNS)]
 
-    return write_table(out, fmt, records, csv_rows)
+    return write_table(request.out, request.fmt, records, csv_rows)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from bot.calendar import WorkCalendar
 from bot.clock import from_epoch_ms
 from handlers.export import write_table as write_csv_or_json
+from handlers.export_request import ExportRequest
 from handlers.supervision.model import (
     CLOSED,
     GRADES,
@@ -26,7 +27,6 @@ from handlers.supervision.model import (
 from handlers.supervision.model import SUPERVISION as ITEMS
 
 if TYPE_CHECKING:
-    from bot.config import Config
     from messages.render import Messages
     from storage.database import Database
     from storage.session import Session
@@ -90,21 +90,12 @@ def write_table(
     return write_csv_or_json(out, fmt, records, csv_rows)
 
 
-def export_supervision(
-    db: Database,
-    start: date,
-    end: date,
-    fmt: str,
-    out: TextIO,
-    *,
-    config: Config | None,
-    today: date,
-    messages: Messages,
-) -> int:
-    """``govbot export supervision``: the table of items opened from ``start`` to
-    ``end``, with the holidays and unit names of ``config`` when it can be read."""
-    overrides = config.calendar_overrides if config is not None else {}
-    calendar = WorkCalendar(overrides)
-    names = {u: unit.name for u, unit in config.units.items()} if config is not None else {}
-    table = annual_table(read_items(db), start, end, calendar, today)
-    return write_table(table, fmt, out, messages=messages, unit_names=names)
+def export_supervision(request: ExportRequest) -> int:
+    """``govbot export supervision``: the table of items opened in the request's days,
+    with the organisation file's holidays and unit names when it can be read."""
+    config = request.config
+    calendar = WorkCalendar(config.calendar_overrides if config is not None else {})
+    items = read_items(request.db)
+    table = annual_table(items, request.start, request.end, calendar, request.today)
+    names = request.unit_names()
+    return write_table(table, request.fmt, request.out, messages=request.messages, unit_names=names)

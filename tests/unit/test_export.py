@@ -222,3 +222,10 @@ def test_cli_unwritable_out_exit_2(tmp_path: Path, data: Path) -> None:
     assert result.returncode == 2
     assert "无法写入" in result.stderr.decode()
     assert not target.parent.exists()
+
+
+def test_the_cli_offers_every_export_and_only_those() -> None:
+    from bot.cli_data import EXPORT_NAMES
+    from handlers.exports import EXPORTS
+
+    assert sorted(EXPORT_NAMES) == sorted(EXPORTS)
