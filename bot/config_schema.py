@@ -153,6 +153,11 @@ class RuleParams:
     emergency_ack_minutes: int = 10  # no 收悉 by then: a DING to whoever has not
     emergency_repeats: int = 3  # DINGs at most, one every emergency_ack_minutes
     emergency_ding_type: int = 1  # 1 in DingTalk, 2 text message, 3 phone call
+    # 规范性文件 (第二十三、二十五条): validity period in years from the issued date (试行
+    # documents: normative_trial_years), and the evaluation reminder this many months before.
+    normative_valid_years: int = 5
+    normative_trial_years: int = 2
+    normative_remind_months: int = 6
     # 群众来信, 县长信箱 and 12345 (第四十四、八十八条), calendar days from receipt, as the
     # 信访工作条例 sets them: 受理告知 within 15, 办结 within 60, one extension of at most 30.
     letter_notice_days: int = 15

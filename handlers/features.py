@@ -15,6 +15,7 @@ from handlers.leave.feature import LEAVE
 from handlers.legality.feature import LEGALITY
 from handlers.letters.feature import LETTERS_FEATURE
 from handlers.meetings.feature import MEETINGS
+from handlers.normative.feature import NORMATIVE_FEATURE
 from handlers.requests.feature import REQUESTS
 from handlers.supervision.feature import SUPERVISION
 
@@ -28,6 +29,7 @@ FEATURES: list[Feature] = [
     MEETINGS,
     AGENDA,
     LEGALITY,
+    NORMATIVE_FEATURE,
     SUPERVISION,
     EMERGENCIES_FEATURE,
     LETTERS_FEATURE,

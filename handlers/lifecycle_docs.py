@@ -31,6 +31,7 @@ from handlers.information.model import INFORMATION_LIFECYCLE
 from handlers.leave.model import ABSENCE_LIFECYCLE
 from handlers.letters.model import LETTER_LIFECYCLE
 from handlers.meetings.model import AGENDA_ENTRY_LIFECYCLE, MEETING_LIFECYCLE
+from handlers.normative.model import NORMATIVE_LIFECYCLE
 from handlers.supervision.model import SUPERVISION_LIFECYCLE
 from messages.render import Messages
 from storage.database import Database
@@ -44,6 +45,7 @@ DOCUMENTED = [
     (EMERGENCY_LIFECYCLE, "emergency_states"),
     (LETTER_LIFECYCLE, "letter_states"),
     (INFORMATION_LIFECYCLE, "information_states"),
+    (NORMATIVE_LIFECYCLE, "normative_states"),
 ]
 
 

@@ -14,7 +14,7 @@ import fcntl
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ class SiteReport:
     withheld: int  # not public (依申请公开/不予公开/涉密) or withdrawn
     attachments: int  # files copied
     problems: tuple[Problem, ...]
+    normative: int = 0  # normative documents on the register page (第二十五条)
 
 
 def default_site_dir(data: Path) -> Path:
@@ -98,9 +99,15 @@ def _swap_in(tmp: Path, out: Path, old: Path) -> None:
 
 
 def build_site(
-    documents: Iterable[Mapping[str, Any]], out_dir: Path, *, data_dir: Path, county: str
+    documents: Iterable[Mapping[str, Any]],
+    out_dir: Path,
+    *,
+    data_dir: Path,
+    county: str,
+    normative: Sequence[Mapping[str, Any]] = (),
 ) -> SiteReport:
-    """Render the public site into ``out_dir``, replacing the previous build atomically.
+    """Render the public site into ``out_dir``, replacing the previous build atomically;
+    ``normative`` are the register's records (规范性文件, 第二十五条: 统一公布).
 
     Blocking file work: from async code use
     :func:`handlers.distribution.site_publisher.rebuild_site`.
@@ -119,7 +126,7 @@ def build_site(
         _remove(old)
         tmp.mkdir()
         try:
-            copied = render_into(tmp, selection.pages, county)
+            copied = render_into(tmp, selection.pages, county, normative)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -130,6 +137,7 @@ def build_site(
         withheld=selection.withheld,
         attachments=copied,
         problems=tuple(selection.problems),
+        normative=len(normative),
     )
     log.info(
         "site built in %s: %d published, %d withheld, %d problems",

@@ -1,5 +1,6 @@
-"""Keeps the government website folder in step with the issued documents: rebuilt at
-start-up and after every issue or withdrawal (coalesced), off the event loop; and the
+"""Keeps the government website folder in step with the issued documents and the register
+of normative documents: rebuilt at start-up and after every issue, withdrawal,
+registration or clean-up (coalesced), off the event loop; and the
 one-off rebuild from storage of ``govbot site build``."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from storage.session import Session
 log = logging.getLogger(__name__)
 
 COLLECTION = "documents"
+NORMATIVE = "normative"  # handlers.normative.model.NORMATIVE (the register, 第二十五条)
 
 
 def read_documents(session: Session) -> list[dict[str, Any]]:
@@ -27,16 +29,27 @@ def read_documents(session: Session) -> list[dict[str, Any]]:
     return docs
 
 
+def read_normative(session: Session) -> list[dict[str, Any]]:
+    """Every registered normative document, whatever its status."""
+    return session.collection(NORMATIVE).find(lambda _doc: True)
+
+
+def _read_all(session: Session) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    return read_documents(session), read_normative(session)
+
+
 def rebuild_site_from_storage(db: Database, out_dir: Path, *, county: str) -> SiteReport:
     """Blocking: for the CLI and worker threads, never the event loop."""
-    documents = db.run_sync(read_documents)
-    return build_site(documents, out_dir, data_dir=db.root, county=county)
+    documents, normative = db.run_sync(_read_all)
+    return build_site(documents, out_dir, data_dir=db.root, county=county, normative=normative)
 
 
 async def rebuild_site(db: Database, out_dir: Path, *, county: str) -> SiteReport:
     """Read the documents through storage, then render in a worker thread."""
-    documents = await db.run(read_documents)
-    return await asyncio.to_thread(build_site, documents, out_dir, data_dir=db.root, county=county)
+    documents, normative = await db.run(_read_all)
+    return await asyncio.to_thread(
+        build_site, documents, out_dir, data_dir=db.root, county=county, normative=normative
+    )
 
 
 class SitePublisher:

@@ -1,5 +1,6 @@
 """Renders the website's files into a fresh folder: ``index.html`` (documents grouped by
-year, newest first, then by type), one ``docs/<year>/<type>-<seq>.html`` per document,
+year, newest first, then by type), ``normative.html`` (the register of normative documents
+with their status after clean-up, 第二十五条), one ``docs/<year>/<type>-<seq>.html`` per document,
 attachments copied as ``files/<year>-<type>-<seq>.<ext>``, and ``feed.json`` (JSON Feed
 1.1). The output depends only on the pages (no "now"): rendering twice gives
 byte-identical files. Every file is written inside the folder, never beside it."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,13 +111,21 @@ def _copy_attachment(root: Path, page: Page) -> bool:
     return True
 
 
-def render_into(tmp: Path, pages: list[Page], county: str) -> int:
+def render_into(
+    tmp: Path, pages: list[Page], county: str, normative: Sequence[Mapping[str, Any]] = ()
+) -> int:
     """Write the whole site into the empty folder ``tmp``; returns attachments copied."""
     env = _environment()
     root = tmp.resolve()
     _write(root / MARKER, b"govbot site\n")
-    index = env.get_template("index.html.j2").render(county=county, years=_grouped(pages), root="")
+    index = env.get_template("index.html.j2").render(
+        county=county, years=_grouped(pages), root="", normative=len(normative)
+    )
     _write(_inside(root, root / "index.html"), index.encode("utf-8"))
+    register = env.get_template("normative.html.j2").render(
+        county=county, rows=sorted(normative, key=lambda r: str(r["id"])), root=""
+    )
+    _write(_inside(root, root / "normative.html"), register.encode("utf-8"))
     page_template = env.get_template("document.html.j2")
     copied = 0
     for page in pages:

@@ -1,0 +1,29 @@
+"""规范性文件 (第二十三–二十五条): the register with unified numbers and validity periods,
+the refusal without a passed 合法性审查, the evaluation reminder six months before the
+end, the listing and search, and the clean-up whose result the website shows."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from bot.feature import Feature
+from bot.router import Command
+from bot.scheduler import DailyJob
+from handlers.normative.cleanup import clean_up, may_clean_up
+from handlers.normative.listing import list_register
+from handlers.normative.register import NORMATIVE_FORM, may_register, start_register
+from handlers.normative.remind import remind
+from messages.vocabulary import words
+
+NORMATIVE_FEATURE = Feature(
+    "normative",
+    commands=[
+        Command("normative", words("normative"), list_register),
+        Command(
+            "normative_register", words("normative_register"), start_register, audience=may_register
+        ),
+        Command("normative_cleanup", words("normative_cleanup"), clean_up, audience=may_clean_up),
+    ],
+    forms=[NORMATIVE_FORM],
+    jobs=[DailyJob("normative-evaluate", time(8, 40), remind)],
+)
