@@ -114,7 +114,7 @@ def _parse_day(text: str) -> date | None:
 
 # What `govbot export <what>` offers (handlers/exports.py; listed here so that the parser
 # does not import every feature).
-EXPORT_NAMES = ("audit", "emergencies", "information", "leave", "supervision")
+EXPORT_NAMES = ("audit", "emergencies", "information", "leave", "normative", "supervision")
 
 
 def _readable_config(config_path: str) -> Config | None:

@@ -8,6 +8,7 @@ from handlers.emergencies.export import export_emergencies
 from handlers.export import export_audit, export_leave
 from handlers.export_request import ExportRequest
 from handlers.information.export import export_information
+from handlers.normative.export import export_normative
 from handlers.supervision.export import export_supervision
 
 
@@ -34,4 +35,5 @@ EXPORTS: dict[str, Callable[[ExportRequest], int]] = {
     "supervision": export_supervision,
     "emergencies": export_emergencies,
     "information": export_information,
+    "normative": export_normative,
 }

@@ -3,6 +3,11 @@ declared lifecycle, search, and the register page of the website (built atomical
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,7 @@ from handlers.normative.model import (
 )
 from storage import Database
 
+PROJECT = Path(__file__).resolve().parents[2]
 RULES = RuleParams()
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
 
@@ -134,3 +140,42 @@ async def test_rebuild_reads_the_register_from_storage(tmp_path: Path) -> None:
         await database.close()
     assert report.normative == 1
     assert "阳教发〔2026〕9号" in (tmp_path / "site" / "normative.html").read_text("utf-8")
+
+
+def govbot(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=PROJECT, capture_output=True, timeout=120
+    )
+
+
+def test_export_by_issued_date_as_csv_and_json(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    database = Database.open_sync(data)
+    older = record("GF2026-0002", issued="2025-12-30", state=REPEALED, trial=True)
+    try:
+        database.run_sync(lambda s: s.collection(NORMATIVE).insert_many([record(), older]))
+    finally:
+        database.close_sync()
+    year = ("export", "normative", "--data", str(data), "--year")
+    result = govbot(*year, "2026")
+    assert result.returncode == 0, result.stderr.decode()
+    rows = list(csv.reader(io.StringIO(result.stdout.decode("utf-8-sig"), newline="")))
+    assert rows[0][:3] == ["登记号", "标题", "文号"]
+    assert rows[1:] == [
+        [
+            "GF2026-0001",
+            "阳城县校外培训机构管理办法",
+            "阳教发〔2026〕9号",
+            "县教育局",
+            "2026-11-20",
+            "否",
+            "2031-11-19",
+            "有效",
+            "HF2026-0001",
+        ]
+    ]
+    assert "规范性文件登记目录" in result.stderr.decode()
+    result = govbot(*year, "2025", "--format", "json")
+    assert [(r["number"], r["state"], r["trial"]) for r in json.loads(result.stdout)] == [
+        ("GF2026-0002", "repealed", True)
+    ]
