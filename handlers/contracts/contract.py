@@ -9,12 +9,12 @@ the county government (第七十二条) and drafts anew."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.dialog import Form, FormField
-from bot.errors import UserFacingError
+from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_REJECTED, Choice, FlowDef, FlowView, Step
@@ -26,7 +26,7 @@ from handlers.common.notify import markdown_message
 from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
 from handlers.common.summary import summary_rows
-from handlers.requests.flow import ensure_submitting_unit
+from handlers.requests.flow import SUBMITTING_KINDS
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -166,4 +166,18 @@ CONTRACT_FORM = Form(
     _summary,
 )
 
-start_contract = form_command(KIND, ensure_submitting_unit)
+
+def submitting_unit_only(template: str) -> Callable[[CommandContext], None]:
+    """A guard: only units that submit to the county government (departments, towns,
+    the development zone, county enterprises) may use the command; others get
+    ``template``, which cites the article."""
+
+    def guard(ctx: CommandContext) -> None:
+        unit = ctx.services.directory.unit(ctx.sender.unit_id)
+        if unit is None or unit.kind not in SUBMITTING_KINDS:
+            raise RuleViolation(template, unit=unit.name if unit else "")
+
+    return guard
+
+
+start_contract = form_command(KIND, submitting_unit_only("contract_not_for_unit"))

@@ -25,8 +25,7 @@ from handlers.common.commands import form_command
 from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
 from handlers.common.summary import summary_rows
-from handlers.contracts.contract import county_government
-from handlers.requests.flow import ensure_submitting_unit
+from handlers.contracts.contract import county_government, submitting_unit_only
 from handlers.supervision.opening import parse_day
 from messages.vocabulary import word_list
 
@@ -154,4 +153,4 @@ MEETING_REQUEST_FORM = Form(
     _summary,
 )
 
-start_meeting_request = form_command(FORM, ensure_submitting_unit)
+start_meeting_request = form_command(FORM, submitting_unit_only("meeting_req_not_for_unit"))

@@ -11,6 +11,7 @@ import pytest
 from tests.harness import BotProcess, Control, SandboxThread
 from tests.scenario.flows import actions, cards, wait_card
 from tests.scenario.meetings import (
+    ADMIN,
     EDU_HEAD,
     EDU_STAFF,
     HEAD,
@@ -119,3 +120,16 @@ def test_hosting_a_provincial_meeting_waits_for_consent(
         lambda c: c["cardData"]["status"] == "县政府同意承办，可答复主办方",
         title,
     )
+
+
+def test_only_departments_draft_contracts_and_ask_for_meetings(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    """The office's 行政股 is no department submitting to the county government."""
+    refused = fill(control, ADMIN, _contract("县政府办公室物业服务合同"))
+    assert "第七十二条" in refused and "代拟" in refused
+    refused = fill(control, ADMIN, _meeting_request("专业性会议", "全县档案工作会议"))
+    assert "第六十条" in refused
+    time.sleep(0.5)
+    assert not _holds(control, ADMIN, "物业服务合同")
+    assert not _holds(control, ADMIN, "档案工作会议")
