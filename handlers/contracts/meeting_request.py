@@ -79,7 +79,12 @@ def _kind(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
 
 
 def _date(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    return parse_day(answer, ctx.services.clock.now().date()).isoformat()
+    """A day from today on (parse_day's own refusals speak of a 完成时限)."""
+    try:
+        return parse_day(answer, ctx.services.clock.now().date()).isoformat()
+    except UserFacingError as refused:
+        past = refused.template == "decision_date_past"
+        raise UserFacingError("meeting_req_date_past" if past else "meeting_req_bad_date") from None
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:

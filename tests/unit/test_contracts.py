@@ -16,6 +16,7 @@ from handlers.contracts.contract import KIND, REVIEW_FAILED, contract_flow
 from handlers.contracts.meeting_request import (
     HOSTING,
     PROFESSIONAL,
+    _date,
     _kind,
     meeting_request_flows,
 )
@@ -165,3 +166,18 @@ def test_meeting_request_kind_is_read_from_the_answer() -> None:
     with pytest.raises(UserFacingError) as refused:
         _kind("座谈会", ctx, {})
     assert refused.value.template == "meeting_req_bad_kind"
+
+
+async def test_meeting_date_is_a_day_from_today_on(tmp_path: Path) -> None:
+    services = await make_services(tmp_path)  # the clock stands at 2026-11-25
+    ctx: Any = type("Ctx", (), {"services": services})()
+    try:
+        assert _date("2026-12-18", ctx, {}) == "2026-12-18"
+        with pytest.raises(UserFacingError) as past:
+            _date("2026-11-20", ctx, {})
+        assert past.value.template == "meeting_req_date_past"
+        with pytest.raises(UserFacingError) as bad:
+            _date("下周三", ctx, {})
+        assert bad.value.template == "meeting_req_bad_date"
+    finally:
+        await services.db.close()
