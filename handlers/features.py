@@ -6,6 +6,7 @@ from bot.feature import Feature
 from handlers.agenda.feature import AGENDA
 from handlers.approvals.feature import APPROVALS
 from handlers.basics.feature import BASICS
+from handlers.contracts.feature import CONTRACTS
 from handlers.delivery.feature import DELIVERY
 from handlers.distribution.feature import DISTRIBUTION
 from handlers.documents.feature import DOCUMENTS
@@ -30,6 +31,7 @@ FEATURES: list[Feature] = [
     AGENDA,
     LEGALITY,
     NORMATIVE_FEATURE,
+    CONTRACTS,
     SUPERVISION,
     EMERGENCIES_FEATURE,
     LETTERS_FEATURE,

@@ -1,0 +1,183 @@
+"""Contracts in the county government's name (第七十二条): the department drafts the
+text, the 司法局 reviews it, and only then does it go to the county government.
+
+The order is the flow's declaration: the unit head signs the draft off, the head of the
+司法局 reviews it with a written opinion, and only a passed review opens the county
+government's step (the leader in charge of the unit; the county head where no one is in
+charge). A failed review ends the flow there; the department is told it may not go to
+the county government (第七十二条) and drafts anew."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.dialog import Form, FormField
+from bot.errors import RuleViolation, UserFacingError
+from bot.outgoing import Outgoing
+from bot.router import CommandContext
+from bot.workflow import END_REJECTED, Choice, FlowDef, FlowView, Step
+from handlers.approvals.submit import REJECT, SIGNOFF, start_submitted_flow
+from handlers.common.answers import material_answer, spaced_text
+from handlers.common.commands import form_command
+from handlers.common.material import fetched_file, material_shown
+from handlers.common.notify import markdown_message
+from handlers.common.numbers import next_number
+from handlers.common.staging import stage_and_send
+from handlers.common.summary import summary_rows
+from handlers.requests.flow import SUBMITTING_KINDS
+
+if TYPE_CHECKING:
+    from bot.config import OrgDirectory
+    from bot.services import Services
+    from storage.session import Session
+
+KIND = "contract"
+REVIEW_FAILED = "contract_fail"
+
+
+def legal_bureau_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    """The head of the unit with the legal_bureau role (县司法局)."""
+    unit = directory.unit_with_role("legal_bureau")
+    head = directory.unit_head(unit.unit_id) if unit else None
+    if head is None:
+        raise UserFacingError("legality_no_bureau")
+    return [head.user_id]
+
+
+def county_government(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    """按程序报县政府审定: the county leader in charge of the unit decides for the
+    county government; the county head where no one is in charge of it."""
+    leader = directory.leader_in_charge(flow.unit_id) or directory.sole("county_head")
+    return [leader.user_id]
+
+
+def contract_flow(services: Services) -> FlowDef:
+    """签发 → 县司法局审核 → 县政府审定 (第七十二条)."""
+
+    def finished(
+        session: Session, flow: dict[str, Any], outcome: str, now: datetime
+    ) -> list[Outgoing]:
+        return _review_failed_notice(services, flow, outcome)
+
+    return FlowDef(
+        KIND,
+        (
+            SIGNOFF,
+            Step(
+                "review",
+                legal_bureau_head,
+                (
+                    Choice("pass", opinion_required=True, style="primary"),
+                    Choice(REVIEW_FAILED, END_REJECTED, opinion_required=True, style="danger"),
+                ),
+            ),
+            Step(
+                "approve",
+                county_government,
+                (Choice("approve", style="primary"), REJECT),
+            ),
+        ),
+        on_finish=finished,
+    )
+
+
+def _review_failed_notice(
+    services: Services, flow: Mapping[str, Any], outcome: str
+) -> list[Outgoing]:
+    """The department learns its contract may not go to the county government."""
+    last = flow["trail"][-1] if flow["trail"] else {}
+    if outcome != END_REJECTED or last.get("action") != f"review:{REVIEW_FAILED}":
+        return []
+    people = list(dict.fromkeys([flow["submitter"], *flow["data"].get("watchers", [])]))
+    rendered = services.messages.markdown(
+        "contract_review_failed",
+        number=flow["id"],
+        title=flow["title"],
+        opinion=last.get("opinion", ""),
+    )
+    return [markdown_message(f"contract:{flow['id']}:failed:{u}", u, rendered) for u in people]
+
+
+# -- the form ------------------------------------------------------------------------
+
+
+def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    shown = {
+        "title": values["title"],
+        "counterparty": values["counterparty"],
+        "amount": values["amount"],
+        "material": material_shown(ctx.services.messages, values["material"]),
+    }
+    return summary_rows(ctx, KIND, shown)
+
+
+async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
+    services = ctx.services
+    sender = ctx.sender
+    material = values["material"]
+    attachment = await fetched_file(services, material)
+    head = services.directory.unit_head(sender.unit_id)
+    now = services.clock.now()
+    label = services.forms.label_of
+    data = {
+        "counterparty": values["counterparty"],
+        "amount": values["amount"],
+        "body": material.get("text", ""),
+        "attachment": attachment,
+        "attachment_name": attachment["name"] if attachment else "",
+        "unit_head": head.user_id if head else None,
+        "watchers": [head.user_id] if head and head.user_id != sender.user_id else [],
+        "card_fields": [
+            (label(KIND, "counterparty"), values["counterparty"]),
+            (label(KIND, "amount"), values["amount"]),
+        ],
+    }
+
+    def submit(session: Session) -> None:
+        flow_id = next_number(session, KIND, "HT", now.year)
+        start_submitted_flow(
+            ctx,
+            session,
+            flow_id=flow_id,
+            kind=KIND,
+            title=values["title"],
+            data=data,
+            note="contract_submitted",
+        )
+
+    return await stage_and_send(services, submit)
+
+
+CONTRACT_FORM = Form(
+    KIND,
+    (
+        FormField("title", spaced_text(4, 80, "contract_bad_title")),
+        FormField("counterparty", spaced_text(2, 80, "contract_bad_counterparty")),
+        FormField("amount", spaced_text(1, 40, "contract_bad_amount")),
+        FormField(
+            "material",
+            material_answer(10, 8000, "contract_material_empty"),
+            accepts_file=True,
+        ),
+    ),
+    _submit,
+    _summary,
+)
+
+
+def submitting_unit_only(template: str) -> Callable[[CommandContext], None]:
+    """A guard: only units that submit to the county government (departments, towns,
+    the development zone, county enterprises) may use the command; others get
+    ``template``, which cites the article."""
+
+    def guard(ctx: CommandContext) -> None:
+        unit = ctx.services.directory.unit(ctx.sender.unit_id)
+        if unit is None or unit.kind not in SUBMITTING_KINDS:
+            raise RuleViolation(template, unit=unit.name if unit else "")
+
+    return guard
+
+
+start_contract = form_command(KIND, submitting_unit_only("contract_not_for_unit"))
