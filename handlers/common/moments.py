@@ -4,13 +4,22 @@ letter was received): Beijing time."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.clock import TZ, to_epoch_ms
 from bot.errors import UserFacingError
 from bot.router import CommandContext
-from messages.vocabulary import CLOCK_TODAY, MOMENT, input_word
+from messages.vocabulary import CLOCK_TODAY, DAY, MOMENT, input_word
+
+
+def typed_day(text: str) -> date | None:
+    """``2026-12-31`` / ``2026年12月31日`` as a date; None if it is not one."""
+    found = DAY.match(text)
+    try:
+        return date(*(int(x) for x in found.groups())) if found else None
+    except ValueError:
+        return None
 
 
 def parse_moment(text: str, now: datetime) -> datetime | None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.dialog import Form, FormField
-from bot.errors import RuleViolation, UserFacingError
+from bot.errors import RuleViolation
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_REJECTED, Choice, FlowDef, FlowView, Step
@@ -26,6 +26,7 @@ from handlers.common.notify import markdown_message
 from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
 from handlers.common.summary import summary_rows
+from handlers.legality.review import legal_bureau_head
 from handlers.requests.flow import SUBMITTING_KINDS
 
 if TYPE_CHECKING:
@@ -35,15 +36,6 @@ if TYPE_CHECKING:
 
 KIND = "contract"
 REVIEW_FAILED = "contract_fail"
-
-
-def legal_bureau_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
-    """The head of the unit with the legal_bureau role (县司法局)."""
-    unit = directory.unit_with_role("legal_bureau")
-    head = directory.unit_head(unit.unit_id) if unit else None
-    if head is None:
-        raise UserFacingError("legality_no_bureau")
-    return [head.user_id]
 
 
 def county_government(flow: FlowView, directory: OrgDirectory) -> list[str]:

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 SUBJECTS = ("normative", "major")
 
 
-def _legal_bureau(flow: FlowView, directory: OrgDirectory) -> list[str]:
+def legal_bureau_head(flow: FlowView, directory: OrgDirectory) -> list[str]:
+    """The head of the unit with the legal_bureau role (县司法局)."""
     unit = directory.unit_with_role("legal_bureau")
     head = directory.unit_head(unit.unit_id) if unit else None
     if head is None:
@@ -48,7 +49,7 @@ def legality_flow() -> FlowDef:
             SIGNOFF,
             Step(
                 "review",
-                _legal_bureau,
+                legal_bureau_head,
                 (
                     Choice("legal_pass", opinion_required=True, style="primary"),
                     Choice("legal_fail", END_REJECTED, opinion_required=True, style="danger"),

@@ -18,13 +18,14 @@ from bot.workflow import END_APPROVED, FLOWS
 from handlers.agenda.fields import REVIEW_NUMBER
 from handlers.common.answers import spaced_text, yes_no
 from handlers.common.commands import form_command
+from handlers.common.moments import typed_day
 from handlers.common.numbers import next_number
 from handlers.common.office import is_office
 from handlers.common.staging import conclude_form
 from handlers.common.units import unit_name
 from handlers.normative.model import COUNTY, NORMATIVE, new_record
 from handlers.requests.flow import SUBMITTING_KINDS
-from messages.vocabulary import DAY, word_list
+from messages.vocabulary import word_list
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person
@@ -65,11 +66,7 @@ def _issuer(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
 
 
 def _issued(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    found = DAY.match(str(answer))
-    try:
-        day = date(*(int(x) for x in found.groups())) if found else None
-    except ValueError:
-        day = None
+    day = typed_day(str(answer))
     if day is None:
         raise UserFacingError("nd_bad_date")
     if day > ctx.services.clock.now().date():

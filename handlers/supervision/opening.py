@@ -14,6 +14,7 @@ from bot.errors import UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from handlers.common.commands import form_command
+from handlers.common.moments import typed_day
 from handlers.common.staging import conclude_form, stage_and_send
 from handlers.supervision.card import create_card
 from handlers.supervision.listing import list_items
@@ -29,7 +30,6 @@ from handlers.supervision.model import (
 )
 from handlers.supervision.people import ensure_office, is_county_leader
 from handlers.supervision.units import unit_of_name, units_named
-from messages.vocabulary import DAY
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -84,11 +84,7 @@ def _leader(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
 
 
 def parse_day(answer: Any, today: date) -> date:
-    found = DAY.match(str(answer))
-    try:
-        day = date(*(int(x) for x in found.groups())) if found else None
-    except ValueError:
-        day = None
+    day = typed_day(str(answer))
     if day is None:
         raise UserFacingError("decision_bad_date")
     if day < today:
