@@ -12,6 +12,7 @@ from handlers.distribution.feature import DISTRIBUTION
 from handlers.documents.feature import DOCUMENTS
 from handlers.emergencies.feature import EMERGENCIES_FEATURE
 from handlers.information.feature import INFORMATION_FEATURE
+from handlers.invitations.feature import INVITATIONS
 from handlers.leave.feature import LEAVE
 from handlers.legality.feature import LEGALITY
 from handlers.letters.feature import LETTERS_FEATURE
@@ -32,6 +33,7 @@ FEATURES: list[Feature] = [
     LEGALITY,
     NORMATIVE_FEATURE,
     CONTRACTS,
+    INVITATIONS,
     SUPERVISION,
     EMERGENCIES_FEATURE,
     LETTERS_FEATURE,
