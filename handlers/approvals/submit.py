@@ -7,9 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.dialog import close_dialog
+from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_REJECTED, END_RETURNED, Choice, FlowView, Step
 from handlers.approvals.card import SUBMITTER_NOTE
+from handlers.common.numbers import next_number
+from handlers.common.staging import stage_and_send
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -51,6 +54,29 @@ def start_submitted_flow(
     close_dialog(session, ctx.sender.user_id)
     services.outbox.stage(session, changes.outgoing)
     return doc
+
+
+async def submit_numbered_flow(
+    ctx: CommandContext,
+    *,
+    counter: str,
+    prefix: str,
+    kind: str,
+    title: str,
+    data: dict[str, Any],
+    note: str = "request_submitted",
+) -> list[Outgoing]:
+    """The form's flow under its next yearly number (``<prefix><year>-0001``), started in
+    one storage call with its card and the sender's confirmation; the outbox is woken."""
+    year = ctx.services.clock.now().year
+
+    def submit(session: Session) -> None:
+        flow_id = next_number(session, counter, prefix, year)
+        start_submitted_flow(
+            ctx, session, flow_id=flow_id, kind=kind, title=title, data=data, note=note
+        )
+
+    return await stage_and_send(ctx.services, submit)
 
 
 def unit_head(flow: FlowView, directory: OrgDirectory) -> list[str]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 from bot.errors import UserFacingError
@@ -40,3 +40,15 @@ def unit_name(services: Services, unit_id: str) -> str:
     """The unit's name; its id when the directory no longer knows it."""
     unit = services.directory.unit(unit_id)
     return unit.name if unit else unit_id
+
+
+def role_heads(directory: OrgDirectory, unit_roles: Iterable[str]) -> list[str]:
+    """The heads of the units holding ``unit_roles`` (e.g. the 县委办公室 and the
+    县政府办公室), each once, in that order; a role nobody holds is passed over."""
+    found = []
+    for role in unit_roles:
+        unit = directory.unit_with_role(role)
+        head = directory.unit_head(unit.unit_id) if unit else None
+        if head is not None:
+            found.append(head.user_id)
+    return list(dict.fromkeys(found))

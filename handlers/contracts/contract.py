@@ -18,13 +18,11 @@ from bot.errors import RuleViolation
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_REJECTED, Choice, FlowDef, FlowView, Step
-from handlers.approvals.submit import REJECT, SIGNOFF, start_submitted_flow
+from handlers.approvals.submit import REJECT, SIGNOFF, submit_numbered_flow
 from handlers.common.answers import material_answer, spaced_text
 from handlers.common.commands import form_command
 from handlers.common.material import fetched_file, material_shown
 from handlers.common.notify import markdown_message
-from handlers.common.numbers import next_number
-from handlers.common.staging import stage_and_send
 from handlers.common.summary import summary_rows
 from handlers.legality.review import legal_bureau_head
 from handlers.requests.flow import SUBMITTING_KINDS
@@ -111,7 +109,6 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     material = values["material"]
     attachment = await fetched_file(services, material)
     head = services.directory.unit_head(sender.unit_id)
-    now = services.clock.now()
     label = services.forms.label_of
     data = {
         "counterparty": values["counterparty"],
@@ -127,19 +124,15 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         ],
     }
 
-    def submit(session: Session) -> None:
-        flow_id = next_number(session, KIND, "HT", now.year)
-        start_submitted_flow(
-            ctx,
-            session,
-            flow_id=flow_id,
-            kind=KIND,
-            title=values["title"],
-            data=data,
-            note="contract_submitted",
-        )
-
-    return await stage_and_send(services, submit)
+    return await submit_numbered_flow(
+        ctx,
+        counter=KIND,
+        prefix="HT",
+        kind=KIND,
+        title=values["title"],
+        data=data,
+        note="contract_submitted",
+    )
 
 
 CONTRACT_FORM = Form(

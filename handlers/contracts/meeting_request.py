@@ -19,11 +19,14 @@ from bot.errors import UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import Choice, FlowDef, FlowView, Step
-from handlers.approvals.submit import REJECT, RETURN, SIGNOFF, start_submitted_flow
+from handlers.approvals.submit import (
+    REJECT,
+    RETURN,
+    SIGNOFF,
+    submit_numbered_flow,
+)
 from handlers.common.answers import spaced_text, trimmed_text
 from handlers.common.commands import form_command
-from handlers.common.numbers import next_number
-from handlers.common.staging import stage_and_send
 from handlers.common.summary import summary_rows
 from handlers.contracts.contract import county_government, submitting_unit_only
 from handlers.supervision.opening import parse_day
@@ -31,7 +34,6 @@ from messages.vocabulary import word_list
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
-    from storage.session import Session
 
 FORM = "meeting_request"
 PROFESSIONAL = "pro_meeting"
@@ -104,7 +106,6 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     sender = ctx.sender
     kind = values["kind"]
     head = services.directory.unit_head(sender.unit_id)
-    now = services.clock.now()
     label = services.forms.label_of
     fields = [
         (label(FORM, "date"), values["date"]),
@@ -125,19 +126,15 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         "card_fields": fields,
     }
 
-    def submit(session: Session) -> None:
-        flow_id = next_number(session, FORM, "HS", now.year)
-        start_submitted_flow(
-            ctx,
-            session,
-            flow_id=flow_id,
-            kind=kind,
-            title=values["title"],
-            data=data,
-            note=f"{kind}_submitted",
-        )
-
-    return await stage_and_send(services, submit)
+    return await submit_numbered_flow(
+        ctx,
+        counter=FORM,
+        prefix="HS",
+        kind=kind,
+        title=values["title"],
+        data=data,
+        note=f"{kind}_submitted",
+    )
 
 
 def _host_rule(ctx: CommandContext) -> str:

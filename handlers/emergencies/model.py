@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_epoch_ms, to_epoch_ms
 from bot.lifecycle import Lifecycle
+from handlers.common.units import role_heads
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -34,13 +35,7 @@ def delay_minutes(services: Services, event: Mapping[str, Any]) -> int:
 
 def receivers(services: Services) -> list[str]:
     """The heads of the 应急管理局, the 县委办公室 and the 县政府办公室."""
-    found = []
-    for role in RECEIVING_ROLES:
-        unit = services.directory.unit_with_role(role)
-        head = services.directory.unit_head(unit.unit_id) if unit else None
-        if head is not None:
-            found.append(head.user_id)
-    return list(dict.fromkeys(found))
+    return role_heads(services.directory, RECEIVING_ROLES)
 
 
 def unacknowledged(event: Mapping[str, Any]) -> list[str]:

@@ -18,12 +18,16 @@ from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import Choice, FlowDef, FlowView, Step
-from handlers.approvals.submit import REJECT, RETURN, SIGNOFF, start_submitted_flow
+from handlers.approvals.submit import (
+    REJECT,
+    RETURN,
+    SIGNOFF,
+    submit_numbered_flow,
+)
 from handlers.common.answers import material_answer, spaced_text
 from handlers.common.commands import form_command
 from handlers.common.material import fetched_file, material_shown
 from handlers.common.notify import markdown_message
-from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
 from handlers.common.summary import summary_rows
 from handlers.contracts.contract import submitting_unit_only
@@ -122,7 +126,6 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     attachment = await fetched_file(services, material)
     head = services.directory.unit_head(sender.unit_id)
     leader = services.directory.person(values["leader"])
-    now = services.clock.now()
     label = services.forms.label_of
     data = {
         "leader": values["leader"],
@@ -140,19 +143,15 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         ],
     }
 
-    def submit(session: Session) -> None:
-        flow_id = next_number(session, KIND, "YQ", now.year)
-        start_submitted_flow(
-            ctx,
-            session,
-            flow_id=flow_id,
-            kind=KIND,
-            title=values["activity"],
-            data=data,
-            note="invitation_submitted",
-        )
-
-    return await stage_and_send(services, submit)
+    return await submit_numbered_flow(
+        ctx,
+        counter=KIND,
+        prefix="YQ",
+        kind=KIND,
+        title=values["activity"],
+        data=data,
+        note="invitation_submitted",
+    )
 
 
 INVITATION_FORM = Form(

@@ -20,6 +20,7 @@ from handlers.common.notify import markdown_message
 from handlers.common.numbers import next_number
 from handlers.common.staging import conclude_form, stage_and_send
 from handlers.common.summary import summary_rows
+from handlers.common.units import role_heads
 from handlers.contracts.contract import submitting_unit_only
 from handlers.supervision.opening import parse_day
 from messages.vocabulary import word_list
@@ -57,13 +58,7 @@ def _date(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
 
 def receivers(services: Services) -> list[str]:
     """The heads of the 县委办公室 and the 县政府办公室."""
-    found = []
-    for role in RECEIVING_ROLES:
-        unit = services.directory.unit_with_role(role)
-        head = services.directory.unit_head(unit.unit_id) if unit else None
-        if head is not None:
-            found.append(head.user_id)
-    return list(dict.fromkeys(found))
+    return role_heads(services.directory, RECEIVING_ROLES)
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:

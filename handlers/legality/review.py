@@ -16,12 +16,11 @@ from bot.outgoing import Outgoing, file_to
 from bot.router import CommandContext
 from bot.workflow import END_REJECTED, FLOWS, Choice, FlowDef, FlowView, Step
 from handlers.agenda import fields
-from handlers.approvals.submit import SIGNOFF, start_submitted_flow
+from handlers.approvals.submit import SIGNOFF, submit_numbered_flow
 from handlers.common.answers import labelled_choice
 from handlers.common.commands import form_command
 from handlers.common.material import fetched_file, material_shown
 from handlers.common.notify import markdown_message
-from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
 from handlers.common.summary import summary_rows
 from handlers.requests.flow import ensure_submitting_unit
@@ -78,7 +77,6 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     material = values["material"]
     attachment = await fetched_file(services, material)
     head = services.directory.unit_head(sender.unit_id)
-    now = services.clock.now()
     subject = services.messages.label("legality_subjects", values["subject"])
     data = {
         "subject": values["subject"],
@@ -90,13 +88,9 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         "card_fields": [(services.forms.label_of("legality", "subject"), subject)],
     }
 
-    def submit(session: Session) -> None:
-        flow_id = next_number(session, "legality", "HF", now.year)
-        start_submitted_flow(
-            ctx, session, flow_id=flow_id, kind="legality", title=values["title"], data=data
-        )
-
-    return await stage_and_send(services, submit)
+    return await submit_numbered_flow(
+        ctx, counter="legality", prefix="HF", kind="legality", title=values["title"], data=data
+    )
 
 
 LEGALITY_FORM = Form(
