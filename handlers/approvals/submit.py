@@ -4,6 +4,7 @@ county head)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.dialog import close_dialog
@@ -11,6 +12,7 @@ from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_REJECTED, END_RETURNED, Choice, FlowView, Step
 from handlers.approvals.card import SUBMITTER_NOTE
+from handlers.common.material import fetched_file
 from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
 
@@ -54,6 +56,27 @@ def start_submitted_flow(
     close_dialog(session, ctx.sender.user_id)
     services.outbox.stage(session, changes.outgoing)
     return doc
+
+
+async def submission_data(
+    ctx: CommandContext,
+    material: Mapping[str, Any],
+    card_fields: list[tuple[str, str]],
+    **extra: Any,
+) -> dict[str, Any]:
+    """A unit's submission as its flow keeps it: the text or the fetched file, the unit
+    head (who signs off and follows it) and the rows shown on the card."""
+    attachment = await fetched_file(ctx.services, material)
+    head = ctx.services.directory.unit_head(ctx.sender.unit_id)
+    return {
+        **extra,
+        "body": material.get("text", ""),
+        "attachment": attachment,
+        "attachment_name": attachment["name"] if attachment else "",
+        "unit_head": head.user_id if head else None,
+        "watchers": [head.user_id] if head and head.user_id != ctx.sender.user_id else [],
+        "card_fields": card_fields,
+    }
 
 
 async def submit_numbered_flow(

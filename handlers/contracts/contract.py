@@ -18,10 +18,10 @@ from bot.errors import RuleViolation
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_REJECTED, Choice, FlowDef, FlowView, Step
-from handlers.approvals.submit import REJECT, SIGNOFF, submit_numbered_flow
+from handlers.approvals.submit import REJECT, SIGNOFF, submission_data, submit_numbered_flow
 from handlers.common.answers import material_answer, spaced_text
 from handlers.common.commands import form_command
-from handlers.common.material import fetched_file, material_shown
+from handlers.common.material import material_shown
 from handlers.common.notify import markdown_message
 from handlers.common.summary import summary_rows
 from handlers.legality.review import legal_bureau_head
@@ -104,25 +104,18 @@ def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, 
 
 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
-    services = ctx.services
-    sender = ctx.sender
-    material = values["material"]
-    attachment = await fetched_file(services, material)
-    head = services.directory.unit_head(sender.unit_id)
-    label = services.forms.label_of
-    data = {
-        "counterparty": values["counterparty"],
-        "amount": values["amount"],
-        "body": material.get("text", ""),
-        "attachment": attachment,
-        "attachment_name": attachment["name"] if attachment else "",
-        "unit_head": head.user_id if head else None,
-        "watchers": [head.user_id] if head and head.user_id != sender.user_id else [],
-        "card_fields": [
-            (label(KIND, "counterparty"), values["counterparty"]),
-            (label(KIND, "amount"), values["amount"]),
-        ],
-    }
+    label = ctx.services.forms.label_of
+    fields = [
+        (label(KIND, "counterparty"), values["counterparty"]),
+        (label(KIND, "amount"), values["amount"]),
+    ]
+    data = await submission_data(
+        ctx,
+        values["material"],
+        fields,
+        counterparty=values["counterparty"],
+        amount=values["amount"],
+    )
 
     return await submit_numbered_flow(
         ctx,

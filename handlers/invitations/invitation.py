@@ -22,11 +22,12 @@ from handlers.approvals.submit import (
     REJECT,
     RETURN,
     SIGNOFF,
+    submission_data,
     submit_numbered_flow,
 )
 from handlers.common.answers import material_answer, spaced_text
 from handlers.common.commands import form_command
-from handlers.common.material import fetched_file, material_shown
+from handlers.common.material import material_shown
 from handlers.common.notify import markdown_message
 from handlers.common.staging import stage_and_send
 from handlers.common.summary import summary_rows
@@ -120,28 +121,15 @@ def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, 
 
 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
-    services = ctx.services
-    sender = ctx.sender
-    material = values["material"]
-    attachment = await fetched_file(services, material)
-    head = services.directory.unit_head(sender.unit_id)
-    leader = services.directory.person(values["leader"])
-    label = services.forms.label_of
-    data = {
-        "leader": values["leader"],
-        "date": values["date"],
-        "place": values["place"],
-        "body": material.get("text", ""),
-        "attachment": attachment,
-        "attachment_name": attachment["name"] if attachment else "",
-        "unit_head": head.user_id if head else None,
-        "watchers": [head.user_id] if head and head.user_id != sender.user_id else [],
-        "card_fields": [
-            (label(KIND, "date"), values["date"]),
-            (label(KIND, "place"), values["place"]),
-            (label(KIND, "leader"), leader.name if leader else values["leader"]),
-        ],
-    }
+    leader = ctx.services.directory.person(values["leader"])
+    label = ctx.services.forms.label_of
+    fields = [
+        (label(KIND, "date"), values["date"]),
+        (label(KIND, "place"), values["place"]),
+        (label(KIND, "leader"), leader.name if leader else values["leader"]),
+    ]
+    extra = {k: values[k] for k in ("leader", "date", "place")}
+    data = await submission_data(ctx, values["material"], fields, **extra)
 
     return await submit_numbered_flow(
         ctx,

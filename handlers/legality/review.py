@@ -16,10 +16,10 @@ from bot.outgoing import Outgoing, file_to
 from bot.router import CommandContext
 from bot.workflow import END_REJECTED, FLOWS, Choice, FlowDef, FlowView, Step
 from handlers.agenda import fields
-from handlers.approvals.submit import SIGNOFF, submit_numbered_flow
+from handlers.approvals.submit import SIGNOFF, submission_data, submit_numbered_flow
 from handlers.common.answers import labelled_choice
 from handlers.common.commands import form_command
-from handlers.common.material import fetched_file, material_shown
+from handlers.common.material import material_shown
 from handlers.common.notify import markdown_message
 from handlers.common.staging import stage_and_send
 from handlers.common.summary import summary_rows
@@ -73,20 +73,9 @@ def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, 
 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
     services = ctx.services
-    sender = ctx.sender
-    material = values["material"]
-    attachment = await fetched_file(services, material)
-    head = services.directory.unit_head(sender.unit_id)
     subject = services.messages.label("legality_subjects", values["subject"])
-    data = {
-        "subject": values["subject"],
-        "body": material.get("text", ""),
-        "attachment": attachment,
-        "attachment_name": attachment["name"] if attachment else "",
-        "unit_head": head.user_id if head else None,
-        "watchers": [head.user_id] if head and head.user_id != sender.user_id else [],
-        "card_fields": [(services.forms.label_of("legality", "subject"), subject)],
-    }
+    fields = [(services.forms.label_of("legality", "subject"), subject)]
+    data = await submission_data(ctx, values["material"], fields, subject=values["subject"])
 
     return await submit_numbered_flow(
         ctx, counter="legality", prefix="HF", kind="legality", title=values["title"], data=data
