@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,11 +13,32 @@ class ClockError(ValueError):
     """Raised when asked to move time backwards."""
 
 
+# A follower that has not polled for this long is taken to be gone (stopped or killed).
+FOLLOWER_GONE_S = 1.0
+
+
 class SandboxClock:
+    """The movable time, and how far the bot following it has caught up.
+
+    Every move bumps ``version``; the bot reports the last version it has finished
+    (adopted the time and run its due jobs) when it polls. A test that moves time can
+    then wait for the bot instead of sleeping for a guessed while.
+    """
+
     def __init__(self, start: datetime | None = None) -> None:
         self._offset = timedelta(0)
         if start is not None:
             self._offset = start - datetime.now(TZ)
+        self.version = 0
+        self.followed = 0
+        self._follower_polled = float("-inf")
+
+    def note_follower(self, done: int) -> None:
+        self.followed = max(self.followed, min(done, self.version))
+        self._follower_polled = time.monotonic()
+
+    def follower_present(self) -> bool:
+        return time.monotonic() - self._follower_polled < FOLLOWER_GONE_S
 
     def now(self) -> datetime:
         return datetime.now(TZ) + self._offset
@@ -36,6 +58,7 @@ class SandboxClock:
         if seconds < 0:
             raise ClockError("沙盒时间不能倒退")
         self._offset += timedelta(seconds=seconds)
+        self.version += 1
         return self.now()
 
     def set(self, moment: datetime) -> datetime:
@@ -45,6 +68,7 @@ class SandboxClock:
         if moment < current:
             raise ClockError("沙盒时间不能倒退")
         self._offset += moment - current
+        self.version += 1
         return self.now()
 
 

@@ -212,7 +212,13 @@ async def set_permissions(request: web.Request) -> web.Response:
 
 
 async def get_clock(request: web.Request) -> web.Response:
-    return json_response(state_of(request).clock_view())
+    state = state_of(request)
+    done = request.query.get("done")
+    if done is not None:  # the bot's clock follower reporting how far it has caught up
+        if not done.isdigit():
+            raise ControlError(400, "done 必须是非负整数")
+        state.clock.note_follower(int(done))
+    return json_response(state.clock_view())
 
 
 async def set_clock(request: web.Request) -> web.Response:

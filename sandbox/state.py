@@ -126,7 +126,13 @@ class SandboxState:
 
     def clock_view(self) -> dict[str, Any]:
         ms = self.clock.now_ms()
-        return {"now": iso_from_ms(ms), "epoch_ms": ms}
+        return {
+            "now": iso_from_ms(ms),
+            "epoch_ms": ms,
+            "version": self.clock.version,
+            "followed": self.clock.followed,
+            "follower": self.clock.follower_present(),
+        }
 
 
 STATE: web.AppKey[SandboxState] = web.AppKey("sandbox_state", SandboxState)

@@ -149,6 +149,19 @@ class Control:
             time.sleep(0.1)
         raise AssertionError(f"timed out waiting for {user_id}'s inbox; last seen: {items!r}")
 
+    def move_clock(self, change: dict[str, Any], timeout: float = DEFAULT_WAIT_S) -> None:
+        """Moves the sandbox time; while a bot follows it, waits until the bot reports
+        that it has caught up with this move (its due jobs have run)."""
+        version = int(self.post("/sandbox/clock", change)["version"])
+        deadline = time.monotonic() + timeout
+        view: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            view = self.get("/sandbox/clock")
+            if int(view["followed"]) >= version or not view["follower"]:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the bot did not catch up with the sandbox time: {view!r}")
+
     def wait_connected(self, connections: int = 1, timeout: float = DEFAULT_WAIT_S) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
