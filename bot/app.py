@@ -60,6 +60,10 @@ class RunOptions:
         return self.site_dir or default_site_dir(self.data_dir)
 
 
+# How long a sandbox clock move may wait for its messages (a held-back send waits no more).
+CAUGHT_UP_BUDGET_S = 3.0
+
+
 @dataclass
 class App:
     services: Services
@@ -76,6 +80,11 @@ class App:
     read_tracker: ReadTracker  # polls who has read distributed documents (needs `client`)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     budget: ApiBudget | None = None  # the monthly DingTalk API count (stored at shutdown)
+
+    async def caught_up(self) -> None:
+        """Run the jobs due at the (moved) sandbox time and let their messages go out."""
+        await self.scheduler.scan()
+        await self.outbox.settled(CAUGHT_UP_BUDGET_S)
 
 
 async def create_app(config: Config, secrets: Secrets, options: RunOptions) -> App:
@@ -260,7 +269,7 @@ async def run_app(app: App) -> None:
             app.clock.follow(datetime.fromisoformat(answer.json()["now"]))
             app.tasks.append(
                 asyncio.create_task(
-                    _follow_clock(app.clock, app.options.follow_clock_url, http, app.scheduler.scan)
+                    _follow_clock(app.clock, app.options.follow_clock_url, http, app.caught_up)
                 )
             )
         resumed = await app.inbound.resume_pending()

@@ -192,6 +192,27 @@ class Outbox:
         if self._on_parked is not None:
             self.stage(session, self._on_parked(session, row))
 
+    async def settled(self, budget_s: float) -> bool:
+        """Wait (at most ``budget_s``) until nothing due now is waiting or being sent.
+        The sandbox clock follower uses it so that a clock move counts as dealt with only
+        once the messages it caused have gone out; False when the budget ran out."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget_s
+
+        def due(session: Session) -> bool:
+            now_ms = to_epoch_ms(self._clock.now())
+            rows = session.collection(OUTBOX).find(
+                lambda d: d.get("status") == "pending" and d.get("next_ms", 0) <= now_ms
+            )
+            return bool(rows)
+
+        while bool(self._tasks) or await self._db.run(due):
+            if loop.time() >= deadline:
+                return False
+            self.wake()
+            await asyncio.sleep(0.05)
+        return True
+
     async def drain(self, budget_s: float) -> None:
         """Give in-flight sends a moment to finish (used at shutdown)."""
         if self._tasks:
