@@ -134,7 +134,7 @@ def test_deputy_leave_is_approved_filed_and_listed(
 
     press(control, HEAD, card, "同意")
     _has(control, ZHANG, "办结", "已同意")
-    _has(control, LIU, "请您代行职责", "张丽华")
+    assert "主持县政府全面工作" not in _has(control, LIU, "请您代行职责", "张丽华")
     _has(control, PARTY_OFFICE_HEAD, "请假备案", "张丽华", "王建国 已批准")
     _group_has(control, "请假备案", "张丽华")
 
@@ -229,6 +229,10 @@ def test_county_head_away_pending_and_new_steps_reach_the_executive_deputy(
     assert not actions(head_view)
     _has(control, PARTY_OFFICE_HEAD, "外出报备", "王建国")
     _group_has(control, "外出报备", "王建国")
+    # The executive deputy presides over the government's whole work (第五条).
+    told = _has(control, EXEC, "请您主持县政府全面工作", "王建国")
+    assert "县长外出期间，由常务副县长主持县政府全面工作（第五条）" in told
+    assert "代行职责" not in told
 
     press(control, EXEC, moved, "签发")
     issued = wait_card(control, clerk, lambda c: c["cardData"].get("status") == "已同意", title)
@@ -237,7 +241,7 @@ def test_county_head_away_pending_and_new_steps_reach_the_executive_deputy(
     # 销假: new steps go to him again.
     control.send(HEAD, "销假")
     _has(control, HEAD, "已销假")
-    _has(control, EXEC, "王建国已销假")
+    assert "主持县政府全面工作" in _has(control, EXEC, "王建国已销假")
 
 
 @pytest.mark.sandbox_start("2026-11-23T08:00:00+08:00")
