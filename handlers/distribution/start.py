@@ -70,11 +70,14 @@ def _new_record(
     return record
 
 
-def _secret_notices(services: Services, record: dict[str, Any]) -> list[Outgoing]:
-    """涉密: never sent; each recipient is told to collect it through the channel."""
+def _secret_notices(
+    services: Services, document: dict[str, Any], record: dict[str, Any]
+) -> list[Outgoing]:
+    """涉密: never sent; each recipient is told (naming the issuer the drafter chose) to
+    collect it through the channel."""
     number = record["id"]
     rendered = services.messages.markdown(
-        "distribution_secret", number=number, title=record["title"]
+        "distribution_secret", number=number, title=record["title"], issuer=document["issuer"]
     )
     return [
         markdown_message(f"dist:{number}:secret:{u}", u, rendered) for u in record["recipients"]
@@ -175,7 +178,7 @@ def start_distribution(
     record = _new_record(document, flow, _recipients(services, document), now)
     session.collection(DISTRIBUTIONS).insert(record)
     if record["secret"]:
-        return _secret_notices(services, record)
+        return _secret_notices(services, document, record)
     outgoing = _cards(services, session, document, record)
     attachment = document.get("attachment")
     if attachment:  # the document file itself, to every recipient (第七十八条)
