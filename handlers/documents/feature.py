@@ -11,9 +11,9 @@ from handlers.documents.outgoing import (
     is_office_director,
     may_draft,
     outgoing_flow,
-    revoke_document,
     start_outgoing,
 )
+from handlers.documents.revoke import revoke_document
 from messages.vocabulary import words
 
 

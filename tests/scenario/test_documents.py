@@ -104,6 +104,11 @@ def test_county_document_is_numbered_distributed_and_signed_for(
         lambda: (site / "feed.json").exists() and title in (site / "feed.json").read_text("utf-8")
     )
     assert "阳政发〔2026〕1号" in (site / "index.html").read_text("utf-8")
+    # The 发文 card and the query say it is issued, with its 文号 (not "已同意").
+    issued = "已签发印发 阳政发〔2026〕1号"
+    wait_card(control, head, lambda c: c["cardData"].get("status") == issued, title)
+    control.send(clerk, "公文 阳政发〔2026〕1号")
+    control.wait_for(clerk, lambda i: any(f"状态：{issued}" in item_text(x) for x in i))
     # Only the office director may revoke; then it leaves the site and the feed.
     control.send(clerk, "撤销公文 阳政发〔2026〕1号")
     control.wait_for(clerk, lambda i: any("办公室主任操作" in item_text(x) for x in i))
@@ -112,17 +117,21 @@ def test_county_document_is_numbered_distributed_and_signed_for(
     control.wait_for(director, lambda i: any("已撤销" in item_text(x) for x in i))
     _wait_until(lambda: title not in (site / "feed.json").read_text("utf-8"))
     assert title not in (site / "index.html").read_text("utf-8")
+    withdrawn = "已撤销（原文号 阳政发〔2026〕1号）"
+    wait_card(control, head, lambda c: c["cardData"].get("status") == withdrawn, title)
+    control.send(clerk, "公文 阳政发〔2026〕1号")
+    control.wait_for(clerk, lambda i: any(f"状态：{withdrawn}" in item_text(x) for x in i))
     press(control, edu, notice, "签收")
     # The office sees it on its card's 刷新进度 (a 签收 alone is not pushed).
     press(control, clerk, office, "刷新进度")
     wait_card(control, clerk, lambda c: "已签收 1/2" in c["cardData"].get("progress", ""), title)
     signed = card_of(control, edu, title)
     assert actions(signed) == [] and "签收" in signed["cardData"]["note"]
-    # The finance head has not signed: one working day later he is reminded, after two
-    # the office is told.
-    control.post("/sandbox/clock", {"set": "2026-11-25T18:00:30+08:00"})
+    # The finance head has not signed: the next working morning he is reminded, the
+    # morning after the office is told.
+    control.move_clock({"set": "2026-11-25T08:30:30+08:00"})
     control.wait_for(finance, lambda i: any("签收提醒" in item_text(x) for x in i), timeout=10)
-    control.post("/sandbox/clock", {"set": "2026-11-26T18:00:30+08:00"})
+    control.move_clock({"set": "2026-11-26T08:30:30+08:00"})
     control.wait_for(
         clerk,
         lambda i: any("签收情况" in item_text(x) and "县财政局" in item_text(x) for x in i),
