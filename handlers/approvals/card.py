@@ -165,6 +165,9 @@ class ApprovalCardView:
             notes.append(
                 messages.text("flow_acting_for", name=self._name(assignment["acting_for"]))
             )
+        if messages.has_label(f"step_notices.{flow['kind']}", assignment["step"]):
+            notice = messages.label(f"step_notices.{flow['kind']}", assignment["step"])
+            notes.append(messages.text(notice, number=flow["id"]))  # what to do at this step
         return {
             "can_act": True,
             "actions": actions,

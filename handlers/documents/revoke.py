@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UserFacingError
-from bot.flow_cards import card_holders
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import FLOWS
-from handlers.approvals.card import STATUS, ApprovalCardView
+from handlers.approvals.card import STATUS
 from handlers.common.staging import stage_and_send
+from handlers.documents.cards import refreshed_card
 from handlers.documents.outgoing import DOCUMENTS, issued_status
 
 if TYPE_CHECKING:
@@ -29,14 +29,7 @@ def _withdrawn_card(
         return []
     flow["data"][STATUS] = issued_status(document["id"], withdrawn=True)
     flows.update(flow["id"], {"data": flow["data"]})
-    view = ApprovalCardView(services)
-    view.bind(services.workflow)
-    payload = {
-        "out_track_id": flow["card_id"],
-        "card_data": view.public(flow),
-        "private_data": {u: view.private(flow, u) for u in card_holders(flow)},
-    }
-    return [Outgoing(f"{flow['card_id']}:update:revoked", "card_update", payload)]
+    return [refreshed_card(services, flow, "revoked")]
 
 
 async def revoke_document(ctx: CommandContext) -> list[Outgoing]:
