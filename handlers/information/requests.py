@@ -15,7 +15,7 @@ from bot.dialog import Form, FormField
 from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
-from handlers.common.answers import spaced_text
+from handlers.common.answers import day_from_today, spaced_text
 from handlers.common.notify import markdown_message
 from handlers.common.numbers import next_number
 from handlers.common.staging import conclude_form, stage_and_send
@@ -30,7 +30,6 @@ from handlers.information.model import (
 )
 from handlers.information.people import ensure_info_office, is_director, staff
 from handlers.requests.flow import SUBMITTING_KINDS
-from handlers.supervision.opening import parse_day
 from handlers.supervision.people import name_of
 from handlers.supervision.units import split_names
 
@@ -61,14 +60,6 @@ def units_of(services: Services, text: str) -> list[str]:
 
 def _units(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> list[str]:
     return units_of(ctx.services, str(answer))
-
-
-def _deadline(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    try:
-        return parse_day(answer, ctx.services.clock.now().date()).isoformat()
-    except UserFacingError as error:  # the shared parser speaks of 完成时限
-        past = error.template == "decision_date_past"
-        raise UserFacingError("info_date_past" if past else "info_bad_date") from None
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -126,7 +117,7 @@ REQUEST_FORM = Form(
     (
         FormField("topic", spaced_text(4, 100, "info_topic_bad")),
         FormField("units", _units),
-        FormField("deadline", _deadline),
+        FormField("deadline", day_from_today("info_date_past", "info_bad_date")),
     ),
     _submit,
     _summary,
