@@ -22,7 +22,7 @@ from bot.workflow import Choice, FlowDef, FlowView, Step
 from handlers.approvals.submit import REJECT, RETURN, SIGNOFF
 from handlers.common.answers import day_from_today, first_named, spaced_text, trimmed_text
 from handlers.common.commands import form_command
-from handlers.common.summary import summary_rows
+from handlers.common.summary import plain_summary, summary_rows
 from handlers.contracts.contract import county_government
 from handlers.contracts.submitting import submit_unit_flow, submitting_unit_only
 
@@ -77,15 +77,8 @@ _date = day_from_today("meeting_req_date_past", "meeting_req_bad_date")
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    shown = {
-        "kind": ctx.services.messages.label("kinds", values["kind"]),
-        "title": values["title"],
-        "date": values["date"],
-        "place": values["place"],
-        "scale": values["scale"],
-        "reason": values["reason"],
-    }
-    return summary_rows(ctx, FORM, shown)
+    fields = ("kind", "title", "date", "place", "scale", "reason")
+    return plain_summary(ctx, FORM, values, fields, {"kind": "kinds"})
 
 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:

@@ -19,7 +19,7 @@ from handlers.common.commands import form_command
 from handlers.common.notify import markdown_message
 from handlers.common.numbers import next_number
 from handlers.common.staging import conclude_form, stage_and_send
-from handlers.common.summary import summary_rows
+from handlers.common.summary import plain_summary
 from handlers.common.units import role_heads
 from handlers.contracts.submitting import submitting_unit_only
 
@@ -52,14 +52,8 @@ def receivers(services: Services) -> list[str]:
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    shown = {
-        "visitor": values["visitor"],
-        "level": ctx.services.messages.label("visit_levels", values["level"]),
-        "date": values["date"],
-        "purpose": values["purpose"],
-        "arrangements": values["arrangements"],
-    }
-    return summary_rows(ctx, FORM, shown)
+    fields = ("visitor", "level", "date", "purpose", "arrangements")
+    return plain_summary(ctx, FORM, values, fields, {"level": "visit_levels"})
 
 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
