@@ -236,7 +236,9 @@ def test_county_head_away_pending_and_new_steps_reach_the_executive_deputy(
     assert "代行职责" not in told
 
     press(control, EXEC, moved, "签发")
-    issued = wait_card(control, clerk, lambda c: c["cardData"].get("status") == "已同意", title)
+    issued = wait_card(
+        control, clerk, lambda c: c["cardData"].get("status", "").startswith("已签发印发"), title
+    )
     assert "李志强**（代王建国） 签发" in issued["cardData"]["trail"]
 
     # 销假: new steps go to him again.
