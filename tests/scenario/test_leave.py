@@ -326,10 +326,10 @@ def test_return_not_reported_reminds_him_then_the_office_across_a_weekend(
     _set_clock(control, "2026-11-28T10:00:00+08:00")  # Saturday
     assert _count(control, zone_head, "请销假") == 0
     _set_clock(control, "2026-11-30T09:01:00+08:00")  # Monday
-    _has(control, zone_head, "请销假", "返回日期已过")
+    _has(control, zone_head, "请销假", "返回日期已过", "第一百零一条")
     assert _group_count(control, "逾期未销假") == 0
     _set_clock(control, "2026-12-01T09:01:00+08:00")
-    _group_has(control, "逾期未销假", "田立新")
+    _group_has(control, "逾期未销假", "田立新", "第一百零一条")
 
 
 @pytest.mark.sandbox_start("2026-12-28T08:00:00+08:00")
