@@ -306,9 +306,9 @@ def test_urgent_departure_is_reported_and_regularisation_is_chased(
     _set_clock(control, "2026-11-25T08:55:00+08:00")
     assert _count(control, town_head, "请补办请假手续") == 0
     _set_clock(control, "2026-11-25T09:01:00+08:00")
-    _has(control, town_head, "请补办请假手续", "JJ2026-0001")
+    _has(control, town_head, "请补办请假手续", "JJ2026-0001", "第一百零一条")
     _set_clock(control, "2026-11-26T09:01:00+08:00")
-    _group_has(control, "紧急外出逾期未补办", "戴红梅")
+    _group_has(control, "紧急外出逾期未补办", "戴红梅", "第一百零一条")
     # 补办 now: the form follows; no more reminders.
     _file_leave(control, town_head, "2026-11-23 上午", "2026-11-24 下午", kind="探亲")
     card = _approval_card(control, HEAD, "戴红梅")
