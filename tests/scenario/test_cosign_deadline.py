@@ -37,7 +37,7 @@ def test_silent_department_is_deemed_to_agree_after_national_day(
 
     card = wait_card(control, finance, lambda c: bool(actions(c)), "校园")
     assert "2026年10月8日 18:00" in card["cardData"]["deadline"]
-    press(control, finance, card, "无不同意见")
+    press(control, finance, card, "同意")
 
     # 8 October, 09:00: the silent department is reminded on the last day.
     _set_clock(control, "2026-10-08T09:00:30+08:00")

@@ -61,7 +61,7 @@ def test_request_travels_the_whole_chain(
     # 2. 会签 by the finance bureau, with its 2-working-day deadline on the card
     card = wait_card(control, finance, lambda c: bool(actions(c)), "维修资金")
     assert "前" in card["cardData"]["deadline"]
-    press(control, finance, card, "无不同意见")
+    press(control, finance, card, "同意")
 
     # 3. the office reviews; any clerk may act
     office_clerk = directory.holders("office_clerk")[0].user_id
@@ -71,7 +71,7 @@ def test_request_travels_the_whole_chain(
     # 4. fiscal money: finance and audit sign (第七十条)
     for person in (finance, audit):
         card = wait_card(control, person, lambda c: bool(actions(c)), "维修资金")
-        press(control, person, card, "无不同意见")
+        press(control, person, card, "同意")
 
     # 5. the leader in charge decides; an opinion is mandatory (第七十一条)
     card = wait_card(control, leader.user_id, lambda c: bool(actions(c)), "维修资金")
@@ -194,7 +194,7 @@ def test_each_person_holds_the_flow_card_once(
         control,
         finance,
         wait_card(control, finance, lambda c: bool(actions(c)), "维修资金"),
-        "无不同意见",
+        "同意",
     )
     office_clerk = directory.holders("office_clerk")[0].user_id
     wait_card(control, office_clerk, lambda c: bool(actions(c)), "维修资金")
@@ -233,7 +233,7 @@ def test_a_step_left_waiting_becomes_a_dingtalk_todo_closed_when_the_step_moves_
         control,
         finance,
         wait_card(control, finance, lambda c: bool(actions(c)), "维修资金"),
-        "无不同意见",
+        "同意",
     )
     # The review step goes to every office clerk; one acts, all their to-dos are done.
     clerks = [p.user_id for p in directory.holders("office_clerk")]
