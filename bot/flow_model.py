@@ -58,6 +58,10 @@ class Step:
     # For "all" steps: the decision recorded for whoever has not answered at the deadline.
     deemed: str | None = None
     applies: Callable[[FlowView], bool] = lambda flow: True
+    # When the step does not apply: a trail wording key (flows.toml [done]) recorded
+    # for the submitter instead of skipping the step silently (e.g. a unit head's own
+    # request counts as signed off by him).
+    when_skipped: str | None = None
 
     def choice(self, decision: str) -> Choice | None:
         return next((c for c in self.choices if c.decision == decision), None)

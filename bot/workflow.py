@@ -334,6 +334,10 @@ class Workflow:
             if step.applies(FlowView(doc)):
                 self._open_step(session, doc, step, now, changes)
                 return
+            if step.when_skipped is not None:
+                action = f"{step.id}:{step.when_skipped}"
+                submitter = doc["submitter"]
+                record_act(session, self._services.directory, doc, now, submitter, None, action)
         self._finish(session, doc, END_APPROVED, now, changes)
 
     def _open_step(
