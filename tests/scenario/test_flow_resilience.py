@@ -65,6 +65,8 @@ _TRAIL_WORDS = sorted(
         "退回修改",
         "会签同意",
         "会签有不同意见",
+        "签批同意",
+        "签批不同意",
         "审核通过",
         "批示同意",
         "批示不同意",
@@ -451,7 +453,7 @@ def test_bot_killed_mid_chain_continues_exactly_once(
                 lambda c: bool(actions(c)) and "签批" in c["cardData"]["status"],
                 TITLE,
             ),
-            "同意",
+            "签批同意",
         )
     leader = directory.leader_in_charge(EDU)
     assert leader is not None
@@ -471,8 +473,8 @@ def test_bot_killed_mid_chain_continues_exactly_once(
         (names[head], "签发"),
         (names[finance], "会签同意"),
         (names[office_clerk], "审核通过"),
-        (names[finance], "会签同意"),
-        (names[audit], "会签同意"),
+        (names[finance], "签批同意"),
+        (names[audit], "签批同意"),
         (leader.name, "批示同意"),
     ], final["cardData"]["trail"]
     finished = [t for t in messages_to(control, clerk) if "已同意" in t]

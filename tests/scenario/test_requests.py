@@ -68,10 +68,11 @@ def test_request_travels_the_whole_chain(
     card = wait_card(control, office_clerk, lambda c: bool(actions(c)), "维修资金")
     press(control, office_clerk, card, "审核通过")
 
-    # 4. fiscal money: finance and audit sign (第七十条)
+    # 4. fiscal money: finance and audit sign off (签批, 第七十条), with buttons of its own
     for person in (finance, audit):
         card = wait_card(control, person, lambda c: bool(actions(c)), "维修资金")
-        press(control, person, card, "同意")
+        assert [a["text"] for a in actions(card)] == ["签批同意", "签批不同意（须写明意见）"]
+        press(control, person, card, "签批同意")
 
     # 5. the leader in charge decides; an opinion is mandatory (第七十一条)
     card = wait_card(control, leader.user_id, lambda c: bool(actions(c)), "维修资金")
@@ -82,8 +83,9 @@ def test_request_travels_the_whole_chain(
 
     final = wait_card(control, clerk, lambda c: c["cardData"]["status"] == "已同意", "维修资金")
     trail = final["cardData"]["trail"]
-    for name in (leader.name, "签发", "审核通过", "同意，请财政局按程序拨付"):
+    for name in (leader.name, "签发", "会签同意", "审核通过", "签批同意", "同意，请财政局按程序"):
         assert name in trail
+    assert "会签同意" not in trail.split("审核通过")[1]  # after the review it is 签批
     assert "同意，请财政局按程序拨付" in final["cardData"]["result"]
     # the unit head holds the same card and sees the outcome too
     wait_card(control, head, lambda c: c["cardData"]["status"] == "已同意", "维修资金")
