@@ -315,3 +315,35 @@ def test_report_is_only_circled_as_read(
     press(control, leader.user_id, card, "圈阅")
     final = wait_card(control, clerk, lambda c: c["cardData"]["status"] == "已阅知", "开学工作")
     assert "圈阅（已阅知）" in final["cardData"]["trail"]
+
+
+def test_audit_heads_own_request_reaches_the_county_head(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    """县审计局 is under the county head himself in the demo (no deputy in charge): its
+    请示 goes to 王建国 (or, were he away, his stand-in). Its head submits it himself, so
+    the trail records his sign-off instead of skipping 签发 silently (第六十九条)."""
+    directory = OrgDirectory(sandbox.config)
+    audit_unit = directory.unit_with_role("audit_bureau")
+    assert audit_unit is not None and directory.leader_in_charge(audit_unit.unit_id) is None
+    audit_head = head_of(directory, audit_unit.unit_id)
+    county_head = directory.sole("county_head")
+    _submit(
+        control,
+        audit_head,
+        "请示\n标题：关于开展全县惠民资金专项审计的请示\n类别：专题性\n"
+        "正文：拟于明年一季度开展全县惠民惠农资金专项审计。\n财政资金：否",
+    )
+    office_clerk = directory.holders("office_clerk")[0].user_id
+    card = wait_card(control, office_clerk, lambda c: bool(actions(c)), "专项审计")
+    assert "单位主要负责人本人提交，视同签发（第六十九条）" in card["cardData"]["trail"]
+    press(control, office_clerk, card, "审核通过")
+
+    card = wait_card(control, county_head.user_id, lambda c: bool(actions(c)), "专项审计")
+    assert "分管县领导批示" in card["cardData"]["status"]
+    press(control, county_head.user_id, card, "同意", opinion="同意，按计划实施。")
+    final = wait_card(
+        control, audit_head, lambda c: c["cardData"]["status"] == "已同意", "专项审计"
+    )
+    assert f"**{county_head.name}** 批示同意：同意，按计划实施。" in final["cardData"]["trail"]
+    assert actions(card_of(control, county_head.user_id, "专项审计")) == []
