@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_epoch_ms
 from bot.outgoing import Outgoing
-from bot.workflow import open_assignments
+from bot.workflow import FlowView, open_assignments
 from handlers.approvals.card import outcome_label
 from handlers.common.notify import markdown_message
 
@@ -46,10 +46,13 @@ class FlowNotices:
         step = self._services.workflow.flow_def(flow["kind"]).step(step_id)
         section = f"step_articles.{flow['kind']}"
         article = messages.label(section, step_id) if messages.has_label(section, step_id) else ""
+        directory = self._services.directory
+        told = step.escalate(FlowView(flow), directory) if step.escalate else []
         return {
             "step": messages.label(f"steps.{flow['kind']}", step_id),
             "deemed": step.deemed is not None,
             "escalates": step.escalate is not None,
+            "escalate_to": [f"{p.title}{p.name}" for u in told if (p := directory.person(u))],
             "article": article,
         }
 

@@ -140,6 +140,9 @@ async def test_fiscal_signoff_is_never_deemed_but_reminded_and_escalated(tmp_pat
         assert sorted(o.payload["user_ids"][0] for o in overdue) == sorted(signers)
         assert all("第七十条" in str(o.payload) for o in overdue)
         assert not any("视为无不同意见" in str(o.payload) for o in overdue)
+        director_person = services.directory.sole("office_director")
+        # It says who will be told next morning (the office director).
+        assert all(director_person.name in str(o.payload) for o in overdue)
 
         told = await services.db.run(lambda s: actions["flow.escalate"](s, action))
         director = services.directory.sole("office_director").user_id
