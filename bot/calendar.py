@@ -5,9 +5,10 @@ truth is, in order:
 
 1. the office's override table for the year (``[calendar.YYYY]`` in the config);
 2. the ``chinese_calendar`` package (covers the years it ships data for);
-3. Monday–Friday, as a *provisional* fallback for a year neither of the above covers
-   (e.g. 2027 before the State Council publishes its schedule). The first use of the
-   fallback for a year logs one WARNING; deadlines computed with it are marked
+3. Monday–Friday less the holidays fixed by date every year (New Year's Day, Labour
+   Day, National Day), as a *provisional* fallback for a year neither of the above
+   covers (e.g. 2027 before the State Council publishes its schedule). The first use of
+   the fallback for a year logs one WARNING; deadlines computed with it are marked
    ``provisional`` so callers can say so.
 
 All dates are Beijing dates: an aware datetime is converted to Asia/Shanghai before its
@@ -28,12 +29,19 @@ import chinese_calendar
 from bot.clock import TZ
 from bot.config_schema import YearCalendar
 
-__all__ = ["Deadline", "WorkCalendar"]
+__all__ = ["FIXED_HOLIDAYS", "Deadline", "WorkCalendar"]
 
 _NO_OVERRIDES: Mapping[int, YearCalendar] = MappingProxyType({})
 # A walk longer than this means the configuration marks (almost) every day as a holiday.
 _MAX_WALK_DAYS = 3660
 _ONE_DAY = timedelta(days=1)
+# (month, day) of the statutory holidays that fall on the same date every year
+# (全国年节及纪念日放假办法, as amended in 2024): 元旦 1 January, 劳动节 1-2 May,
+# 国庆节 1-3 October. The lunar holidays and the adjusted days (调休) need the published
+# schedule, so the fallback still leaves them out.
+FIXED_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
+    {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
+)
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,7 @@ class WorkCalendar:
             except NotImplementedError:
                 self._library_years = self._library_years - {d.year}
         self._warn_fallback(d.year)
-        return d.weekday() < 5
+        return d.weekday() < 5 and (d.month, d.day) not in FIXED_HOLIDAYS
 
     def _warn_fallback(self, year: int) -> None:
         if year in self._warned:
@@ -130,9 +138,9 @@ class WorkCalendar:
         self._warned.add(year)
         self._log.warning(
             "No holiday data for %d (chinese_calendar %s covers %s): using the Monday-Friday "
-            "fallback; deadlines in %d are provisional. Add a complete [calendar.%d] table to "
-            "the config or upgrade chinese_calendar once the State Council publishes the "
-            "schedule.",
+            "fallback (less the fixed-date holidays); deadlines in %d are provisional. Add a "
+            "complete [calendar.%d] table to the config or upgrade chinese_calendar once the "
+            "State Council publishes the schedule.",
             year,
             getattr(chinese_calendar, "__version__", "?"),
             _span(self._library_years),

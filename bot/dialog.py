@@ -28,6 +28,7 @@ CANCEL_WORDS = frozenset(word_list("answers.cancel"))
 CONFIRM_WORDS = frozenset(word_list("answers.confirm"))
 SKIP_WORDS = frozenset(word_list("answers.skip"))  # an optional field left out
 NONE_WORDS = frozenset(word_list("answers.none"))
+KEEP_WORDS = frozenset(word_list("answers.keep"))  # a pre-filled field left as it was
 # A form left alone this long is forgotten (the user is told when he comes back).
 DIALOG_TTL = timedelta(hours=12)
 DIALOG_TTL_MS = int(DIALOG_TTL.total_seconds() * 1000)
@@ -60,6 +61,8 @@ class Form:
     notes: (
         Callable[[CommandContext, Mapping[str, Any]], Awaitable[list[tuple[str, str]]]] | None
     ) = None
+    # How a pre-filled value (``begin(initial=...)``) is shown in its prompt.
+    show: Callable[[CommandContext, str, Any], str] = lambda ctx, key, value: str(value)
 
 
 class Forms:
@@ -92,8 +95,20 @@ class Forms:
 
     # -- starting ------------------------------------------------------------------
 
-    async def begin(self, ctx: CommandContext, form_id: str) -> list[Outgoing]:
+    async def begin(
+        self,
+        ctx: CommandContext,
+        form_id: str,
+        *,
+        initial: Mapping[str, Any] | None = None,
+        fixed: Mapping[str, Any] | None = None,
+    ) -> list[Outgoing]:
+        """Starts a form. ``initial`` pre-fills fields (each is still asked, showing its
+        value, and the keep word leaves it); ``fixed`` values are set and never asked.
+        With either, the command's arguments are its own (e.g. a number), not lines."""
         form = self._forms[form_id]
+        if initial is not None or fixed is not None:
+            return await self._begin_prefilled(ctx, form, dict(initial or {}), dict(fixed or {}))
         values: dict[str, Any] = {}
         if ctx.args.strip():
             values = await self._parse_lines(ctx, form, ctx.args)
@@ -107,6 +122,15 @@ class Forms:
         return [
             ctx.text("form_started", form=self._texts[form.id]["_name"]),
             *self._ask_next(ctx, form, values),
+        ]
+
+    async def _begin_prefilled(
+        self, ctx: CommandContext, form: Form, initial: dict[str, Any], values: dict[str, Any]
+    ) -> list[Outgoing]:
+        await self._save(ctx, form, values, confirming=False, initial=initial)
+        return [
+            ctx.text("form_started", form=self._texts[form.id]["_name"]),
+            *self._ask_next(ctx, form, values, initial),
         ]
 
     # -- continuing ----------------------------------------------------------------
@@ -143,52 +167,79 @@ class Forms:
             if text in CONFIRM_WORDS:
                 return await self._submit(ctx, form, values)
             return [ctx.text("form_confirm_hint")]
-        pending = self._pending(form, values)
-        field = pending[0]
+        initial = dict(state.get("initial") or {})
+        field = self._pending(form, values)[0]
         try:
-            if ctx.message.file is not None:
-                if not field.accepts_file:
-                    raise UserFacingError("form_no_file_here", field=self.label(form, field.key))
-                answer: Any = {
-                    "name": ctx.message.file.name,
-                    "download_code": ctx.message.file.download_code,
-                }
-            elif ctx.message.msgtype not in ("text", "richText"):
-                raise UserFacingError("form_text_please", field=self.label(form, field.key))
-            elif field.optional and text in SKIP_WORDS:
-                answer = None
-            else:
-                answer = text
-            if answer is not None:
-                values[field.key] = await _parsed(field, answer, ctx, values)
-            else:
-                values[field.key] = None
+            values[field.key] = await self._answer(ctx, form, field, values, initial)
         except UserFacingError as problem:
-            return [ctx.text(problem.template, **problem.context), self._prompt(ctx, form, field)]
+            return [
+                ctx.text(problem.template, **problem.context),
+                self._prompt(ctx, form, field, initial),
+            ]
         if self._pending(form, values):
-            await self._save(ctx, form, values, confirming=False)
-            return self._ask_next(ctx, form, values)
+            await self._save(ctx, form, values, confirming=False, initial=initial)
+            return self._ask_next(ctx, form, values, initial)
         return await self._to_summary(ctx, form, values)
+
+    async def _answer(
+        self,
+        ctx: CommandContext,
+        form: Form,
+        field: FormField,
+        values: Mapping[str, Any],
+        initial: Mapping[str, Any],
+    ) -> Any:
+        """The parsed value of the message answering ``field`` (None: left out)."""
+        text = (ctx.message.text or "").strip()
+        if ctx.message.file is not None:
+            if not field.accepts_file:
+                raise UserFacingError("form_no_file_here", field=self.label(form, field.key))
+            answer = {
+                "name": ctx.message.file.name,
+                "download_code": ctx.message.file.download_code,
+            }
+            return await _parsed(field, answer, ctx, values)
+        if ctx.message.msgtype not in ("text", "richText"):
+            raise UserFacingError("form_text_please", field=self.label(form, field.key))
+        if field.key in initial and text in KEEP_WORDS:
+            return initial[field.key]
+        if field.optional and text in SKIP_WORDS:
+            return None
+        return await _parsed(field, text, ctx, values)
 
     # -- internals -----------------------------------------------------------------
 
     def _pending(self, form: Form, values: Mapping[str, Any]) -> list[FormField]:
         return [f for f in form.fields if f.key not in values and f.applies(values)]
 
-    def _prompt(self, ctx: CommandContext, form: Form, field: FormField) -> Outgoing:
+    def _prompt(
+        self,
+        ctx: CommandContext,
+        form: Form,
+        field: FormField,
+        initial: Mapping[str, Any] | None = None,
+    ) -> Outgoing:
         text = self._text(form, field.key)
+        current = None
+        if initial and field.key in initial:
+            current = form.show(ctx, field.key, initial[field.key])
         return ctx.text(
             "form_prompt",
             prompt=text["prompt"],
             optional=field.optional,
             accepts_file=field.accepts_file,
+            current=current,
         )
 
     def _ask_next(
-        self, ctx: CommandContext, form: Form, values: Mapping[str, Any]
+        self,
+        ctx: CommandContext,
+        form: Form,
+        values: Mapping[str, Any],
+        initial: Mapping[str, Any] | None = None,
     ) -> list[Outgoing]:
         pending = self._pending(form, values)
-        return [self._prompt(ctx, form, pending[0])] if pending else []
+        return [self._prompt(ctx, form, pending[0], initial)] if pending else []
 
     async def _parse_lines(self, ctx: CommandContext, form: Form, raw: str) -> dict[str, Any]:
         names = self._by_label(form)
@@ -235,7 +286,13 @@ class Forms:
         return await form.submit(ctx, values)
 
     async def _save(
-        self, ctx: CommandContext, form: Form, values: dict[str, Any], *, confirming: bool
+        self,
+        ctx: CommandContext,
+        form: Form,
+        values: dict[str, Any],
+        *,
+        confirming: bool,
+        initial: Mapping[str, Any] | None = None,
     ) -> None:
         user = ctx.sender.user_id
         now_ms = to_epoch_ms(ctx.services.clock.now())
@@ -248,6 +305,7 @@ class Forms:
             # DingTalk's time stamp of the message that moved the form (0 if it had none).
             "message_ms": ctx.message.created_ms,
             "closed": False,
+            "initial": dict(initial or {}),
         }
 
         def save(session: Session) -> None:

@@ -12,6 +12,7 @@ from bot.flow_model import AUDIT
 
 if TYPE_CHECKING:
     from bot.org import OrgDirectory
+    from messages.render import Messages
     from storage.session import Session
 
 
@@ -50,5 +51,34 @@ def record_act(
         "acting_for": acting_for,
         "action": action,
         "opinion": opinion,
+        "deemed": deemed,
     }
     session.log(AUDIT).append([record], now.year)
+
+
+def _decision_name(labels: Messages, kind: str, decision: str, deemed: bool) -> str:
+    if deemed:
+        if labels.has_label("deemed", decision):
+            return labels.label("deemed", decision)
+        return labels.label("diagram", "deemed").format(decision=_label(labels, kind, decision))
+    return _label(labels, kind, decision)
+
+
+def _label(labels: Messages, kind: str, decision: str) -> str:
+    for section in (f"done_by_kind.{kind}", "done", "decisions"):
+        if labels.has_label(section, decision):
+            return labels.label(section, decision)
+    return decision
+
+
+def action_name(labels: Messages, kind: str, action: str, *, deemed: bool = False) -> str:
+    """An audited act in words, from the flow declarations: the step's name (flows.toml
+    ``steps.<kind>``) and the decision as the trail words it (``done_by_kind``, ``done``,
+    ``decisions``); a deemed consent says it was deemed (``deemed``). Acts outside a step
+    (``submit``, ``withdraw``, ``delegate``) read as their trail wording; codes nobody
+    declared stay as they are."""
+    step, _, decision = action.rpartition(":")
+    what = _decision_name(labels, kind, decision, deemed)
+    if not step or not labels.has_label(f"steps.{kind}", step):
+        return what
+    return labels.word("audit_action", step=labels.label(f"steps.{kind}", step), what=what)

@@ -132,9 +132,7 @@ def card_create(
         "user_ids": list(user_ids),
         "group_ids": list(group_ids),
     }
-    if private_data:
-        payload["private_data"] = {uid: dict(data) for uid, data in private_data.items()}
-    return Outgoing(key, "card", payload)
+    return Outgoing(key, "card", payload | _private(private_data))
 
 
 def card_update(
@@ -149,9 +147,14 @@ def card_update(
     payload: dict[str, Any] = {"out_track_id": out_track_id}
     if card_data is not None:
         payload["card_data"] = dict(card_data)
-    if private_data:
-        payload["private_data"] = {uid: dict(data) for uid, data in private_data.items()}
-    return Outgoing(key, "card_update", payload)
+    return Outgoing(key, "card_update", payload | _private(private_data))
+
+
+def _private(private_data: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    """Each user's private card data (copied) under ``private_data``; nothing when none."""
+    if not private_data:
+        return {}
+    return {"private_data": {uid: dict(data) for uid, data in private_data.items()}}
 
 
 def card_deliver(

@@ -1,5 +1,7 @@
-"""Routing: chat commands and card actions, registered in one visible table
-(``handlers/routes.py``). Matching is separate from handling, as in python-telegram-bot.
+"""Routing: chat commands and card actions, registered in one visible table (each
+feature's manifest ``handlers/<feature>/feature.py``, listed once in
+``handlers/features.py`` and collected by ``bot.app``). Matching is separate from
+handling, as in python-telegram-bot.
 """
 
 from __future__ import annotations

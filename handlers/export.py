@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from bot.clock import TZ
 from bot.config_schema import ROLE_NAMES
+from bot.flow_audit import action_name
 from messages.render import Messages
 from storage.database import Database
 from storage.session import Session
@@ -68,6 +69,10 @@ class _Labels:
     def __init__(self, messages: Messages) -> None:
         self._messages = messages
 
+    def action(self, record: Mapping[str, Any]) -> str:
+        kind, action = str(record.get("kind") or ""), str(record.get("action") or "")
+        return action_name(self._messages, kind, action, deemed=bool(record.get("deemed")))
+
     def get(self, section: str, key: object) -> str:
         text = "" if key is None else str(key)
         try:
@@ -91,7 +96,8 @@ def _csv_row(record: Mapping[str, Any], labels: _Labels) -> list[str]:
         str(record.get("name") or record.get("user") or ""),
         "、".join(ROLE_NAMES.get(str(r), str(r)) for r in roles),
         str(record.get("acting_for") or ""),
-        labels.get("done", record.get("action")),
+        labels.action(record),
+        str(record.get("action") or ""),
         str(record.get("opinion") or ""),
     ]
     at = moment.strftime("%Y-%m-%d %H:%M:%S") if moment else str(record.get("at", ""))
@@ -126,17 +132,23 @@ def export_audit(
 ) -> int:
     """Write the audit records of ``start..end`` to ``out``; returns how many.
 
-    ``csv``: a BOM, a Chinese header row, one row per record (labels instead of codes).
-    ``json``: the stored records, unchanged, as one JSON list.
+    ``csv``: a BOM, a Chinese header row, one row per record (labels instead of codes;
+    the act both in words and as its code, for machines).
+    ``json``: the stored records as one JSON list, ``action`` in words and the stored
+    code as ``action_code``.
     ``out`` should be opened with ``newline=""`` for CSV.
     """
     _check_format(fmt)
     records = read_audit(db, start, end)
     texts = messages or Messages()
+    labels = _Labels(texts)
+    if fmt == "json":
+        records = [
+            {**r, "action": labels.action(r), "action_code": r.get("action")} for r in records
+        ]
 
     def csv_rows() -> Iterator[list[str]]:
         yield texts.text("cli_export_audit_header").split(",")
-        labels = _Labels(texts)
         yield from (_csv_row(record, labels) for record in records)
 
     return write_table(out, fmt, records, csv_rows)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_epoch_ms
 from bot.errors import NotAuthorized
-from bot.flow_model import open_in_round
+from bot.flow_model import find_assignment, open_in_round
 from bot.outgoing import Outgoing
 from bot.router import CardContext, CardPayload, CardResult, CommandContext
-from bot.workflow import FLOWS, Changes, FlowView
+from bot.workflow import FLOWS, Changes, FlowView, open_assignments
 from handlers.approvals.notices import FlowNotices
+from handlers.common.notify import markdown_message
 
 if TYPE_CHECKING:
     from bot.scheduler import DeadlineAction
@@ -37,7 +39,7 @@ async def act_on_flow(ctx: CardContext, payload: FlowAct) -> CardResult:
         )
 
     def act(session: Session) -> Changes:
-        _, changes = services.workflow.act(
+        doc, changes = services.workflow.act(
             session,
             flow_id=payload.flow,
             assignment_id=payload.assignment,
@@ -45,13 +47,42 @@ async def act_on_flow(ctx: CardContext, payload: FlowAct) -> CardResult:
             decision=payload.decision,
             opinion=payload.opinion or "",
         )
-        services.outbox.stage(session, changes.outgoing)
+        notices = step_notices(services, doc, payload.assignment)
+        services.outbox.stage(session, [*changes.outgoing, *notices])
         return changes
 
     changes = await services.db.run(act)
     return CardResult(
         card_data=changes.card_data, private_data=changes.private.get(ctx.user_id, {})
     )
+
+
+def step_notices(services: Services, flow: Mapping[str, Any], acted: str) -> list[Outgoing]:
+    """A chat message to whoever a click has just moved the flow to, where its kind
+    declares one for that step (flows.toml [step_notices.<kind>], e.g. 退回修改 tells
+    the drafter how to revise and resubmit)."""
+    messages = services.messages
+    step, section = flow.get("step"), f"step_notices.{flow['kind']}"
+    before = find_assignment(flow, acted)
+    if flow["state"] != "active" or before is None or before["step"] == step:
+        return []
+    if step is None or not messages.has_label(section, step):
+        return []
+    last = flow["trail"][-1] if flow["trail"] else {}
+    person = services.directory.person(last.get("user", ""))
+    rendered = messages.markdown(
+        messages.label(section, step),
+        number=flow["id"],
+        title=flow["title"],
+        who=person.name if person else "",
+        opinion=last.get("opinion", ""),
+    )
+    return [
+        markdown_message(
+            f"flow:{flow['id']}:{flow['round']}:{step}:{a['user']}", a["user"], rendered
+        )
+        for a in open_assignments(flow)
+    ]
 
 
 def deadline_actions(services: Services) -> dict[str, DeadlineAction]:

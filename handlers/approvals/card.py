@@ -19,6 +19,9 @@ SUMMARY_LIMIT = 600
 # ``data`` key of the submitter's confirmation ("已提交，编号……"), shown on his own view
 # of the card instead of a chat message of its own.
 SUBMITTER_NOTE = "submitter_note"
+# ``data`` key of a finished flow's own status: {"template", "params", "color"}, set by
+# its feature after the end (e.g. 发文: 已签发印发 with the 文号, later 已撤销).
+STATUS = "status"
 
 
 def date_time_text(messages: Messages, ms: int) -> str:
@@ -59,6 +62,9 @@ class ApprovalCardView:
         if flow["state"] == "active":
             step = labels.label(f"steps.{flow['kind']}", flow["step"])
             return labels.text("flow_status_waiting", step=step), "blue"
+        shown = flow["data"].get(STATUS)
+        if shown and flow["state"] == "closed":  # e.g. an issued document: 已签发印发 + 文号
+            return labels.text(shown["template"], **shown["params"]), shown["color"]
         outcome = flow["outcome"] if flow["state"] != "withdrawn" else "withdrawn"
         color = {
             "@approved": "green",
@@ -162,6 +168,9 @@ class ApprovalCardView:
             notes.append(
                 messages.text("flow_acting_for", name=self._name(assignment["acting_for"]))
             )
+        if messages.has_label(f"step_notices.{flow['kind']}", assignment["step"]):
+            notice = messages.label(f"step_notices.{flow['kind']}", assignment["step"])
+            notes.append(messages.text(notice, number=flow["id"]))  # what to do at this step
         return {
             "can_act": True,
             "actions": actions,

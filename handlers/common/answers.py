@@ -10,6 +10,7 @@ from typing import Any
 from bot.errors import UserFacingError
 from bot.files import check_attachment_name
 from bot.router import CommandContext
+from handlers.common.moments import typed_day
 from messages.vocabulary import word_list
 
 TextParser = Callable[[Any, CommandContext, Mapping[str, Any]], str]
@@ -66,6 +67,30 @@ def labelled_choice(options: Sequence[str], section: str, error: str) -> TextPar
         raise UserFacingError(error)
 
     return parse
+
+
+def day_from_today(past: str, bad: str) -> TextParser:
+    """A day (ISO) from today on: a day gone by is refused with ``past``, an answer that
+    names no day with ``bad``."""
+
+    def parse(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+        day = typed_day(str(answer))
+        if day is None:
+            raise UserFacingError(bad)
+        if day < ctx.services.clock.now().date():
+            raise UserFacingError(past)
+        return day.isoformat()
+
+    return parse
+
+
+def first_named(text: str, options: Sequence[str], table: str) -> str | None:
+    """The first of ``options`` (in their order) that ``text`` names by one of its words in
+    ``table`` of the input words (``<table>.<option>``); None when it names none."""
+    for option in options:
+        if any(word in text for word in word_list(f"{table}.{option}")):
+            return option
+    return None
 
 
 def attached_file(answer: Mapping[str, Any]) -> dict[str, Any]:

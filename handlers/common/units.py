@@ -42,6 +42,17 @@ def unit_name(services: Services, unit_id: str) -> str:
     return unit.name if unit else unit_id
 
 
+def headed_units(directory: OrgDirectory, unit_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """Each of ``unit_ids`` that has a head, with the head's user id, in the order given;
+    a unit without a head is passed over."""
+    found = []
+    for unit_id in unit_ids:
+        head = directory.unit_head(unit_id)
+        if head is not None:
+            found.append((unit_id, head.user_id))
+    return found
+
+
 def role_heads(directory: OrgDirectory, unit_roles: Iterable[str]) -> list[str]:
     """The heads of the units holding ``unit_roles`` (e.g. the 县委办公室 and the
     县政府办公室), each once, in that order; a role nobody holds is passed over."""

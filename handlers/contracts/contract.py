@@ -9,23 +9,22 @@ the county government (第七十二条) and drafts anew."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.dialog import Form, FormField
-from bot.errors import RuleViolation
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_REJECTED, Choice, FlowDef, FlowView, Step
-from handlers.approvals.submit import REJECT, SIGNOFF, submission_data, submit_numbered_flow
+from handlers.approvals.submit import REJECT, SIGNOFF, submission_data
 from handlers.common.answers import material_answer, spaced_text
 from handlers.common.commands import form_command
 from handlers.common.material import material_shown
 from handlers.common.notify import markdown_message
 from handlers.common.summary import summary_rows
+from handlers.contracts.submitting import submit_unit_flow, submitting_unit_only
 from handlers.legality.review import legal_bureau_head
-from handlers.requests.flow import SUBMITTING_KINDS
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -104,28 +103,10 @@ def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, 
 
 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
-    label = ctx.services.forms.label_of
-    fields = [
-        (label(KIND, "counterparty"), values["counterparty"]),
-        (label(KIND, "amount"), values["amount"]),
-    ]
-    data = await submission_data(
-        ctx,
-        values["material"],
-        fields,
-        counterparty=values["counterparty"],
-        amount=values["amount"],
-    )
-
-    return await submit_numbered_flow(
-        ctx,
-        counter=KIND,
-        prefix="HT",
-        kind=KIND,
-        title=values["title"],
-        data=data,
-        note="contract_submitted",
-    )
+    extra = {k: values[k] for k in ("counterparty", "amount")}
+    fields = summary_rows(ctx, KIND, extra)
+    data = await submission_data(ctx, values["material"], fields, **extra)
+    return await submit_unit_flow(ctx, KIND, "HT", values["title"], data)
 
 
 CONTRACT_FORM = Form(
@@ -143,19 +124,6 @@ CONTRACT_FORM = Form(
     _submit,
     _summary,
 )
-
-
-def submitting_unit_only(template: str) -> Callable[[CommandContext], None]:
-    """A guard: only units that submit to the county government (departments, towns,
-    the development zone, county enterprises) may use the command; others get
-    ``template``, which cites the article."""
-
-    def guard(ctx: CommandContext) -> None:
-        unit = ctx.services.directory.unit(ctx.sender.unit_id)
-        if unit is None or unit.kind not in SUBMITTING_KINDS:
-            raise RuleViolation(template, unit=unit.name if unit else "")
-
-    return guard
 
 
 start_contract = form_command(KIND, submitting_unit_only("contract_not_for_unit"))

@@ -19,18 +19,12 @@ from bot.errors import UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import Choice, FlowDef, FlowView, Step
-from handlers.approvals.submit import (
-    REJECT,
-    RETURN,
-    SIGNOFF,
-    submit_numbered_flow,
-)
-from handlers.common.answers import spaced_text, trimmed_text
+from handlers.approvals.submit import REJECT, RETURN, SIGNOFF
+from handlers.common.answers import day_from_today, first_named, spaced_text, trimmed_text
 from handlers.common.commands import form_command
-from handlers.common.summary import summary_rows
-from handlers.contracts.contract import county_government, submitting_unit_only
-from handlers.supervision.opening import parse_day
-from messages.vocabulary import word_list
+from handlers.common.summary import plain_summary, summary_rows
+from handlers.contracts.contract import county_government
+from handlers.contracts.submitting import submit_unit_flow, submitting_unit_only
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -73,32 +67,18 @@ def meeting_request_flows() -> list[FlowDef]:
 
 
 def _kind(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    text = str(answer).strip()
-    for kind in KINDS:
-        if any(word in text for word in word_list(f"meeting_requests.{kind}")):
-            return kind
-    raise UserFacingError("meeting_req_bad_kind")
+    kind = first_named(str(answer).strip(), KINDS, "meeting_requests")
+    if kind is None:
+        raise UserFacingError("meeting_req_bad_kind")
+    return kind
 
 
-def _date(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    """A day from today on (parse_day's own refusals speak of a 完成时限)."""
-    try:
-        return parse_day(answer, ctx.services.clock.now().date()).isoformat()
-    except UserFacingError as refused:
-        past = refused.template == "decision_date_past"
-        raise UserFacingError("meeting_req_date_past" if past else "meeting_req_bad_date") from None
+_date = day_from_today("meeting_req_date_past", "meeting_req_bad_date")
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    shown = {
-        "kind": ctx.services.messages.label("kinds", values["kind"]),
-        "title": values["title"],
-        "date": values["date"],
-        "place": values["place"],
-        "scale": values["scale"],
-        "reason": values["reason"],
-    }
-    return summary_rows(ctx, FORM, shown)
+    fields = ("kind", "title", "date", "place", "scale", "reason")
+    return plain_summary(ctx, FORM, values, fields, {"kind": "kinds"})
 
 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
@@ -106,13 +86,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     sender = ctx.sender
     kind = values["kind"]
     head = services.directory.unit_head(sender.unit_id)
-    label = services.forms.label_of
-    fields = [
-        (label(FORM, "date"), values["date"]),
-        (label(FORM, "place"), values["place"]),
-        (label(FORM, "scale"), values["scale"]),
-        (label(FORM, "reason"), values["reason"]),
-    ]
+    fields = summary_rows(ctx, FORM, {k: values[k] for k in ("date", "place", "scale", "reason")})
     if kind == HOSTING:
         fields.append((services.messages.label("labels", "host_reply"), _host_rule(ctx)))
     data = {
@@ -125,16 +99,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         "watchers": [head.user_id] if head and head.user_id != sender.user_id else [],
         "card_fields": fields,
     }
-
-    return await submit_numbered_flow(
-        ctx,
-        counter=FORM,
-        prefix="HS",
-        kind=kind,
-        title=values["title"],
-        data=data,
-        note=f"{kind}_submitted",
-    )
+    return await submit_unit_flow(ctx, FORM, "HS", values["title"], data, kind=kind)
 
 
 def _host_rule(ctx: CommandContext) -> str:

@@ -231,6 +231,13 @@ async def show_progress(ctx: CardContext, payload: ShowProgress) -> CardResult:
     return await services.db.run(progress)
 
 
+def escalate_working_days(services: Services) -> int:
+    """Working days before the drafter is told who has not signed: at least one more
+    than before the recipients are reminded."""
+    rules = services.config.rules
+    return max(rules.distribution_escalate_working_days, rules.distribution_remind_working_days + 1)
+
+
 def distribution_actions(services: Services) -> dict[str, DeadlineAction]:
     def unsigned(session: Session, number: str) -> tuple[dict[str, Any] | None, list[str]]:
         record = session.collection(DISTRIBUTIONS).get(number)
@@ -249,6 +256,7 @@ def distribution_actions(services: Services) -> dict[str, DeadlineAction]:
                 number=record["id"],
                 title=record["title"],
                 read=has_read(record["recipients"][u]),
+                days=services.config.rules.distribution_remind_working_days,
             )
             outgoing.append(markdown_message(f"dist:{record['id']}:remind:{u}", u, rendered))
         return outgoing
@@ -271,6 +279,7 @@ def distribution_actions(services: Services) -> dict[str, DeadlineAction]:
             read=read_count(record),
             signed=_progress(record)[0],
             total=len(record["recipients"]),
+            days=escalate_working_days(services),
         )
         return [
             markdown_message(f"dist:{record['id']}:escalate:{u}", u, rendered)

@@ -4,17 +4,18 @@ a 涉密 document only tells the recipients to collect it (see distribute.py).""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
 from bot.cards import CARDS
-from bot.clock import to_epoch_ms
+from bot.clock import TZ, to_epoch_ms
 from bot.outgoing import Outgoing, file_to
 from bot.scheduler import schedule_reminder
 from handlers.common.notify import markdown_message
 from handlers.distribution.distribute import (
     DISTRIBUTIONS,
     card_id,
+    escalate_working_days,
     office_private,
     office_public,
     recipient_private,
@@ -24,6 +25,7 @@ from handlers.distribution.distribute import (
 from messages.vocabulary import input_word
 
 if TYPE_CHECKING:
+    from bot.calendar import WorkCalendar
     from bot.services import Services
     from storage.session import Session
 
@@ -68,11 +70,14 @@ def _new_record(
     return record
 
 
-def _secret_notices(services: Services, record: dict[str, Any]) -> list[Outgoing]:
-    """涉密: never sent; each recipient is told to collect it through the channel."""
+def _secret_notices(
+    services: Services, document: dict[str, Any], record: dict[str, Any]
+) -> list[Outgoing]:
+    """涉密: never sent; each recipient is told (naming the issuer the drafter chose) to
+    collect it through the channel."""
     number = record["id"]
     rendered = services.messages.markdown(
-        "distribution_secret", number=number, title=record["title"]
+        "distribution_secret", number=number, title=record["title"], issuer=document["issuer"]
     )
     return [
         markdown_message(f"dist:{number}:secret:{u}", u, rendered) for u in record["recipients"]
@@ -134,14 +139,29 @@ def _work_notice(services: Services, document: dict[str, Any], record: dict[str,
     )
 
 
-def _schedule_chasing(services: Services, session: Session, number: str, now: datetime) -> None:
-    """Unsigned recipients reminded, then the office told, after the configured days."""
+def chasing_moment(calendar: WorkCalendar, start: datetime, days: int, morning: time) -> datetime:
+    """The working morning (``morning``, Beijing time) of the ``days``-th working day
+    after ``start``: a reminder arrives when the office opens, never in the evening or
+    over a weekend or holiday."""
+    day, _ = calendar.add_workdays(start.astimezone(TZ).date(), days)
+    return datetime.combine(day, morning, tzinfo=TZ)
+
+
+def chasing_moments(services: Services, now: datetime) -> tuple[datetime, datetime]:
+    """When unsigned recipients are reminded, and when the drafter is told who still has
+    not signed: at least one working morning after the reminder."""
     rules = services.config.rules
-    for days, kind in (
-        (rules.distribution_remind_working_days, "dist.remind"),
-        (rules.distribution_escalate_working_days, "dist.escalate"),
-    ):
-        due = services.calendar.deadline(now, days).at
+    morning = rules.daily_digest_time
+    return (
+        chasing_moment(services.calendar, now, rules.distribution_remind_working_days, morning),
+        chasing_moment(services.calendar, now, escalate_working_days(services), morning),
+    )
+
+
+def _schedule_chasing(services: Services, session: Session, number: str, now: datetime) -> None:
+    """Unsigned recipients reminded, then the drafter told (第七十八条)."""
+    remind, escalate = chasing_moments(services, now)
+    for due, kind in ((remind, "dist.remind"), (escalate, "dist.escalate")):
         schedule_reminder(
             session, f"dist:{number}:{kind}", due, [], action={"type": kind, "doc": number}
         )
@@ -158,7 +178,7 @@ def start_distribution(
     record = _new_record(document, flow, _recipients(services, document), now)
     session.collection(DISTRIBUTIONS).insert(record)
     if record["secret"]:
-        return _secret_notices(services, record)
+        return _secret_notices(services, document, record)
     outgoing = _cards(services, session, document, record)
     attachment = document.get("attachment")
     if attachment:  # the document file itself, to every recipient (第七十八条)

@@ -11,9 +11,10 @@ from handlers.documents.outgoing import (
     is_office_director,
     may_draft,
     outgoing_flow,
-    revoke_document,
     start_outgoing,
 )
+from handlers.documents.revise import REVISION_FORM, start_revision
+from handlers.documents.revoke import revoke_document
 from messages.vocabulary import words
 
 
@@ -26,7 +27,8 @@ DOCUMENTS = Feature(
     commands=[
         Command("outgoing", words("outgoing"), start_outgoing, audience=may_draft),
         Command("revoke", words("revoke"), revoke_document, audience=is_office_director),
+        Command("revise_outgoing", words("revise_outgoing"), start_revision, audience=may_draft),
     ],
-    forms=[OUTGOING_FORM],
+    forms=[OUTGOING_FORM, REVISION_FORM],
     flows=_flows,
 )

@@ -16,6 +16,7 @@ from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
+from handlers.approvals.card import STATUS
 from handlers.approvals.submit import county_head, office_director, start_submitted_flow
 from handlers.common.answers import attached_file
 from handlers.common.numbers import next_number
@@ -97,6 +98,16 @@ def outgoing_flow(services: Services) -> FlowDef:
 # -- numbering and issuing --------------------------------------------------------------
 
 
+def issued_status(number: str, *, withdrawn: bool) -> dict[str, Any]:
+    """How the card and 公文 query show an issued document: 已签发印发 with its 文号, or
+    已撤销 once the office director has withdrawn it."""
+    return {
+        "template": "outgoing_status",
+        "params": {"number": number, "withdrawn": withdrawn},
+        "color": "gray" if withdrawn else "green",
+    }
+
+
 def issue_document(
     services: Services, session: Session, flow: dict[str, Any], now: datetime
 ) -> list[Outgoing]:
@@ -132,6 +143,7 @@ def issue_document(
     if secret:
         flow["data"]["body"] = ""
     flow["data"]["number"] = number
+    flow["data"][STATUS] = issued_status(number, withdrawn=False)
     flow["data"]["card_fields"] = [*data.get("card_fields", []), (word("doc_number"), number)]
     return start_distribution(services, session, document, flow, now)
 
@@ -298,47 +310,3 @@ async def start_outgoing(ctx: CommandContext) -> list[Outgoing]:
     if not may_draft(ctx.sender, ctx.services.directory):
         raise UserFacingError("outgoing_only_clerks")
     return await ctx.services.forms.begin(ctx, "outgoing")
-
-
-async def revoke_document(ctx: CommandContext) -> list[Outgoing]:
-    """撤销公文 <文号>: the office director withdraws an issued document; it leaves the
-    government website and its feed at the next rebuild (at once)."""
-    services = ctx.services
-    if "office_director" not in ctx.sender.roles:
-        raise UserFacingError("revoke_only_director")
-    number = ctx.args.strip()
-    if not number:
-        return [ctx.text("revoke_usage")]
-    now = services.clock.now()
-    key = f"reply:{ctx.message.msg_id}:revoked"
-
-    def revoke(session: Session) -> None:
-        documents = session.collection(DOCUMENTS)
-        document = documents.get(number)
-        if document is None:
-            raise UserFacingError("revoke_not_found", number=number[:40])
-        if document["withdrawn"]:
-            raise UserFacingError("revoke_already", number=number)
-        documents.update(number, {"withdrawn": True, "withdrawn_at": now.isoformat()})
-        session.log("audit").append(
-            [
-                {
-                    "at": now.isoformat(),
-                    "flow": document["flow"],
-                    "kind": "outgoing",
-                    "title": document["title"],
-                    "user": ctx.sender.user_id,
-                    "name": ctx.sender.name,
-                    "roles": sorted(ctx.sender.roles),
-                    "acting_for": None,
-                    "action": "revoke",
-                    "opinion": number,
-                }
-            ],
-            now.year,
-        )
-        reply = ctx.text("revoke_done", number=number, title=document["title"])
-        services.outbox.stage(session, [Outgoing(key, reply.kind, reply.payload)])
-        services.site_changed()
-
-    return await stage_and_send(services, revoke)

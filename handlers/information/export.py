@@ -6,34 +6,27 @@ counted as the monthly 通报 counts them. Blocking: runs from the CLI with
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from bot.config_schema import RuleParams
 from handlers.export import write_table
 from handlers.export_request import ExportRequest
 from handlers.information.report import COUNTS, criticised, points_of, ranked, read_all, unit_table
 
-if TYPE_CHECKING:
-    pass
-
 COLUMNS = (*COUNTS[:-1], "serious", "score")
 
 
 def annual_rows(
-    items: list[dict[str, Any]],
-    requests: list[dict[str, Any]],
-    start: date,
-    end: date,
-    points: Mapping[str, int],
+    table: dict[str, dict[str, int]],
+    criticisms: Iterable[Mapping[str, Any]],
     order: list[str],
 ) -> list[dict[str, Any]]:
-    """Ranked rows of the units with anything to count in the period."""
-    table = unit_table(items, requests, start, end, points)
+    """Ranked rows of the units in ``table``, each with its misses marked 造成严重后果
+    (``criticisms``)."""
     rows = ranked(table, order)
     serious: dict[str, int] = {}
-    for entry in criticised(requests, start, end):
+    for entry in criticisms:
         serious[entry["unit"]] = serious.get(entry["unit"], 0) + 1
     for row in rows:
         row["serious"] = serious.get(row["unit"], 0)
@@ -45,8 +38,9 @@ def export_information(request: ExportRequest) -> int:
     rules = config.rules if config is not None else RuleParams()
     names = request.unit_names()
     items, requests = request.db.run_sync(read_all)
-    points = points_of(rules)
-    rows = annual_rows(items, requests, request.start, request.end, points, list(names))
+    period = (request.start, request.end)
+    table = unit_table(items, requests, *period, points_of(rules))
+    rows = annual_rows(table, criticised(requests, *period), list(names))
     records = [
         {"unit_id": r["unit"], "unit": names.get(r["unit"], r["unit"]), "rank": r["rank"]}
         | {k: r[k] for k in COLUMNS}

@@ -15,11 +15,11 @@ from bot.dialog import Form, FormField
 from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
-from handlers.common.answers import spaced_text
+from handlers.common.answers import day_from_today, spaced_text
 from handlers.common.notify import markdown_message
 from handlers.common.numbers import next_number
 from handlers.common.staging import conclude_form, stage_and_send
-from handlers.common.units import unit_name
+from handlers.common.units import headed_units, unit_name
 from handlers.information.model import (
     INFO_REQUESTS,
     flag_miss,
@@ -30,7 +30,6 @@ from handlers.information.model import (
 )
 from handlers.information.people import ensure_info_office, is_director, staff
 from handlers.requests.flow import SUBMITTING_KINDS
-from handlers.supervision.opening import parse_day
 from handlers.supervision.people import name_of
 from handlers.supervision.units import split_names
 
@@ -61,14 +60,6 @@ def units_of(services: Services, text: str) -> list[str]:
 
 def _units(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> list[str]:
     return units_of(ctx.services, str(answer))
-
-
-def _deadline(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    try:
-        return parse_day(answer, ctx.services.clock.now().date()).isoformat()
-    except UserFacingError as error:  # the shared parser speaks of 完成时限
-        past = error.template == "decision_date_past"
-        raise UserFacingError("info_date_past" if past else "info_bad_date") from None
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -102,12 +93,10 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
             deadline=request["deadline"],
             by=name_of(services, request["by"]),
         )
-        outgoing = []
-        for unit in request["units"]:
-            head = services.directory.unit_head(unit)
-            if head is not None:
-                key = f"information:{request['id']}:notice:{unit}"
-                outgoing.append(markdown_message(key, head.user_id, rendered))
+        outgoing = [
+            markdown_message(f"information:{request['id']}:notice:{unit}", head, rendered)
+            for unit, head in headed_units(services.directory, request["units"])
+        ]
         conclude_form(
             ctx,
             session,
@@ -126,7 +115,7 @@ REQUEST_FORM = Form(
     (
         FormField("topic", spaced_text(4, 100, "info_topic_bad")),
         FormField("units", _units),
-        FormField("deadline", _deadline),
+        FormField("deadline", day_from_today("info_date_past", "info_bad_date")),
     ),
     _submit,
     _summary,
@@ -201,10 +190,7 @@ async def _mark_serious(ctx: CommandContext, number: str, names: str) -> list[Ou
         marked = [u for u in units if mark_serious(request, u, ctx.sender.user_id, now)]
         session.collection(INFO_REQUESTS).update(number, request)
         outgoing = []
-        for unit in marked:
-            head = services.directory.unit_head(unit)
-            if head is None:
-                continue
+        for unit, head in headed_units(services.directory, marked):
             rendered = services.messages.markdown(
                 "info_serious_notice",
                 number=number,
@@ -212,7 +198,7 @@ async def _mark_serious(ctx: CommandContext, number: str, names: str) -> list[Ou
                 unit=unit_name(services, unit),
             )
             key = f"information:{number}:serious:{unit}"
-            outgoing.append(markdown_message(key, head.user_id, rendered))
+            outgoing.append(markdown_message(key, head, rendered))
         conclude_form(
             ctx,
             session,
@@ -257,14 +243,12 @@ def _miss_notices(
     about all the units flagged this morning."""
     context = {"number": request["id"], "topic": request["topic"], "deadline": request["deadline"]}
     outgoing = []
-    for unit in units:
-        head = services.directory.unit_head(unit)
-        if head is not None:
-            rendered = services.messages.markdown(
-                "info_missed", to_unit=True, units=unit_name(services, unit), **context
-            )
-            key = f"information:{request['id']}:missed:{unit}:{head.user_id}"
-            outgoing.append(markdown_message(key, head.user_id, rendered))
+    for unit, head in headed_units(services.directory, units):
+        rendered = services.messages.markdown(
+            "info_missed", to_unit=True, units=unit_name(services, unit), **context
+        )
+        key = f"information:{request['id']}:missed:{unit}:{head}"
+        outgoing.append(markdown_message(key, head, rendered))
     names = "、".join(unit_name(services, u) for u in units)
     office = services.messages.markdown("info_missed", to_unit=False, units=names, **context)
     for user in dict.fromkeys([request["by"], *staff(services)]):

@@ -18,23 +18,15 @@ from bot.errors import NotAuthorized, RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import Choice, FlowDef, FlowView, Step
-from handlers.approvals.submit import (
-    REJECT,
-    RETURN,
-    SIGNOFF,
-    submission_data,
-    submit_numbered_flow,
-)
-from handlers.common.answers import material_answer, spaced_text
+from handlers.approvals.submit import REJECT, RETURN, SIGNOFF, submission_data
+from handlers.common.answers import day_from_today, first_named, material_answer, spaced_text
 from handlers.common.commands import form_command
 from handlers.common.material import material_shown
 from handlers.common.notify import markdown_message
 from handlers.common.staging import stage_and_send
 from handlers.common.summary import summary_rows
-from handlers.contracts.contract import submitting_unit_only
-from handlers.supervision.opening import parse_day
+from handlers.contracts.submitting import submit_unit_flow, submitting_unit_only
 from handlers.supervision.people import is_county_leader
-from messages.vocabulary import word_list
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -77,10 +69,10 @@ def invitation_flow() -> FlowDef:
 
 def invitation_kind(text: str) -> str:
     """The kind a typed answer names; a restricted kind wins over 其他."""
-    for kind in KINDS:
-        if any(word in text for word in word_list(f"invitations.{kind}")):
-            return kind
-    raise UserFacingError("invite_bad_kind")
+    kind = first_named(text, KINDS, "invitations")
+    if kind is None:
+        raise UserFacingError("invite_bad_kind")
+    return kind
 
 
 def _kind(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
@@ -89,14 +81,6 @@ def _kind(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
         # The rule's default answer: 原则上不参加 / 不发 / 不题 (第九十六条).
         raise RuleViolation(f"invite_{kind}_declined")
     return kind
-
-
-def _date(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    try:
-        return parse_day(answer, ctx.services.clock.now().date()).isoformat()
-    except UserFacingError as refused:
-        past = refused.template == "decision_date_past"
-        raise UserFacingError("invite_date_past" if past else "invite_bad_date") from None
 
 
 def _leader(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
@@ -122,24 +106,14 @@ def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, 
 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
     leader = ctx.services.directory.person(values["leader"])
-    label = ctx.services.forms.label_of
-    fields = [
-        (label(KIND, "date"), values["date"]),
-        (label(KIND, "place"), values["place"]),
-        (label(KIND, "leader"), leader.name if leader else values["leader"]),
-    ]
+    shown = {
+        "date": values["date"],
+        "place": values["place"],
+        "leader": leader.name if leader else values["leader"],
+    }
     extra = {k: values[k] for k in ("leader", "date", "place")}
-    data = await submission_data(ctx, values["material"], fields, **extra)
-
-    return await submit_numbered_flow(
-        ctx,
-        counter=KIND,
-        prefix="YQ",
-        kind=KIND,
-        title=values["activity"],
-        data=data,
-        note="invitation_submitted",
-    )
+    data = await submission_data(ctx, values["material"], summary_rows(ctx, KIND, shown), **extra)
+    return await submit_unit_flow(ctx, KIND, "YQ", values["activity"], data)
 
 
 INVITATION_FORM = Form(
@@ -147,7 +121,7 @@ INVITATION_FORM = Form(
     (
         FormField("kind", _kind),
         FormField("activity", spaced_text(4, 80, "invite_bad_activity")),
-        FormField("date", _date),
+        FormField("date", day_from_today("invite_date_past", "invite_bad_date")),
         FormField("place", spaced_text(2, 60, "invite_bad_place")),
         FormField("leader", _leader),
         FormField(

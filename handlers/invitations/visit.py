@@ -14,16 +14,14 @@ from bot.dialog import Form, FormField
 from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
-from handlers.common.answers import spaced_text, trimmed_text
+from handlers.common.answers import day_from_today, first_named, spaced_text, trimmed_text
 from handlers.common.commands import form_command
 from handlers.common.notify import markdown_message
 from handlers.common.numbers import next_number
 from handlers.common.staging import conclude_form, stage_and_send
-from handlers.common.summary import summary_rows
+from handlers.common.summary import plain_summary
 from handlers.common.units import role_heads
-from handlers.contracts.contract import submitting_unit_only
-from handlers.supervision.opening import parse_day
-from messages.vocabulary import word_list
+from handlers.contracts.submitting import submitting_unit_only
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -38,22 +36,14 @@ RECEIVING_ROLES = ("party_office", "gov_office")
 
 def visit_level(text: str) -> str:
     """The article's category a typed level names; anything else is refused."""
-    for level in LEVELS:
-        if any(word in text for word in word_list(f"visit_levels.{level}")):
-            return level
-    raise RuleViolation("visit_not_qualifying", level=text[:30])
+    level = first_named(text, LEVELS, "visit_levels")
+    if level is None:
+        raise RuleViolation("visit_not_qualifying", level=text[:30])
+    return level
 
 
 def _level(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
     return visit_level(str(answer).strip())
-
-
-def _date(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    try:
-        return parse_day(answer, ctx.services.clock.now().date()).isoformat()
-    except UserFacingError as refused:
-        past = refused.template == "decision_date_past"
-        raise UserFacingError("visit_date_past" if past else "visit_bad_date") from None
 
 
 def receivers(services: Services) -> list[str]:
@@ -62,14 +52,8 @@ def receivers(services: Services) -> list[str]:
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    shown = {
-        "visitor": values["visitor"],
-        "level": ctx.services.messages.label("visit_levels", values["level"]),
-        "date": values["date"],
-        "purpose": values["purpose"],
-        "arrangements": values["arrangements"],
-    }
-    return summary_rows(ctx, FORM, shown)
+    fields = ("visitor", "level", "date", "purpose", "arrangements")
+    return plain_summary(ctx, FORM, values, fields, {"level": "visit_levels"})
 
 
 async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:
@@ -117,7 +101,7 @@ VISIT_FORM = Form(
     (
         FormField("visitor", spaced_text(2, 80, "visit_bad_visitor")),
         FormField("level", _level),
-        FormField("date", _date),
+        FormField("date", day_from_today("visit_date_past", "visit_bad_date")),
         FormField("purpose", spaced_text(2, 200, "visit_bad_purpose")),
         FormField("arrangements", trimmed_text(4, 2000, "visit_bad_arrangements")),
     ),

@@ -20,6 +20,7 @@ from handlers.leave.model import (
     APPROVED,
     REJECTED,
     WITHDRAWN,
+    presides,
     slot_at,
     slot_day,
     slot_start,
@@ -176,6 +177,7 @@ def absence_context(services: Services, absence: Mapping[str, Any]) -> dict[str,
         "stand_in": name_of(services, absence.get("stand_in")),
         "contact": absence["contact"],
         "approver": name_of(services, absence.get("approver")),
+        "presides": presides(services.directory, absence["user"], absence.get("stand_in")),
     }
 
 

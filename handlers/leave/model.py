@@ -122,6 +122,19 @@ def default_stand_in(directory: OrgDirectory, user_id: str) -> str | None:
     return directory.ab_partner(user_id)
 
 
+def presides(directory: OrgDirectory, user_id: str, stand_in: str | None) -> bool:
+    """The executive deputy standing in for the county head presides over the county
+    government's whole work (第五条), more than acting for one leader (第一百零二条)."""
+    person = directory.person(user_id)
+    deputy = directory.person(stand_in) if stand_in else None
+    return (
+        person is not None
+        and deputy is not None
+        and "county_head" in person.roles
+        and "executive_deputy" in deputy.roles
+    )
+
+
 # -- the engine's delegation hook --------------------------------------------------------
 
 

@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import to_epoch_ms
-from bot.errors import NotAuthorized, RuleViolation, UserFacingError
+from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
+from handlers.common.item_answers import Refusals, admitted, one_line
 from handlers.common.notify import event_notices
 from handlers.common.units import unit_name
 from handlers.letters.card import choices_for, holders, refresh_card
@@ -47,6 +48,7 @@ NEEDS_TEXT = {
     "answer_phone": "lx_answer_required",
     "answer_written": "lx_answer_required",
 }
+REFUSALS = Refusals("lx_unknown", "lx_not_yours", "lx_not_now", "letter_states")
 _UNIT_AND_REASON = re.compile(r"^\s*([^\s:：,，;；]+)\s*[:：,，;；\s]\s*(.*)$", re.S)
 
 
@@ -71,15 +73,16 @@ def answer(
 ) -> tuple[dict[str, Any], list[Outgoing]]:
     """Applies one answer inside the caller's storage call; returns the stored item and
     what to send. Refusals raise before anything changes."""
-    item = session.collection(LETTERS).get(number)
-    if item is None:
-        raise UserFacingError("lx_unknown", number=number[:20])
-    if user not in holders(services, item):
-        raise NotAuthorized("lx_not_yours", number=number)
-    if decision not in choices_for(services, item, user):
-        state = services.messages.label("letter_states", item["state"])
-        raise UserFacingError("lx_not_now", number=number, state=state)
-    text = " ".join(text.split())[:2000]
+    item = admitted(
+        services,
+        REFUSALS,
+        number,
+        session.collection(LETTERS).get(number),
+        holds=lambda item: user in holders(services, item),
+        choices=lambda item: choices_for(services, item, user),
+        decision=decision,
+    )
+    text = one_line(text)
     if decision in NEEDS_TEXT and not text:
         raise RuleViolation(NEEDS_TEXT[decision])
     outgoing = _APPLY[decision](Answer(services, item, user, text, now))

@@ -18,11 +18,11 @@ from handlers.meetings.card import refresh_meeting_card
 from handlers.meetings.model import (
     AGENDA_ENTRY_LIFECYCLE,
     MEETING_LIFECYCLE,
-    MEETINGS,
     UPCOMING,
     attendees,
     on_agenda,
     stamp,
+    stored_meeting,
 )
 from handlers.meetings.moves import move_on
 
@@ -40,10 +40,7 @@ async def cancel_meeting(ctx: CommandContext) -> list[Outgoing]:
     key = f"reply:{ctx.message.msg_id}:cancelled"
 
     def cancel(session: Session) -> None:
-        meetings = session.collection(MEETINGS)
-        meeting = meetings.get(number)
-        if meeting is None:
-            raise UserFacingError("agenda_unknown_meeting", number=number[:20])
+        meeting = stored_meeting(session, number)
         if meeting["state"] not in UPCOMING:
             raise UserFacingError(
                 "meeting_cancel_too_late",

@@ -21,7 +21,7 @@ from handlers.common.office import office_only
 from handlers.common.staging import stage_and_send
 from handlers.meetings.card import refresh_meeting_card
 from handlers.meetings.model import MEETINGS, on_agenda
-from handlers.supervision.opening import open_from_decision, parse_day
+from handlers.supervision.opening import due_answer, open_from_decision
 from handlers.supervision.units import unit_of_name
 
 if TYPE_CHECKING:
@@ -67,10 +67,6 @@ _text = trimmed_text(2, 2000, "decision_text_empty")
 
 def _owner(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
     return unit_of_name(ctx.services.directory, str(answer))
-
-
-def _due(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    return parse_day(answer, ctx.services.clock.now().date()).isoformat()
 
 
 def _has_owner(values: Mapping[str, Any]) -> bool:
@@ -190,7 +186,7 @@ DECISION_FORM = Form(
         FormField("result", _result),
         FormField("text", _text),
         FormField("owner", _owner, optional=True),
-        FormField("due", _due, applies=_has_owner),
+        FormField("due", due_answer, applies=_has_owner),
     ),
     _record_decision,
     _decision_summary,

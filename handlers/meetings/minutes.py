@@ -23,7 +23,13 @@ from handlers.distribution.start import start_distribution
 from handlers.documents.outgoing import DOCUMENTS
 from handlers.meetings.card import refresh_meeting_card
 from handlers.meetings.decisions import ensure_office
-from handlers.meetings.model import MEETING_LIFECYCLE, MEETINGS, attendees, on_agenda
+from handlers.meetings.model import (
+    MEETING_LIFECYCLE,
+    MEETINGS,
+    attendees,
+    on_agenda,
+    stored_meeting,
+)
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
@@ -33,9 +39,7 @@ if TYPE_CHECKING:
 
 async def _meeting(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> dict[str, str]:
     number = str(answer).strip().upper()
-    meeting = await ctx.services.db.run(lambda s: s.collection(MEETINGS).get(number))
-    if meeting is None:
-        raise UserFacingError("agenda_unknown_meeting", number=number[:20])
+    meeting = await ctx.services.db.run(lambda s: stored_meeting(s, number))
     if meeting["state"] != "held":
         raise RuleViolation(
             "minutes_not_held",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import TZ, from_epoch_ms
 from bot.config_schema import LEADER_ROLES
+from bot.errors import UserFacingError
 from bot.lifecycle import Lifecycle
 from messages.vocabulary import DAY_AND_TIME, input_word
 
@@ -123,6 +124,14 @@ def observers_for(kind: str, directory: OrgDirectory, members: list[str]) -> lis
 
 def is_leader(person: Person | None) -> bool:
     return person is not None and bool(person.roles & LEAVE_ASKING_ROLES)
+
+
+def stored_meeting(session: Session, number: str) -> dict[str, Any]:
+    """The meeting stored under ``number``; an unknown number is refused."""
+    meeting = session.collection(MEETINGS).get(number)
+    if meeting is None:
+        raise UserFacingError("agenda_unknown_meeting", number=number[:20])
+    return meeting
 
 
 def attendees(meeting: Mapping[str, Any]) -> list[str]:

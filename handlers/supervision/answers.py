@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import to_epoch_ms
-from bot.errors import NotAuthorized, RuleViolation, UserFacingError
+from bot.errors import RuleViolation
 from bot.outgoing import Outgoing
+from handlers.common.item_answers import Refusals, admitted, one_line
 from handlers.common.notify import event_notices
 from handlers.supervision.card import choices_for, part_of, refresh_card
 from handlers.supervision.instructions import on_item_closed
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 # Answers that must say something: the unit's report, the reason of a refusal or 退回.
 NEEDS_TEXT = {"refuse", "progress", "apply_close", "co_report", "return"}
+REFUSALS = Refusals("sv_unknown", "sv_not_yours", "sv_not_now", "supervision_states")
 
 
 @dataclass
@@ -63,15 +65,16 @@ def answer(
 ) -> tuple[dict[str, Any], list[Outgoing]]:
     """Applies one answer inside the caller's storage call; returns the stored item and
     what to send. Refusals raise before anything changes."""
-    item = get_item(session, number)
-    if item is None:
-        raise UserFacingError("sv_unknown", number=number[:20])
-    if part_of(services, item, user) is None:
-        raise NotAuthorized("sv_not_yours", number=number)
-    if decision not in choices_for(services, item, user):
-        state = services.messages.label("supervision_states", item["state"])
-        raise UserFacingError("sv_not_now", number=number, state=state)
-    text = " ".join(text.split())[:2000]
+    item = admitted(
+        services,
+        REFUSALS,
+        number,
+        get_item(session, number),
+        holds=lambda item: part_of(services, item, user) is not None,
+        choices=lambda item: choices_for(services, item, user),
+        decision=decision,
+    )
+    text = one_line(text)
     if decision in NEEDS_TEXT and not text and not file:
         raise RuleViolation(
             "sv_text_required", what=services.messages.label("supervision_buttons", decision)

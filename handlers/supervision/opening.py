@@ -13,8 +13,8 @@ from bot.dialog import Form, FormField
 from bot.errors import UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
+from handlers.common.answers import day_from_today
 from handlers.common.commands import form_command
-from handlers.common.moments import typed_day
 from handlers.common.staging import conclude_form, stage_and_send
 from handlers.supervision.card import create_card
 from handlers.supervision.listing import list_items
@@ -83,17 +83,8 @@ def _leader(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
     return person.user_id
 
 
-def parse_day(answer: Any, today: date) -> date:
-    day = typed_day(str(answer))
-    if day is None:
-        raise UserFacingError("decision_bad_date")
-    if day < today:
-        raise UserFacingError("decision_date_past")
-    return day
-
-
-def _due(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    return parse_day(answer, ctx.services.clock.now().date()).isoformat()
+# A 完成时限: a day from today on (also the deadline of work a meeting assigns).
+due_answer = day_from_today("decision_date_past", "decision_bad_date")
 
 
 def _leader_of(services: Services, values: Mapping[str, Any]) -> str:
@@ -178,7 +169,7 @@ SUPERVISION_FORM = Form(
         FormField("lead", _lead),
         FormField("co_units", _co_units, optional=True),
         FormField("leader", _leader, optional=True),
-        FormField("due", _due, optional=True),
+        FormField("due", due_answer, optional=True),
     ),
     _submit,
     _summary,

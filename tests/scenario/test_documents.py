@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
@@ -104,6 +105,11 @@ def test_county_document_is_numbered_distributed_and_signed_for(
         lambda: (site / "feed.json").exists() and title in (site / "feed.json").read_text("utf-8")
     )
     assert "阳政发〔2026〕1号" in (site / "index.html").read_text("utf-8")
+    # The 发文 card and the query say it is issued, with its 文号 (not "已同意").
+    issued = "已签发印发 阳政发〔2026〕1号"
+    wait_card(control, head, lambda c: c["cardData"].get("status") == issued, title)
+    control.send(clerk, "公文 阳政发〔2026〕1号")
+    control.wait_for(clerk, lambda i: any(f"状态：{issued}" in item_text(x) for x in i))
     # Only the office director may revoke; then it leaves the site and the feed.
     control.send(clerk, "撤销公文 阳政发〔2026〕1号")
     control.wait_for(clerk, lambda i: any("办公室主任操作" in item_text(x) for x in i))
@@ -112,17 +118,21 @@ def test_county_document_is_numbered_distributed_and_signed_for(
     control.wait_for(director, lambda i: any("已撤销" in item_text(x) for x in i))
     _wait_until(lambda: title not in (site / "feed.json").read_text("utf-8"))
     assert title not in (site / "index.html").read_text("utf-8")
+    withdrawn = "已撤销（原文号 阳政发〔2026〕1号）"
+    wait_card(control, head, lambda c: c["cardData"].get("status") == withdrawn, title)
+    control.send(clerk, "公文 阳政发〔2026〕1号")
+    control.wait_for(clerk, lambda i: any(f"状态：{withdrawn}" in item_text(x) for x in i))
     press(control, edu, notice, "签收")
     # The office sees it on its card's 刷新进度 (a 签收 alone is not pushed).
     press(control, clerk, office, "刷新进度")
     wait_card(control, clerk, lambda c: "已签收 1/2" in c["cardData"].get("progress", ""), title)
     signed = card_of(control, edu, title)
     assert actions(signed) == [] and "签收" in signed["cardData"]["note"]
-    # The finance head has not signed: one working day later he is reminded, after two
-    # the office is told.
-    control.post("/sandbox/clock", {"set": "2026-11-25T18:00:30+08:00"})
+    # The finance head has not signed: the next working morning he is reminded, the
+    # morning after the office is told.
+    control.move_clock({"set": "2026-11-25T08:30:30+08:00"})
     control.wait_for(finance, lambda i: any("签收提醒" in item_text(x) for x in i), timeout=10)
-    control.post("/sandbox/clock", {"set": "2026-11-26T18:00:30+08:00"})
+    control.move_clock({"set": "2026-11-26T08:30:30+08:00"})
     control.wait_for(
         clerk,
         lambda i: any("签收情况" in item_text(x) and "县财政局" in item_text(x) for x in i),
@@ -167,6 +177,64 @@ def test_return_goes_back_to_the_drafter_and_resubmits(
     )
 
 
+def _said(control: Control, user: str, *parts: str) -> str:
+    items = control.wait_for(user, lambda i: any(all(p in item_text(x) for p in parts) for x in i))
+    return next(item_text(x) for x in items if all(p in item_text(x) for p in parts))
+
+
+def test_returned_draft_is_revised_before_resubmitting(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    """After 退回修改 the drafter is told how to revise (第七十三、七十五条), edits the
+    title and the body in a pre-filled form, and the trail keeps both versions."""
+    directory = OrgDirectory(sandbox.config)
+    clerk = directory.holders("office_clerk")[0].user_id
+    title = "关于开展消防安全检查的通知"
+    _draft(control, clerk, title, "县政府办公室", "主动公开", recipients="县教育局")
+    number = re.findall(r"FW\d{4}-\d{4}", item_text(card_of(control, clerk, title)))[0]
+    # Not returned yet: nothing to revise.
+    control.send(clerk, f"修改发文 {number}")
+    assert "第七十三、七十五条" in _said(control, clerk, "不能修改", number)
+    deputy = directory.secretarial_deputy().user_id
+    card = wait_card(control, deputy, lambda c: bool(actions(c)), title)
+    press(control, deputy, card, "退回修改", opinion="请写明检查范围。")
+    notice = _said(control, clerk, "发文退回修改", number)
+    assert f"修改发文 {number}" in notice and "第七十三、七十五条" in notice
+    card = wait_card(control, clerk, lambda c: bool(actions(c)), title)
+    assert f"修改发文 {number}" in card["cardData"]["note"]
+
+    # First the title only: the prompts show the current values, "不变" keeps the body.
+    control.send(clerk, f"修改发文 {number}")
+    assert f"现为：{title}" in _said(control, clerk, "修改后的公文标题")
+    new_title = "关于开展全县学校消防安全检查的通知"
+    control.send(clerk, new_title)
+    assert "现为：为做好全县冬季校园安全工作" in _said(control, clerk, "修改后的公文正文")
+    control.send(clerk, "不变")
+    _said(control, clerk, "请核对", new_title)
+    control.send(clerk, "确认")
+    assert "原标题“关于开展消防安全检查的通知”" in _said(control, clerk, "已修改", number)
+    # Then the body (the title now kept).
+    control.send(clerk, f"修改发文 {number}")
+    _said(control, clerk, f"现为：{new_title}")
+    control.send(clerk, "不变")
+    _said(control, clerk, "修改后的公文正文", "现为：为做好")
+    control.send(clerk, "为做好全县学校消防安全工作，检查范围为全县中小学和幼儿园。")
+    _said(control, clerk, "请核对", "检查范围为全县中小学")
+    control.send(clerk, "确认")
+    assert "原正文：为做好全县冬季校园安全工作" in _said(control, clerk, "已修改", "修改了正文")
+
+    card = wait_card(control, clerk, lambda c: "原正文" in c["cardData"]["trail"], new_title)
+    trail = card["cardData"]["trail"]
+    assert "原标题“关于开展消防安全检查的通知”" in trail and "修改文稿" in trail
+    assert "检查范围为全县中小学" in card["cardData"]["summary"]
+    control.send(clerk, f"公文 {number}")
+    reply = _said(control, clerk, "办理经过", new_title)
+    assert "原标题“关于开展消防安全检查的通知”" in reply and "原正文：为做好全县冬季" in reply
+    press(control, clerk, card, "修改后重新提交", opinion="已写明检查范围。")
+    again = wait_card(control, deputy, lambda c: bool(actions(c)), new_title)
+    assert "检查范围为全县中小学" in again["cardData"]["summary"]
+
+
 def test_secret_document_is_never_sent(
     sandbox: SandboxThread, control: Control, bot: BotProcess
 ) -> None:
@@ -183,7 +251,10 @@ def test_secret_document_is_never_sent(
     card = _approve_chain(control, directory, title, county=False)
     press(control, directory.sole("office_director").user_id, card, "签发")
     edu = head_of(directory, "jyj")
-    control.wait_for(edu, lambda i: any("机要渠道" in item_text(x) for x in i))
+    items = control.wait_for(edu, lambda i: any("机要渠道" in item_text(x) for x in i))
+    notice = next(item_text(x) for x in items if "机要渠道" in item_text(x))
+    # The issuer the drafter chose, not always 县政府.
+    assert "人民政府办公室印发了涉密公文" in notice and "第七十八条" in notice
     assert not [c for c in cards(control, edu) if "请签收" in str(c["cardData"].get("status"))]
     site = bot.data_dir.with_name(f"{bot.data_dir.name}-site")
     _wait_until(lambda: (site / "feed.json").exists())

@@ -74,13 +74,14 @@ def test_office_card_tracks_read_and_signed(
     assert not (answer.get("response") or {}).get("cardData"), answer
     control.wait_for(finance, lambda i: any("不是经办人" in item_text(x) for x in i))
 
-    # The finance head never opens it: the reminder and the office's report say so.
-    control.post("/sandbox/clock", {"set": "2026-11-25T18:00:30+08:00"})
+    # The finance head never opens it: the reminder (next working morning) and the
+    # office's report (the morning after) say so.
+    control.move_clock({"set": "2026-11-25T08:30:30+08:00"})
     reminder = control.wait_for(
         finance, lambda i: any("签收提醒" in item_text(x) for x in i), timeout=10
     )
     assert any("尚未阅读" in item_text(x) for x in reminder if "签收提醒" in item_text(x))
-    control.post("/sandbox/clock", {"set": "2026-11-26T18:00:30+08:00"})
+    control.move_clock({"set": "2026-11-26T08:30:30+08:00"})
     items = control.wait_for(
         clerk, lambda i: any("签收情况" in item_text(x) for x in i), timeout=10
     )
@@ -94,6 +95,43 @@ def test_office_card_tracks_read_and_signed(
     assert len(polled) <= 5
     time.sleep(5)  # longer than the sandbox's read-check period
     assert len(_read_status_calls(control)) == len(polled)
+
+
+@pytest.mark.sandbox_start("2026-11-27T09:00:00+08:00")
+def test_friday_document_is_chased_on_working_mornings(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    """Issued on a Friday: no reminder that evening nor over the weekend; Monday 08:30
+    the recipients, Tuesday 08:30 the drafter, both citing 第七十八条."""
+    directory = OrgDirectory(sandbox.config)
+    clerk = directory.holders("office_clerk")[0].user_id
+    title = "关于做好周末值班工作的通知"
+    _draft(control, clerk, title, "县政府办公室", "依申请公开")
+    card = _approve_chain(control, directory, title, county=False)
+    press(control, directory.sole("office_director").user_id, card, "签发")
+    finance = head_of(directory, "czj")
+    wait_card(control, finance, lambda c: True, title)
+
+    def reminders() -> list[str]:
+        texts = [item_text(x) for x in control.bot_items(finance)]
+        return [t for t in texts if "签收提醒" in t and title in t]
+
+    def reports() -> list[str]:
+        texts = [item_text(x) for x in control.bot_items(clerk)]
+        return [t for t in texts if "签收情况" in t and title in t]
+
+    for moment in ("2026-11-27T18:00:30+08:00", "2026-11-28T18:00:30+08:00"):
+        control.move_clock({"set": moment})
+        assert reminders() == [] and reports() == []
+    control.move_clock({"set": "2026-11-30T08:29:00+08:00"})
+    assert reminders() == []
+    control.move_clock({"set": "2026-11-30T08:30:30+08:00"})
+    control.wait_for(finance, lambda _: bool(reminders()), timeout=10)
+    assert "第七十八条" in reminders()[0] and "已分发 1 个工作日" in reminders()[0]
+    assert reports() == []
+    control.move_clock({"set": "2026-12-01T08:30:30+08:00"})
+    control.wait_for(clerk, lambda _: bool(reports()), timeout=10)
+    assert "第七十八条" in reports()[0] and "县财政局" in reports()[0]
 
 
 ASYNCSEND = "/topapi/message/corpconversation/asyncsend_v2"

@@ -101,18 +101,40 @@ def test_year_end_fallback_is_provisional_and_warns_once(
 ) -> None:
     cal = WorkCalendar()
     with caplog.at_level(logging.WARNING, logger="bot.calendar"):
-        # Dec 29, 30, 31; then Mon–Fri: Jan 1, 4-8, 11.
-        assert cal.add_workdays(d("2026-12-28"), 10) == (d("2027-01-11"), True)
+        # Dec 29, 30, 31; then Mon–Fri less New Year's Day (Fri 1 Jan): Jan 4-8, 11, 12.
+        assert cal.add_workdays(d("2026-12-28"), 10) == (d("2027-01-12"), True)
         deadline = cal.deadline(datetime(2026, 12, 28, 9, 0, tzinfo=TZ), 10)
-        assert cal.is_workday(d("2027-01-01"))  # fallback does not know New Year's Day
+        assert not cal.is_workday(d("2027-01-01"))  # 元旦 is off every year
     assert deadline.provisional
-    assert deadline.at == datetime(2027, 1, 11, 18, 0, tzinfo=TZ)
+    assert deadline.at == datetime(2027, 1, 12, 18, 0, tzinfo=TZ)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "2027" in warnings[0].getMessage()
     assert cal.is_provisional(d("2027-03-01"))
     assert not cal.is_provisional(d("2026-12-31"))
     assert not cal.year_is_covered(2027)
+
+
+@pytest.mark.parametrize(
+    ("day", "workday"),
+    [
+        ("2027-01-01", False),  # 元旦, a Friday
+        ("2027-04-30", True),
+        ("2027-05-03", True),  # Monday: the published schedule may add days, not the fallback
+        ("2027-10-01", False),  # 国庆节, a Friday
+        ("2027-10-04", True),  # Monday
+        ("2027-10-09", False),  # a Saturday stays off: no 调休 without the schedule
+        ("2029-05-01", False),  # 劳动节, a Tuesday
+        ("2029-05-02", False),  # its second day (2024 amendment), a Wednesday
+        ("2029-10-02", False),  # 国庆节, a Tuesday
+        ("2029-10-03", False),  # 国庆节, a Wednesday
+        ("2029-10-04", True),
+    ],
+)
+def test_fallback_keeps_the_fixed_date_holidays_off(day: str, workday: bool) -> None:
+    cal = WorkCalendar(logger=logging.getLogger("test.calendar"))
+    assert cal.is_provisional(d(day))
+    assert cal.is_workday(d(day)) is workday
 
 
 def test_year_end_with_complete_2027_override(caplog: pytest.LogCaptureFixture) -> None:

@@ -168,8 +168,10 @@ def test_annual_table_counts_results_per_unit(services: Services) -> None:
 def test_a_deadline_in_an_unpublished_year_is_provisional_and_says_so(services: Services) -> None:
     # 2027's holidays are not in chinese_calendar nor in the demo config.
     due = due_for(services.calendar, date(2026, 12, 24), None, 10)
-    assert due.provisional and due.day == date(2027, 1, 7)
+    # Dec 25, 28-31, then Jan 4-8: New Year's Day stays off in the fallback.
+    assert due.provisional and due.day == date(2027, 1, 8)
     text = services.messages.text(
         "sv_deadline", due=due.day, given=False, provisional=True, days=10
     )
-    assert "2027年1月7日前" in text and "临时日历" in text and "第八十五条" in text
+    assert "2027年1月8日前" in text and "第八十五条" in text
+    assert "暂定：该年节假日安排尚未公布" in text
