@@ -142,7 +142,10 @@ class Group:
 class RuleParams:
     """Numbers from the work rules; all can be changed in ``[rules]``."""
 
-    cosign_working_days: int = 2  # 第七十条: 会签 reply limit
+    cosign_working_days: int = 2  # 第六十九条: 会签 reply limit; silence is deemed no objection
+    # 第七十条: 财政局/审计局 签批 of fiscal requests; never deemed, the silent are reminded
+    # and the office director is told the next working morning.
+    signoff_working_days: int = 3
     feedback_working_days: int = 10  # 第八十五条: supervision feedback when no deadline given
     # 批示件 checkpoints, calendar days from dispatch (第八十七条; the province's 13710 way).
     instruction_feedback_days: int = 3

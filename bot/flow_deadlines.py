@@ -1,11 +1,13 @@
-"""A step's deadline (working days, from the office calendar) and the two reminders
-derived from it: a reminder on the morning of the last day, and, for 会签 steps with
-deemed consent, the expiry just after it. Both are stored with the flow, so a restart
-loses nothing; both are cancelled once the step is answered or the flow ends."""
+"""A step's deadline (working days, from the office calendar) and the reminders derived
+from it: a reminder on the morning of the last day; for 会签 steps with deemed consent,
+the expiry just after it; for steps that escalate instead (第七十条 签批), a reminder to
+the silent assignees just after it and word to the escalation people the next working
+morning. All are stored with the flow, so a restart loses nothing; all are cancelled
+once the step is answered or the flow ends."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from bot.clock import TZ
@@ -29,22 +31,33 @@ def _prefix(flow_id: str, step_id: str | None = None, round_no: int | None = Non
     return f"flow:{flow_id}:{step_id}:{round_no}:"
 
 
+def _morning(day: date) -> datetime:
+    return datetime.combine(day, time(9, 0), tzinfo=TZ)
+
+
 def schedule_deadline(
-    session: Session, flow_id: str, step: Step, round_no: int, deadline: datetime
+    services: Services,
+    session: Session,
+    flow_id: str,
+    step: Step,
+    round_no: int,
+    deadline: datetime,
 ) -> None:
     prefix = _prefix(flow_id, step.id, round_no)
     action = {"flow": flow_id, "step": step.id, "round": round_no}
+    timers: list[tuple[str, datetime]] = []
     # A reminder on the morning of the last day, to whoever has not answered by then.
-    morning = deadline.astimezone(TZ).replace(hour=9, minute=0, second=0, microsecond=0)
+    morning = _morning(deadline.astimezone(TZ).date())
     if morning < deadline:
-        schedule_reminder(
-            session, prefix + "remind", morning, [], action={"type": "flow.remind", **action}
-        )
+        timers.append(("remind", morning))
     if step.deemed is not None:
-        expiry = deadline + timedelta(seconds=1)
-        schedule_reminder(
-            session, prefix + "expire", expiry, [], action={"type": "flow.expire", **action}
-        )
+        timers.append(("expire", deadline + timedelta(seconds=1)))
+    if step.escalate is not None:
+        timers.append(("overdue", deadline + timedelta(seconds=1)))
+        next_day = services.calendar.next_workday(deadline.astimezone(TZ).date())
+        timers.append(("escalate", _morning(next_day)))
+    for name, at in timers:
+        schedule_reminder(session, prefix + name, at, [], action={"type": f"flow.{name}", **action})
 
 
 def cancel_step_deadline(session: Session, flow_id: str, step_id: str, round_no: int) -> None:

@@ -58,6 +58,14 @@ class Step:
     # For "all" steps: the decision recorded for whoever has not answered at the deadline.
     deemed: str | None = None
     applies: Callable[[FlowView], bool] = lambda flow: True
+    # When the step does not apply: a trail wording key (flows.toml [done]) recorded
+    # for the submitter instead of skipping the step silently (e.g. a unit head's own
+    # request counts as signed off by him).
+    when_skipped: str | None = None
+    # Who is told, the working morning after the deadline, that the step is still not
+    # answered; its silent assignees are reminded when the deadline passes. For steps
+    # that are never deemed answered (e.g. 财政/审计 签批, 第七十条).
+    escalate: Assign | None = None
 
     def choice(self, decision: str) -> Choice | None:
         return next((c for c in self.choices if c.decision == decision), None)
@@ -91,6 +99,8 @@ class FlowDef:
                     )
             if step.deemed is not None and step.deadline_working_days is None:
                 raise ValueError(f"flow {self.kind}.{step.id}: deemed consent needs a deadline")
+            if step.deemed is not None and step.escalate is not None:
+                raise ValueError(f"flow {self.kind}.{step.id}: a deemed step is never escalated")
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)

@@ -216,17 +216,6 @@ class Workflow:
         flows.update(flow_id, doc)
         return doc, changes
 
-    def remind(self, session: Session, flow_id: str, step_id: str, round_no: int) -> Changes:
-        """The morning of a deadline: remind whoever still has not answered."""
-        doc = session.collection(FLOWS).get(flow_id)
-        changes = Changes()
-        if doc is None or doc["state"] != "active" or doc["step"] != step_id:
-            return changes
-        silent = [a["user"] for a in open_in_round(doc, step_id, round_no)]
-        if silent and self._notify is not None:
-            changes.outgoing += self._notify(doc, "reminder", silent)
-        return changes
-
     def withdraw(
         self, session: Session, flow_id: str, user_id: str
     ) -> tuple[dict[str, Any], Changes]:
@@ -334,6 +323,10 @@ class Workflow:
             if step.applies(FlowView(doc)):
                 self._open_step(session, doc, step, now, changes)
                 return
+            if step.when_skipped is not None:
+                action = f"{step.id}:{step.when_skipped}"
+                submitter = doc["submitter"]
+                record_act(session, self._services.directory, doc, now, submitter, None, action)
         self._finish(session, doc, END_APPROVED, now, changes)
 
     def _open_step(
@@ -353,7 +346,7 @@ class Workflow:
             changes.outgoing += todo_opened(self._services, doc, assignment, step)
             if self._notify is not None:
                 changes.outgoing += self._notify(doc, "assigned", [user])
-        schedule_deadline(session, doc["id"], step, round_no, due.at)
+        schedule_deadline(self._services, session, doc["id"], step, round_no, due.at)
 
     def _close(
         self,

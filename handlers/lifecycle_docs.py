@@ -67,7 +67,8 @@ def _words(messages: Messages, kind: str) -> DiagramWords:
         step=step,
         decision=decision,
         outcome=lambda outcome: outcome_label(messages, kind, outcome),
-        deemed=lambda key: word("deemed").format(decision=decision(key)),
+        # As the trail says it (e.g. "逾期未复，视为无不同意见（第六十九条）").
+        deemed=lambda key: messages.label("deemed", key),
     )
 
 

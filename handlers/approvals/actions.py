@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_epoch_ms
 from bot.errors import NotAuthorized
-from bot.flow_model import find_assignment
+from bot.flow_model import find_assignment, open_in_round
 from bot.outgoing import Outgoing
 from bot.router import CardContext, CardPayload, CardResult, CommandContext
-from bot.workflow import FLOWS, Changes, open_assignments
+from bot.workflow import FLOWS, Changes, FlowView, open_assignments
+from handlers.approvals.notices import FlowNotices
 from handlers.common.notify import markdown_message
 
 if TYPE_CHECKING:
@@ -85,8 +86,10 @@ def step_notices(services: Services, flow: Mapping[str, Any], acted: str) -> lis
 
 
 def deadline_actions(services: Services) -> dict[str, DeadlineAction]:
-    """The scheduler's deadline actions for flows: the last-day reminder and, for 会签
-    steps, deemed consent at the deadline."""
+    """The scheduler's deadline actions for flows: the last-day reminder; for 会签 steps,
+    deemed consent at the deadline; for steps that escalate instead (第七十条 签批), a
+    reminder once the deadline passed and word to the escalation people next morning."""
+    notices = FlowNotices(services)
 
     def expire(session: Session, action: dict[str, Any]) -> list[Outgoing]:
         _, changes = services.workflow.expire(
@@ -94,13 +97,28 @@ def deadline_actions(services: Services) -> dict[str, DeadlineAction]:
         )
         return changes.outgoing
 
-    def remind(session: Session, action: dict[str, Any]) -> list[Outgoing]:
-        changes = services.workflow.remind(
-            session, str(action["flow"]), str(action["step"]), int(action["round"])
-        )
-        return changes.outgoing
+    def telling(event: str) -> DeadlineAction:
+        def tell(session: Session, action: dict[str, Any]) -> list[Outgoing]:
+            doc = session.collection(FLOWS).get(str(action["flow"]))
+            if doc is None or doc["state"] != "active" or doc["step"] != action["step"]:
+                return []
+            silent = open_in_round(doc, str(action["step"]), int(action["round"]))
+            if not silent:
+                return []
+            if event != "escalated":
+                return notices.notify(doc, event, [a["user"] for a in silent])
+            step = services.workflow.flow_def(doc["kind"]).step(str(action["step"]))
+            told = step.escalate(FlowView(doc), services.directory) if step.escalate else []
+            return notices.notify(doc, event, told)
 
-    return {"flow.expire": expire, "flow.remind": remind}
+        return tell
+
+    return {
+        "flow.expire": expire,
+        "flow.remind": telling("reminder"),
+        "flow.overdue": telling("overdue"),
+        "flow.escalate": telling("escalated"),
+    }
 
 
 async def list_todos(ctx: CommandContext) -> list[Outgoing]:

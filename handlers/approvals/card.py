@@ -87,13 +87,16 @@ class ApprovalCardView:
                 what = labels.label(f"done_by_kind.{flow['kind']}", decision)
             else:
                 what = labels.label("done", decision)
+            opinion = entry.get("opinion", "")
             lines.append(
                 {
                     "when": date_time_text(labels, entry["at_ms"]),
                     "who": self._name(entry["user"]),
                     "for": self._name(entry.get("acting_for")),
                     "what": what,
-                    "opinion": entry.get("opinion", ""),
+                    "opinion": opinion,
+                    # The one line an act reads as (e.g. "批示同意：拟同意").
+                    "text": labels.text("flow_act", what=what, opinion=opinion),
                 }
             )
         return lines

@@ -1,4 +1,5 @@
-"""Chat messages a flow sends besides its card: last-day reminders and the outcome."""
+"""Chat messages a flow sends besides its card: last-day and overdue reminders, word to
+the escalation people of a step left unanswered, and the outcome."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_epoch_ms
 from bot.outgoing import Outgoing
-from bot.workflow import open_assignments
+from bot.workflow import FlowView, open_assignments
 from handlers.approvals.card import outcome_label
 from handlers.common.notify import markdown_message
 
@@ -20,8 +21,10 @@ class FlowNotices:
         self._services = services
 
     def notify(self, flow: Mapping[str, Any], event: str, users: list[str]) -> list[Outgoing]:
-        if event == "reminder":
-            return [self._reminder(flow, u) for u in users]
+        if event in ("reminder", "overdue"):
+            return [self._reminder(flow, u, overdue=event == "overdue") for u in users]
+        if event == "escalated":
+            return [self._escalated(flow, u) for u in users]
         if event == "finished":
             if flow["data"].get("filing_only"):
                 return []  # 报备, not an approval: its own handler tells him it is filed
@@ -36,7 +39,24 @@ class FlowNotices:
             "number": flow["id"],
         }
 
-    def _reminder(self, flow: Mapping[str, Any], user: str) -> Outgoing:
+    def _step(self, flow: Mapping[str, Any], step_id: str) -> dict[str, Any]:
+        """What a reminder says about the step: its name, whether silence counts as
+        consent, whether it escalates instead, and the article it rests on."""
+        messages = self._services.messages
+        step = self._services.workflow.flow_def(flow["kind"]).step(step_id)
+        section = f"step_articles.{flow['kind']}"
+        article = messages.label(section, step_id) if messages.has_label(section, step_id) else ""
+        directory = self._services.directory
+        told = step.escalate(FlowView(flow), directory) if step.escalate else []
+        return {
+            "step": messages.label(f"steps.{flow['kind']}", step_id),
+            "deemed": step.deemed is not None,
+            "escalates": step.escalate is not None,
+            "escalate_to": [f"{p.title}{p.name}" for u in told if (p := directory.person(u))],
+            "article": article,
+        }
+
+    def _reminder(self, flow: Mapping[str, Any], user: str, *, overdue: bool) -> Outgoing:
         messages = self._services.messages
         mine = open_assignments(flow, user)
         step = mine[0]["step"] if mine else flow["step"]
@@ -44,11 +64,30 @@ class FlowNotices:
         rendered = messages.markdown(
             "flow_reminder",
             **self._common(flow),
-            step=messages.label(f"steps.{flow['kind']}", step),
+            **self._step(flow, step),
             deadline=f"{due:%Y-%m-%d %H:%M}" if due else "",
-            deemed=step in ("cosign", "finance"),
+            overdue=overdue,
         )
-        return markdown_message(f"flow:{flow['id']}:{flow['round']}:remind:{user}", user, rendered)
+        event = "overdue" if overdue else "remind"
+        return markdown_message(f"flow:{flow['id']}:{flow['round']}:{event}:{user}", user, rendered)
+
+    def _escalated(self, flow: Mapping[str, Any], user: str) -> Outgoing:
+        messages = self._services.messages
+        directory = self._services.directory
+        waiting = open_assignments(flow)
+        dated = [a["deadline_ms"] for a in waiting if a.get("deadline_ms")]
+        due = from_epoch_ms(min(dated)) if dated else None
+        names = [p.name if (p := directory.person(a["user"])) else a["user"] for a in waiting]
+        rendered = messages.markdown(
+            "flow_escalated",
+            **self._common(flow),
+            **self._step(flow, flow["step"]),
+            deadline=f"{due:%Y-%m-%d %H:%M}" if due else "",
+            waiting=names,
+        )
+        return markdown_message(
+            f"flow:{flow['id']}:{flow['round']}:escalate:{user}", user, rendered
+        )
 
     def _finished(self, flow: Mapping[str, Any], user: str) -> Outgoing:
         messages = self._services.messages

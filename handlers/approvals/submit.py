@@ -128,5 +128,9 @@ REJECT = Choice("reject", END_REJECTED, opinion_required=True, style="danger")
 
 # 第六十九条: what a unit submits is signed off by its responsible person first.
 SIGNOFF = Step(
-    "signoff", unit_head, (Choice("sign", style="primary"), RETURN), applies=needs_signoff
+    "signoff",
+    unit_head,
+    (Choice("sign", style="primary"), RETURN),
+    applies=needs_signoff,
+    when_skipped="self_signed",
 )

@@ -17,7 +17,8 @@ from messages.vocabulary import words
 
 
 def _flows(services: Services) -> list[FlowDef]:
-    return request_flows(services.config.rules.cosign_working_days)
+    rules = services.config.rules
+    return request_flows(rules.cosign_working_days, rules.signoff_working_days)
 
 
 REQUESTS = Feature(

@@ -2,7 +2,7 @@
 
 The flow's diagram is generated from its declaration into docs/lifecycles.md.
 Steps that do not apply are skipped: the unit head signing his own request, 会签 without
-touched departments, 财政/审计 without fiscal money.
+touched departments, 财政/审计 签批 without fiscal money.
 """
 
 from __future__ import annotations
@@ -23,7 +23,13 @@ from bot.workflow import (
     Step,
 )
 from handlers.approvals.steps import cosign_step
-from handlers.approvals.submit import REJECT, RETURN, SIGNOFF, start_submitted_flow
+from handlers.approvals.submit import (
+    REJECT,
+    RETURN,
+    SIGNOFF,
+    office_director,
+    start_submitted_flow,
+)
 from handlers.common.answers import attached_file, spaced_text, yes_no
 from handlers.common.commands import form_command
 from handlers.common.numbers import next_number
@@ -78,7 +84,25 @@ def _fiscal(flow: FlowView) -> bool:
     return bool(flow.data.get("fiscal"))
 
 
-def _chain(decide: Step, cosign_days: int) -> tuple[Step, ...]:
+def _fiscal_signoff(days: int) -> Step:
+    """第七十条: 财政局 and 审计局 sign fiscal requests off (签批). Unlike a 会签 (第六十九条)
+    silence is never consent: after ``days`` working days the silent are reminded and
+    the office director is told the next working morning."""
+    return Step(
+        "finance",
+        _finance_and_audit,
+        (
+            Choice("fiscal_agree", style="primary"),
+            Choice("fiscal_object", opinion_required=True, style="danger"),
+        ),
+        mode="all",
+        deadline_working_days=days,
+        applies=_fiscal,
+        escalate=office_director,
+    )
+
+
+def _chain(decide: Step, cosign_days: int, signoff_days: int) -> tuple[Step, ...]:
     return (
         SIGNOFF,
         cosign_step("cosign", _cosigners, days=cosign_days, applies=_has_departments),
@@ -91,13 +115,13 @@ def _chain(decide: Step, cosign_days: int) -> tuple[Step, ...]:
             ),
             mode="any",
         ),
-        cosign_step("finance", _finance_and_audit, days=cosign_days, applies=_fiscal),
+        _fiscal_signoff(signoff_days),
         decide,
     )
 
 
-def request_flows(cosign_days: int) -> list[FlowDef]:
-    """The declared chains (第六十九–七十一条); 会签 days come from the config."""
+def request_flows(cosign_days: int, signoff_days: int) -> list[FlowDef]:
+    """The declared chains (第六十九–七十一条); 会签 and 签批 days come from the config."""
     decide_request = Step(
         "decide",
         _leader_in_charge,
@@ -111,8 +135,8 @@ def request_flows(cosign_days: int) -> list[FlowDef]:
         "decide", _leader_in_charge, (Choice("ack", END_ACKNOWLEDGED, style="primary"),)
     )
     return [
-        FlowDef("request", _chain(decide_request, cosign_days)),
-        FlowDef("report", _chain(decide_report, cosign_days)),
+        FlowDef("request", _chain(decide_request, cosign_days, signoff_days)),
+        FlowDef("report", _chain(decide_report, cosign_days, signoff_days)),
     ]
 
 

@@ -1,15 +1,15 @@
 """会签 sent on 2026-09-29: its 2-working-day deadline crosses 国庆 and lands on 8 October;
-a department that has not answered by then is deemed to have no objection (第六十九条)."""
+a department that has not answered by then is deemed to have no objection (第六十九条).
+The 财政局/审计局 签批 of a fiscal request (第七十条) is never deemed: the silent signer is
+reminded and the office director told the next working morning."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
 from bot.config import OrgDirectory
 from tests.harness import BotProcess, Control, SandboxThread, item_text
-from tests.scenario.flows import actions, head_of, press, staff_of, wait_card
+from tests.scenario.flows import actions, card_of, head_of, press, staff_of, wait_card
 from tests.scenario.test_requests import EDU, _submit
 
 REQUEST = """请示
@@ -21,7 +21,8 @@ REQUEST = """请示
 
 
 def _set_clock(control: Control, iso: str) -> None:
-    control.post("/sandbox/clock", {"set": iso})
+    """Moves the sandbox time and waits until the bot has run what fell due."""
+    control.move_clock({"set": iso})
 
 
 @pytest.mark.sandbox_start("2026-09-29T10:00:00+08:00")
@@ -37,7 +38,7 @@ def test_silent_department_is_deemed_to_agree_after_national_day(
 
     card = wait_card(control, finance, lambda c: bool(actions(c)), "校园")
     assert "2026年10月8日 18:00" in card["cardData"]["deadline"]
-    press(control, finance, card, "无不同意见")
+    press(control, finance, card, "同意")
 
     # 8 October, 09:00: the silent department is reminded on the last day.
     _set_clock(control, "2026-10-08T09:00:30+08:00")
@@ -48,7 +49,6 @@ def test_silent_department_is_deemed_to_agree_after_national_day(
     )
     # 17:59 on 8 October: still waiting.
     _set_clock(control, "2026-10-08T17:59:00+08:00")
-    time.sleep(2.5)
     card = wait_card(control, clerk, lambda c: True, "校园")
     assert "会签" in card["cardData"]["status"]
 
@@ -60,3 +60,62 @@ def test_silent_department_is_deemed_to_agree_after_national_day(
     assert "逾期未复，视为无不同意见（第六十九条）" in card["cardData"]["trail"]
     emergency_card = wait_card(control, emergency, lambda c: True, "校园")
     assert actions(emergency_card) == []
+
+
+FISCAL = """请示
+标题：关于县第一中学教学楼维修资金的请示
+类别：专题性
+正文：县第一中学教学楼建于1998年，屋面漏水，需维修。
+涉及部门：县财政局
+财政资金：是"""
+
+
+@pytest.mark.sandbox_start("2026-11-25T10:00:00+08:00")
+def test_silent_fiscal_signer_is_reminded_and_the_office_director_told(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    directory = OrgDirectory(sandbox.config)
+    clerk, head = staff_of(directory, EDU), head_of(directory, EDU)
+    finance = head_of(directory, directory.unit_with_role("finance_bureau").unit_id)  # type: ignore[union-attr]
+    audit = head_of(directory, directory.unit_with_role("audit_bureau").unit_id)  # type: ignore[union-attr]
+    director = directory.sole("office_director").user_id
+    _submit(control, clerk, FISCAL)
+    press(control, head, wait_card(control, head, lambda c: bool(actions(c)), "维修资金"), "签发")
+    press(control, finance, wait_card(control, finance, lambda c: bool(actions(c)), "维修"), "同意")
+    office_clerk = directory.holders("office_clerk")[0].user_id
+    card = wait_card(control, office_clerk, lambda c: bool(actions(c)), "维修资金")
+    press(control, office_clerk, card, "审核通过")
+
+    # 签批 (第七十条) within 3 working days: Wednesday 25 November to Monday 30 November.
+    card = wait_card(control, finance, lambda c: "签批" in str(actions(c)), "维修资金")
+    assert "2026年11月30日 18:00" in card["cardData"]["deadline"]
+    press(control, finance, card, "签批同意")
+
+    # The last morning: the silent signer is reminded, citing 第七十条, not deemed consent.
+    _set_clock(control, "2026-11-30T09:00:30+08:00")
+    reminded = control.wait_for(
+        audit, lambda i: any("提醒" in item_text(x) and "第七十条" in item_text(x) for x in i)
+    )
+    assert not any("视为无不同意见" in item_text(x) for x in reminded)
+
+    # Past the deadline nothing is deemed: the step still waits, and he is reminded again.
+    _set_clock(control, "2026-11-30T18:00:30+08:00")
+    control.wait_for(
+        audit, lambda i: any("逾期" in item_text(x) and "第七十条" in item_text(x) for x in i)
+    )
+    card = wait_card(control, clerk, lambda c: True, "维修资金")
+    assert "签批" in card["cardData"]["status"]
+    assert "视为" not in card["cardData"]["trail"]
+    assert "签批同意" in [a["text"] for a in actions(card_of(control, audit, "维修资金"))]
+    assert not [x for x in control.bot_items(director) if "维修资金" in item_text(x)]
+
+    # The next working morning the office director is told who has not signed.
+    _set_clock(control, "2026-12-01T09:00:30+08:00")
+    audit_name = directory.person(audit).name  # type: ignore[union-attr]
+    told = control.wait_for(
+        director,
+        lambda i: any("维修资金" in item_text(x) and audit_name in item_text(x) for x in i),
+    )
+    assert any("第七十条" in item_text(x) for x in told)
+    finance_name = directory.person(finance).name  # type: ignore[union-attr]
+    assert not any(finance_name in item_text(x) for x in told if "维修资金" in item_text(x))

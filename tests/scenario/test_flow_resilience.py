@@ -63,11 +63,13 @@ _TRAIL_WORDS = sorted(
         "提交",
         "签发",
         "退回修改",
-        "会签：无不同意见",
-        "会签：有不同意见",
+        "会签同意",
+        "会签有不同意见",
+        "签批同意",
+        "签批不同意",
         "审核通过",
-        "批示：同意",
-        "批示：不同意",
+        "批示同意",
+        "批示不同意",
         "撤回",
         "修改后重新提交",
         "逾期未复，视为无不同意见（第六十九条）",
@@ -211,7 +213,7 @@ def at_review(control: Control, directory: OrgDirectory) -> str:
         control,
         finance,
         wait_card(control, finance, lambda c: bool(actions(c)), TITLE),
-        "无不同意见",
+        "同意",
     )
     return clerk
 
@@ -249,7 +251,7 @@ def test_ten_identical_concurrent_clicks_make_one_transition(
     assert final["cardData"]["trail"] == card_of(control, head, TITLE)["cardData"]["trail"]
     # The next step's assignee holds exactly one card, with buttons.
     assert len(cards(control, finance)) == 1
-    assert [a["text"] for a in actions(finance_card)] == ["无不同意见", "有不同意见"]
+    assert [a["text"] for a in actions(finance_card)] == ["同意", "有不同意见（须写明意见）"]
     assert actions(card_of(control, head, TITLE)) == []
     # Nobody was told twice, and no click failed (the repeated ones may be ignored or
     # answered with "已经办理过", never with an error).
@@ -341,7 +343,7 @@ def _decided(
             control,
             dept,
             wait_card(control, dept, lambda c: bool(actions(c)), JOINT_TITLE),
-            "无不同意见",
+            "同意",
         )
     office_clerk = directory.holders("office_clerk")[0].user_id
     press(
@@ -417,7 +419,7 @@ def test_bot_killed_mid_chain_continues_exactly_once(
     finance = head_with_role(directory, "finance_bureau")
     audit = head_with_role(directory, "audit_bureau")
     card = wait_card(control, finance, lambda c: bool(actions(c)), TITLE)
-    action_id, params = click_params(card, "无不同意见")
+    action_id, params = click_params(card, "同意")
 
     bot.kill()
     wait_stream(control, lambda s: s["connections"] == 0)
@@ -434,7 +436,7 @@ def test_bot_killed_mid_chain_continues_exactly_once(
     review = wait_card(control, office_clerk, lambda c: bool(actions(c)), TITLE)
     settle(control)
     assert len(cards(control, office_clerk)) == 1
-    assert [w for _, w in trail(card_of(control, clerk, TITLE))].count("会签：无不同意见") == 1
+    assert [w for _, w in trail(card_of(control, clerk, TITLE))].count("会签同意") == 1
     control.post("/sandbox/clock", {"advance_seconds": 121 * 60})
     control.wait_for(office_clerk, lambda i: any(x.get("kind") == "todo" for x in i))
     settle(control)
@@ -451,7 +453,7 @@ def test_bot_killed_mid_chain_continues_exactly_once(
                 lambda c: bool(actions(c)) and "签批" in c["cardData"]["status"],
                 TITLE,
             ),
-            "无不同意见",
+            "签批同意",
         )
     leader = directory.leader_in_charge(EDU)
     assert leader is not None
@@ -469,11 +471,11 @@ def test_bot_killed_mid_chain_continues_exactly_once(
     assert trail(final) == [
         (names[clerk], "提交"),
         (names[head], "签发"),
-        (names[finance], "会签：无不同意见"),
+        (names[finance], "会签同意"),
         (names[office_clerk], "审核通过"),
-        (names[finance], "会签：无不同意见"),
-        (names[audit], "会签：无不同意见"),
-        (leader.name, "批示：同意"),
+        (names[finance], "签批同意"),
+        (names[audit], "签批同意"),
+        (leader.name, "批示同意"),
     ], final["cardData"]["trail"]
     finished = [t for t in messages_to(control, clerk) if "已同意" in t]
     assert len(finished) <= 1, finished
@@ -575,11 +577,11 @@ def test_restart_loses_nothing_and_deemed_consent_still_fires(
     control.wait_connected()
 
     # The 会签 department acts after the restart.
-    press(control, finance, card_of(control, finance, JOINT_TITLE), "无不同意见")
+    press(control, finance, card_of(control, finance, JOINT_TITLE), "同意")
     wait_card(
         control,
         clerk,
-        lambda c: "会签：无不同意见" in [w for _, w in trail(c)],
+        lambda c: "会签同意" in [w for _, w in trail(c)],
         JOINT_TITLE,
     )
     # The silent department is reminded on the morning of the last day …
@@ -619,8 +621,8 @@ def test_restart_loses_nothing_and_deemed_consent_still_fires(
     assert trail(final) == [
         (names[clerk], "提交"),
         (names[head], "签发"),
-        (names[finance], "会签：无不同意见"),
+        (names[finance], "会签同意"),
         (names[emergency], "逾期未复，视为无不同意见（第六十九条）"),
         (names[office_clerk], "审核通过"),
-        (leader.name, "批示：同意"),
+        (leader.name, "批示同意"),
     ], final["cardData"]["trail"]

@@ -141,7 +141,7 @@ def test_topical_meeting_unit_substitute_and_consultation(
     # The chair consults the other deputy head first (第五十三条).
     consult = wait_card(control, EXEC, lambda c: bool(actions(c)), "校园安全")
     assert "专题会议征求意见" in consult["cardData"]["title"]
-    act(control, EXEC, "校园安全", "有不同意见", "资金从安全生产专项中统筹。")
+    act(control, EXEC, "校园安全", "有不同意见（须写明意见）", "资金从安全生产专项中统筹。")
     wait_card(control, ZHANG, lambda c: c["cardData"]["status"] == "已征求意见", "校园安全")
 
     # A unit that cannot attend gives its reason and substitute, filed with the office.

@@ -41,7 +41,7 @@ def test_item_from_submission_to_distributed_minutes(
     number = submit_item(control, EDU_STAFF, meeting, TITLE)
     through_office(control, TITLE)
     final = wait_card(control, EDU_STAFF, lambda c: "上会" in c["cardData"]["trail"], TITLE)
-    for step in ("签发", "上会建议", "审核通过", "决定：上会"):
+    for step in ("签发", "上会建议", "审核通过", "决定上会"):
         assert step in final["cardData"]["trail"]
     wait_meeting(control, DIRECTOR, lambda d: number in d["agenda"] and "8 分钟" in d["agenda"])
 

@@ -126,12 +126,13 @@ def test_multi_department_item_waits_for_every_cosignature_and_ends_in_a_leading
     title = "关于中小学校舍安全改造的议题"
     submit_item(control, EDU_STAFF, meeting, title, 涉及部门="县住房和城乡建设局、县财政局")
     act(control, EDU_HEAD, title, "签发")
-    act(control, HOUSING_HEAD, title, "无不同意见")
+    act(control, HOUSING_HEAD, title, "同意")
     # One department has not signed: the deputy head cannot propose it yet (第五十五条).
     card = wait_card(control, EDU_STAFF, lambda c: "会签" in c["cardData"]["status"], title)
     assert "涉及部门会签" in card["cardData"]["status"]
     assert not [c for c in _cards(control, ZHANG) if title in str(c["cardData"].get("title"))]
-    act(control, FINANCE_HEAD, title, "有不同意见", "资金应分年度安排，不宜一次列支。")
+    objection = "资金应分年度安排，不宜一次列支。"
+    act(control, FINANCE_HEAD, title, "有不同意见（须写明意见）", objection)
     # Disagreement: the lead department attaches its coordination note.
     act(
         control,
@@ -146,8 +147,8 @@ def test_multi_department_item_waits_for_every_cosignature_and_ends_in_a_leading
     card = wait_card(control, ADMIN, lambda c: bool(actions(c)), title)
     trail = card["cardData"]["trail"]
     for line in (
-        "会签：同意",
-        "会签：有不同意见：资金应分年度安排",
+        "会签同意",
+        "会签有不同意见：资金应分年度安排",
         "附协调说明",
         "协调未果，提出主导意见：按教育局意见一次列支",
         "在会签意见上签字",

@@ -61,17 +61,18 @@ def test_request_travels_the_whole_chain(
     # 2. 会签 by the finance bureau, with its 2-working-day deadline on the card
     card = wait_card(control, finance, lambda c: bool(actions(c)), "维修资金")
     assert "前" in card["cardData"]["deadline"]
-    press(control, finance, card, "无不同意见")
+    press(control, finance, card, "同意")
 
     # 3. the office reviews; any clerk may act
     office_clerk = directory.holders("office_clerk")[0].user_id
     card = wait_card(control, office_clerk, lambda c: bool(actions(c)), "维修资金")
     press(control, office_clerk, card, "审核通过")
 
-    # 4. fiscal money: finance and audit sign (第七十条)
+    # 4. fiscal money: finance and audit sign off (签批, 第七十条), with buttons of its own
     for person in (finance, audit):
         card = wait_card(control, person, lambda c: bool(actions(c)), "维修资金")
-        press(control, person, card, "无不同意见")
+        assert [a["text"] for a in actions(card)] == ["签批同意", "签批不同意（须写明意见）"]
+        press(control, person, card, "签批同意")
 
     # 5. the leader in charge decides; an opinion is mandatory (第七十一条)
     card = wait_card(control, leader.user_id, lambda c: bool(actions(c)), "维修资金")
@@ -82,8 +83,9 @@ def test_request_travels_the_whole_chain(
 
     final = wait_card(control, clerk, lambda c: c["cardData"]["status"] == "已同意", "维修资金")
     trail = final["cardData"]["trail"]
-    for name in (leader.name, "签发", "审核通过", "同意，请财政局按程序拨付"):
+    for name in (leader.name, "签发", "会签同意", "审核通过", "签批同意", "同意，请财政局按程序"):
         assert name in trail
+    assert "会签同意" not in trail.split("审核通过")[1]  # after the review it is 签批
     assert "同意，请财政局按程序拨付" in final["cardData"]["result"]
     # the unit head holds the same card and sees the outcome too
     wait_card(control, head, lambda c: c["cardData"]["status"] == "已同意", "维修资金")
@@ -194,7 +196,7 @@ def test_each_person_holds_the_flow_card_once(
         control,
         finance,
         wait_card(control, finance, lambda c: bool(actions(c)), "维修资金"),
-        "无不同意见",
+        "同意",
     )
     office_clerk = directory.holders("office_clerk")[0].user_id
     wait_card(control, office_clerk, lambda c: bool(actions(c)), "维修资金")
@@ -233,7 +235,7 @@ def test_a_step_left_waiting_becomes_a_dingtalk_todo_closed_when_the_step_moves_
         control,
         finance,
         wait_card(control, finance, lambda c: bool(actions(c)), "维修资金"),
-        "无不同意见",
+        "同意",
     )
     # The review step goes to every office clerk; one acts, all their to-dos are done.
     clerks = [p.user_id for p in directory.holders("office_clerk")]
@@ -313,3 +315,35 @@ def test_report_is_only_circled_as_read(
     press(control, leader.user_id, card, "圈阅")
     final = wait_card(control, clerk, lambda c: c["cardData"]["status"] == "已阅知", "开学工作")
     assert "圈阅（已阅知）" in final["cardData"]["trail"]
+
+
+def test_audit_heads_own_request_reaches_the_county_head(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    """县审计局 is under the county head himself in the demo (no deputy in charge): its
+    请示 goes to 王建国 (or, were he away, his stand-in). Its head submits it himself, so
+    the trail records his sign-off instead of skipping 签发 silently (第六十九条)."""
+    directory = OrgDirectory(sandbox.config)
+    audit_unit = directory.unit_with_role("audit_bureau")
+    assert audit_unit is not None and directory.leader_in_charge(audit_unit.unit_id) is None
+    audit_head = head_of(directory, audit_unit.unit_id)
+    county_head = directory.sole("county_head")
+    _submit(
+        control,
+        audit_head,
+        "请示\n标题：关于开展全县惠民资金专项审计的请示\n类别：专题性\n"
+        "正文：拟于明年一季度开展全县惠民惠农资金专项审计。\n财政资金：否",
+    )
+    office_clerk = directory.holders("office_clerk")[0].user_id
+    card = wait_card(control, office_clerk, lambda c: bool(actions(c)), "专项审计")
+    assert "单位主要负责人本人提交，视同签发（第六十九条）" in card["cardData"]["trail"]
+    press(control, office_clerk, card, "审核通过")
+
+    card = wait_card(control, county_head.user_id, lambda c: bool(actions(c)), "专项审计")
+    assert "分管县领导批示" in card["cardData"]["status"]
+    press(control, county_head.user_id, card, "同意", opinion="同意，按计划实施。")
+    final = wait_card(
+        control, audit_head, lambda c: c["cardData"]["status"] == "已同意", "专项审计"
+    )
+    assert f"**{county_head.name}** 批示同意：同意，按计划实施。" in final["cardData"]["trail"]
+    assert actions(card_of(control, county_head.user_id, "专项审计")) == []

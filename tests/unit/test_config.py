@@ -140,7 +140,9 @@ def test_org_directory_queries() -> None:
     assert org.leader_in_charge("awh") is None
     deputy = org.office_deputy_for("dlmy")
     assert deputy is not None and deputy.user_id == "wu.haitao"
-    assert [u.unit_id for u in org.units_in_charge("li.zhiqiang")] == ["fgj", "czj", "sjj"]
+    assert [u.unit_id for u in org.units_in_charge("li.zhiqiang")] == ["fgj", "czj"]
+    # 县审计局 is under the county head himself: no deputy is in charge of it.
+    assert org.leader_in_charge("sjj") is None
 
     assert org.ab_partner("wang.jianguo") == "li.zhiqiang"
     assert org.ab_partner("li.zhiqiang") == "wang.jianguo"

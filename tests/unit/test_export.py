@@ -86,7 +86,7 @@ ACTION_NAMES = {
     "submit": "提交",
     "signoff:sign": "【主要负责人签发】签发",
     "cosign:agree": "【相关部门会签】逾期未复，视为无不同意见（第六十九条）",
-    "decide:approve": "【分管县领导批示】批示：同意",
+    "decide:approve": "【分管县领导批示】批示同意",
 }
 
 
@@ -126,7 +126,7 @@ def test_csv_has_bom_chinese_header_and_labels(db: Database) -> None:
     assert third["操作代码"] == "cosign:agree"
     fourth = dict(zip(HEADER, rows[4], strict=True))
     assert fourth["意见"] == "'=HYPERLINK(1)"
-    assert fourth["操作"] == "【分管县领导批示】批示：同意"
+    assert fourth["操作"] == "【分管县领导批示】批示同意"
     assert fourth["操作代码"] == "decide:approve"
 
 

@@ -40,5 +40,7 @@ async def test_every_step_and_choice_has_its_words(tmp_path: Path) -> None:
                     or messages.has_label("done", choice.decision)
                 ):
                     missing.append(f"done.{choice.decision}")
+            if step.when_skipped and not messages.has_label("done", step.when_skipped):
+                missing.append(f"done.{step.when_skipped}")
     assert missing == []
     await services.db.close()
