@@ -48,7 +48,16 @@ def check_answer(
         raise UserFacingError("flow_bad_decision")
     opinion = " ".join(opinion.split())[:1000]
     if choice.opinion_required and not opinion:
-        # The article requiring a written opinion, per flow kind (flows.toml).
-        article = services.messages.label("opinion_articles", doc["kind"])
+        article = _opinion_article(services, doc, step)
         raise UserFacingError("flow_opinion_required", article=article)
     return Answer(assignment, step, choice, opinion)
+
+
+def _opinion_article(services: Services, doc: Mapping[str, Any], step: Step) -> str:
+    """The article a refusal without an opinion cites (flows.toml): the step's own (e.g.
+    财政局、审计局签批, 第七十条), else the flow kind's."""
+    messages = services.messages
+    section = f"step_articles.{doc['kind']}"
+    if messages.has_label(section, step.id):
+        return messages.label(section, step.id)
+    return messages.label("opinion_articles", doc["kind"])

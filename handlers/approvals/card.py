@@ -38,6 +38,15 @@ def outcome_label(messages: Messages, kind: str, outcome: str) -> str:
     return messages.label("outcomes", outcome)
 
 
+def own_status(messages: Messages, flow: Mapping[str, Any]) -> tuple[str, str] | None:
+    """A finished flow's own status and colour, set by its feature (e.g. an issued
+    document: 已签发印发 with its 文号), or None: the outcome's wording applies."""
+    shown = flow["data"].get(STATUS)
+    if shown and flow["state"] == "closed":
+        return messages.text(shown["template"], **shown["params"]), shown["color"]
+    return None
+
+
 class ApprovalCardView:
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -62,9 +71,9 @@ class ApprovalCardView:
         if flow["state"] == "active":
             step = labels.label(f"steps.{flow['kind']}", flow["step"])
             return labels.text("flow_status_waiting", step=step), "blue"
-        shown = flow["data"].get(STATUS)
-        if shown and flow["state"] == "closed":  # e.g. an issued document: 已签发印发 + 文号
-            return labels.text(shown["template"], **shown["params"]), shown["color"]
+        shown = own_status(labels, flow)
+        if shown is not None:
+            return shown
         outcome = flow["outcome"] if flow["state"] != "withdrawn" else "withdrawn"
         color = {
             "@approved": "green",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import from_epoch_ms
 from bot.outgoing import Outgoing
 from bot.workflow import FlowView, open_assignments
-from handlers.approvals.card import outcome_label
+from handlers.approvals.card import outcome_label, own_status
 from handlers.common.notify import markdown_message
 
 if TYPE_CHECKING:
@@ -92,12 +92,13 @@ class FlowNotices:
     def _finished(self, flow: Mapping[str, Any], user: str) -> Outgoing:
         messages = self._services.messages
         outcome = flow["outcome"] if flow["state"] != "withdrawn" else "withdrawn"
+        shown = own_status(messages, flow)  # e.g. an issued document: 已签发印发 + 文号
         last = flow["trail"][-1] if flow["trail"] else {}
         person = self._services.directory.person(last.get("user", ""))
         rendered = messages.markdown(
             "flow_finished",
             **self._common(flow),
-            outcome=outcome_label(messages, flow["kind"], outcome),
+            outcome=shown[0] if shown else outcome_label(messages, flow["kind"], outcome),
             who=person.name if person else "",
             opinion=last.get("opinion", ""),
         )

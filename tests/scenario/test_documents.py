@@ -108,6 +108,7 @@ def test_county_document_is_numbered_distributed_and_signed_for(
     # The 发文 card and the query say it is issued, with its 文号 (not "已同意").
     issued = "已签发印发 阳政发〔2026〕1号"
     wait_card(control, head, lambda c: c["cardData"].get("status") == issued, title)
+    control.wait_for(clerk, lambda i: any(f"发文办结：{issued}" in item_text(x) for x in i))
     control.send(clerk, "公文 阳政发〔2026〕1号")
     control.wait_for(clerk, lambda i: any(f"状态：{issued}" in item_text(x) for x in i))
     # Only the office director may revoke; then it leaves the site and the feed.

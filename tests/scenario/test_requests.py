@@ -17,6 +17,7 @@ from tests.scenario.flows import (
     staff_of,
     wait_card,
 )
+from tests.scenario.meetings import has
 
 pytestmark = pytest.mark.sandbox_start("2026-11-24T07:00:00+08:00")
 
@@ -72,6 +73,9 @@ def test_request_travels_the_whole_chain(
     for person in (finance, audit):
         card = wait_card(control, person, lambda c: bool(actions(c)), "维修资金")
         assert [a["text"] for a in actions(card)] == ["签批同意", "签批不同意（须写明意见）"]
+        if person == audit:  # an objection needs a written opinion, under 第七十条
+            press(control, person, card, "签批不同意（须写明意见）", opinion="")
+            has(control, person, "签署明确意见、姓名和日期（第七十条）")
         press(control, person, card, "签批同意")
 
     # 5. the leader in charge decides; an opinion is mandatory (第七十一条)
@@ -93,7 +97,7 @@ def test_request_travels_the_whole_chain(
     # Every click travelled as a card-platform button sends it (empty actionId, the
     # meaning in the bound params), and the template accepted every card write.
     clicks = control.get(f"/sandbox/cards/{final['outTrackId']}")["callbacks"]
-    assert len(clicks) == 7
+    assert len(clicks) == 8  # the seven answers and the refused objection
     assert all(c["actionId"] == "" and c["params"]["action"] == "flow.act" for c in clicks)
     card_calls = [c for c in control.get("/sandbox/calls") if "/card/instances" in c["path"]]
     assert card_calls and all(c["status"] == 200 for c in card_calls), [
@@ -340,7 +344,7 @@ def test_audit_heads_own_request_reaches_the_county_head(
     press(control, office_clerk, card, "审核通过")
 
     card = wait_card(control, county_head.user_id, lambda c: bool(actions(c)), "专项审计")
-    assert "分管县领导批示" in card["cardData"]["status"]
+    assert card["cardData"]["status"] == "待县政府领导批示"  # 按分工呈批 (第七十条)
     press(control, county_head.user_id, card, "同意", opinion="同意，按计划实施。")
     final = wait_card(
         control, audit_head, lambda c: c["cardData"]["status"] == "已同意", "专项审计"

@@ -86,7 +86,7 @@ ACTION_NAMES = {
     "submit": "提交",
     "signoff:sign": "【主要负责人签发】签发",
     "cosign:agree": "【相关部门会签】逾期未复，视为无不同意见（第六十九条）",
-    "decide:approve": "【分管县领导批示】批示同意",
+    "decide:approve": "【县政府领导批示】批示同意",
 }
 
 
@@ -126,7 +126,7 @@ def test_csv_has_bom_chinese_header_and_labels(db: Database) -> None:
     assert third["操作代码"] == "cosign:agree"
     fourth = dict(zip(HEADER, rows[4], strict=True))
     assert fourth["意见"] == "'=HYPERLINK(1)"
-    assert fourth["操作"] == "【分管县领导批示】批示同意"
+    assert fourth["操作"] == "【县政府领导批示】批示同意"
     assert fourth["操作代码"] == "decide:approve"
 
 
@@ -267,7 +267,7 @@ def test_the_cli_offers_every_export_and_only_those() -> None:
 @pytest.mark.parametrize(
     ("kind", "action", "deemed", "words"),
     [
-        ("report", "decide:ack", False, "【分管县领导圈阅】圈阅（已阅知）"),
+        ("report", "decide:ack", False, "【县政府领导圈阅】圈阅（已阅知）"),
         ("meeting_leave", "approve:approve", False, "【县长审批】准假"),
         (
             "request",
