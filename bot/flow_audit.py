@@ -56,7 +56,9 @@ def record_act(
     session.log(AUDIT).append([record], now.year)
 
 
-def _decision_name(labels: Messages, kind: str, decision: str, deemed: bool) -> str:
+def decision_words(labels: Messages, kind: str, decision: str, *, deemed: bool = False) -> str:
+    """A decision as the trail and the audit export word it (flows.toml ``done_by_kind``,
+    ``done``, ``decisions``; a deemed consent as ``deemed`` says)."""
     if deemed:
         if labels.has_label("deemed", decision):
             return labels.label("deemed", decision)
@@ -78,7 +80,7 @@ def action_name(labels: Messages, kind: str, action: str, *, deemed: bool = Fals
     (``submit``, ``withdraw``, ``delegate``) read as their trail wording; codes nobody
     declared stay as they are."""
     step, _, decision = action.rpartition(":")
-    what = _decision_name(labels, kind, decision, deemed)
+    what = decision_words(labels, kind, decision, deemed=deemed)
     if not step or not labels.has_label(f"steps.{kind}", step):
         return what
     return labels.word("audit_action", step=labels.label(f"steps.{kind}", step), what=what)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.card_buttons import button
 from bot.clock import from_epoch_ms
+from bot.flow_audit import decision_words
 from bot.workflow import Workflow, open_assignments
 
 if TYPE_CHECKING:
@@ -90,12 +91,7 @@ class ApprovalCardView:
         for entry in flow["trail"]:
             action = entry["action"]
             decision = action.split(":")[-1]
-            if entry.get("deemed"):
-                what = labels.label("deemed", decision)
-            elif labels.has_label(f"done_by_kind.{flow['kind']}", decision):
-                what = labels.label(f"done_by_kind.{flow['kind']}", decision)
-            else:
-                what = labels.label("done", decision)
+            what = decision_words(labels, flow["kind"], decision, deemed=bool(entry.get("deemed")))
             opinion = entry.get("opinion", "")
             lines.append(
                 {

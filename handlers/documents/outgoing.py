@@ -161,7 +161,7 @@ def _doc_type(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> st
     raise UserFacingError("outgoing_bad_type")
 
 
-def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str | dict[str, Any]:
+def parse_body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str | dict[str, Any]:
     if values.get("disclosure") == SECRET:
         raise RuleViolation("outgoing_secret_body")
     if isinstance(answer, dict):  # the document as a file; its text comes next
@@ -172,18 +172,18 @@ def _body(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str | 
     return text
 
 
-def _text(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
+def parse_file_text(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
     text = str(answer).strip()
     if body_length(text) < 10:
         raise UserFacingError("outgoing_body_short")
     return text
 
 
-def _has_file(values: Mapping[str, Any]) -> bool:
+def has_file(values: Mapping[str, Any]) -> bool:
     return isinstance(values.get("body"), dict)
 
 
-def _not_secret(values: Mapping[str, Any]) -> bool:
+def not_secret(values: Mapping[str, Any]) -> bool:
     return values.get("disclosure") != SECRET
 
 
@@ -289,8 +289,8 @@ OUTGOING_FORM = Form(
         FormField("lead_unit", _lead_unit),
         FormField("recipients", _recipients),
         FormField("disclosure", _disclosure),
-        FormField("body", _body, accepts_file=True, applies=_not_secret),
-        FormField("text", _text, applies=_has_file),
+        FormField("body", parse_body, accepts_file=True, applies=not_secret),
+        FormField("text", parse_file_text, applies=has_file),
     ),
     _submit,
     _summary,

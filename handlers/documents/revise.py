@@ -19,7 +19,7 @@ from bot.workflow import FLOWS, open_assignments
 from handlers.common.material import fetched_file
 from handlers.common.staging import conclude_form, stage_and_send
 from handlers.documents.cards import refreshed_card
-from handlers.documents.outgoing import _body, _has_file, _not_secret, _text, may_draft
+from handlers.documents.outgoing import has_file, may_draft, not_secret, parse_body, parse_file_text
 from handlers.requests.flow import form_title
 
 if TYPE_CHECKING:
@@ -161,8 +161,8 @@ REVISION_FORM = Form(
     FORM_ID,
     (
         FormField("title", form_title),
-        FormField("body", _body, accepts_file=True, applies=_not_secret),
-        FormField("text", _text, applies=_has_file),
+        FormField("body", parse_body, accepts_file=True, applies=not_secret),
+        FormField("text", parse_file_text, applies=has_file),
     ),
     _submit,
     _summary,
