@@ -11,6 +11,7 @@ from tests.harness import BotProcess, Control, SandboxThread, item_text
 from tests.scenario.flows import (
     actions,
     card_of,
+    cards,
     head_of,
     head_with_role,
     press,
@@ -351,3 +352,49 @@ def test_audit_heads_own_request_reaches_the_county_head(
     )
     assert f"**{county_head.name}** 批示同意：同意，按计划实施。" in final["cardData"]["trail"]
     assert actions(card_of(control, county_head.user_id, "专项审计")) == []
+
+
+def test_audit_request_goes_to_the_executive_deputy_while_the_county_head_is_away(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    """What trainers show with the demo's 县审计局: while the county head is away (his
+    own absence is filed, 报备), the executive deputy presides (第五条) and the 请示 that
+    would go to the county head reaches him, marked as done for the county head."""
+    directory = OrgDirectory(sandbox.config)
+    audit_unit = directory.unit_with_role("audit_bureau")
+    assert audit_unit is not None
+    audit_head = head_of(directory, audit_unit.unit_id)
+    county_head = directory.sole("county_head")
+    deputy = directory.sole("executive_deputy")
+    control.send(
+        county_head.user_id,
+        "请假\n外出类型：会议活动\n离开时间：今天上午\n返回时间：明天下午\n"
+        "外出地点：太原市\n外出事由：参加全省工作会议\n联系方式：13800000001",
+    )
+    has(control, county_head.user_id, "请核对领导干部外出请假报备单")
+    control.send(county_head.user_id, "确认")
+    has(control, county_head.user_id, "已报备")
+    has(control, deputy.user_id, "请您主持县政府全面工作", county_head.name)
+
+    _submit(
+        control,
+        audit_head,
+        "请示\n标题：关于开展全县惠民资金专项审计的请示\n类别：专题性\n"
+        "正文：拟于明年一季度开展全县惠民惠农资金专项审计。\n财政资金：否",
+    )
+    office_clerk = directory.holders("office_clerk")[0].user_id
+    press(
+        control,
+        office_clerk,
+        wait_card(control, office_clerk, lambda c: bool(actions(c)), "专项审计"),
+        "审核通过",
+    )
+    card = wait_card(control, deputy.user_id, lambda c: bool(actions(c)), "专项审计")
+    assert card["cardData"]["note"] == f"{county_head.name}外出期间，由您代为办理。"
+    assert not [c for c in cards(control, county_head.user_id) if "专项审计" in str(c)]
+    press(control, deputy.user_id, card, "同意", opinion="同意。")
+    final = wait_card(
+        control, audit_head, lambda c: c["cardData"]["status"] == "已同意", "专项审计"
+    )
+    acted = f"**{deputy.name}**（代{county_head.name}） 批示同意：同意。"
+    assert acted in final["cardData"]["trail"]
