@@ -20,6 +20,7 @@ class DiagramWords:
 
     start: str
     sometimes: str  # marks a step that applies only to some flows
+    escalates: str  # marks a step whose silence is reported upwards, never deemed
     modes: dict[str, str]  # "any" / "all": how several assignees answer
     days: Callable[[int], str]
     step: Callable[[str], str]  # step id -> its name
@@ -52,6 +53,8 @@ def flow_mermaid(flow: FlowDef, words: DiagramWords, default_days: int) -> str:
     for step in steps:
         details = [words.modes[step.mode]] if step.mode in words.modes else []
         details.append(words.days(step.deadline_working_days or default_days))
+        if step.escalate is not None:
+            details.append(words.escalates)
         if step.applies is not _ALWAYS:
             details.append(words.sometimes)
         label = words.step(step.id) + "<br/>" + "，".join(details)

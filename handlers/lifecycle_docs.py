@@ -62,6 +62,7 @@ def _words(messages: Messages, kind: str) -> DiagramWords:
     return DiagramWords(
         start=word("start"),
         sometimes=word("sometimes"),
+        escalates=word("escalates"),
         modes={"any": word("any"), "all": word("all")},
         days=lambda n: word("days").format(n=n),
         step=step,

@@ -48,6 +48,9 @@ async def test_every_state_has_a_label_and_the_docs_are_current(tmp_path: Path) 
     await services.db.close()
     assert "planned --> locked" in text and "held --> minuted" in text
     assert "on --> moved" in text and "closing --> closed" in text
+    # 签批 (第七十条) is never deemed: the diagram says silence is reported instead.
+    assert "财政局、审计局签批<br/>每人分别答复，3个工作日，逾期不视为同意，提醒后上报" in text
+    assert 'finance -. "' not in text
     assert all(f"审批流程：{services.messages.label('kinds', f.kind)}" in text for f in flows)
     assert DOCS.read_text("utf-8") == text, "run: python -m handlers.lifecycle_docs > " + str(
         DOCS.relative_to(DOCS.parents[1])
