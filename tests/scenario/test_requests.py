@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,20 @@ from tests.scenario.meetings import has
 pytestmark = pytest.mark.sandbox_start("2026-11-24T07:00:00+08:00")
 
 EDU = "jyj"
+AUDIT_REQUEST = (
+    "请示\n标题：关于开展全县惠民资金专项审计的请示\n类别：专题性\n"
+    "正文：拟于明年一季度开展全县惠民惠农资金专项审计。\n财政资金：否"
+)
+
+
+def _office_review_passes(
+    control: Control, directory: OrgDirectory, title_words: str
+) -> dict[str, Any]:
+    """A clerk of the 县政府办公室 passes the review; returns the card he saw."""
+    clerk = directory.holders("office_clerk")[0].user_id
+    card = wait_card(control, clerk, lambda c: bool(actions(c)), title_words)
+    press(control, clerk, card, "审核通过")
+    return card
 
 
 def _submit(control: Control, user: str, text: str) -> None:
@@ -66,9 +81,7 @@ def test_request_travels_the_whole_chain(
     press(control, finance, card, "同意")
 
     # 3. the office reviews; any clerk may act
-    office_clerk = directory.holders("office_clerk")[0].user_id
-    card = wait_card(control, office_clerk, lambda c: bool(actions(c)), "维修资金")
-    press(control, office_clerk, card, "审核通过")
+    _office_review_passes(control, directory, "维修资金")
 
     # 4. fiscal money: finance and audit sign off (签批, 第七十条), with buttons of its own
     for person in (finance, audit):
@@ -308,13 +321,7 @@ def test_report_is_only_circled_as_read(
     card = wait_card(control, head, lambda c: bool(actions(c)), "开学工作")
     assert "前" in card["cardData"]["deadline"]  # every step shows its working-day deadline
     press(control, head, card, "签发")
-    office_clerk = directory.holders("office_clerk")[0].user_id
-    press(
-        control,
-        office_clerk,
-        wait_card(control, office_clerk, lambda c: bool(actions(c)), "开学工作"),
-        "审核通过",
-    )
+    _office_review_passes(control, directory, "开学工作")
     card = wait_card(control, leader.user_id, lambda c: bool(actions(c)), "开学工作")
     assert [a["text"] for a in actions(card)] == ["圈阅"]
     press(control, leader.user_id, card, "圈阅")
@@ -333,16 +340,9 @@ def test_audit_heads_own_request_reaches_the_county_head(
     assert audit_unit is not None and directory.leader_in_charge(audit_unit.unit_id) is None
     audit_head = head_of(directory, audit_unit.unit_id)
     county_head = directory.sole("county_head")
-    _submit(
-        control,
-        audit_head,
-        "请示\n标题：关于开展全县惠民资金专项审计的请示\n类别：专题性\n"
-        "正文：拟于明年一季度开展全县惠民惠农资金专项审计。\n财政资金：否",
-    )
-    office_clerk = directory.holders("office_clerk")[0].user_id
-    card = wait_card(control, office_clerk, lambda c: bool(actions(c)), "专项审计")
+    _submit(control, audit_head, AUDIT_REQUEST)
+    card = _office_review_passes(control, directory, "专项审计")
     assert "单位主要负责人本人提交，视同签发（第六十九条）" in card["cardData"]["trail"]
-    press(control, office_clerk, card, "审核通过")
 
     card = wait_card(control, county_head.user_id, lambda c: bool(actions(c)), "专项审计")
     assert card["cardData"]["status"] == "待县政府领导批示"  # 按分工呈批 (第七十条)
@@ -376,19 +376,8 @@ def test_audit_request_goes_to_the_executive_deputy_while_the_county_head_is_awa
     has(control, county_head.user_id, "已报备")
     has(control, deputy.user_id, "请您主持县政府全面工作", county_head.name)
 
-    _submit(
-        control,
-        audit_head,
-        "请示\n标题：关于开展全县惠民资金专项审计的请示\n类别：专题性\n"
-        "正文：拟于明年一季度开展全县惠民惠农资金专项审计。\n财政资金：否",
-    )
-    office_clerk = directory.holders("office_clerk")[0].user_id
-    press(
-        control,
-        office_clerk,
-        wait_card(control, office_clerk, lambda c: bool(actions(c)), "专项审计"),
-        "审核通过",
-    )
+    _submit(control, audit_head, AUDIT_REQUEST)
+    _office_review_passes(control, directory, "专项审计")
     card = wait_card(control, deputy.user_id, lambda c: bool(actions(c)), "专项审计")
     assert card["cardData"]["note"] == f"{county_head.name}外出期间，由您代为办理。"
     assert not [c for c in cards(control, county_head.user_id) if "专项审计" in str(c)]

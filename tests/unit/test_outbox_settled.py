@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.outbox import Outbox
@@ -20,34 +21,33 @@ def _note(key: str, delay_s: float | None = None) -> Outgoing:
     return Outgoing(key, "oto", payload)
 
 
-async def test_settled_waits_for_due_messages_to_be_sent(tmp_path: Path) -> None:
-    services = await make_services(tmp_path)
-    fake = FakeDingTalk()
+@contextlib.asynccontextmanager
+async def _running_outbox(root: Path, fake: FakeDingTalk) -> AsyncIterator[Outbox]:
+    services = await make_services(root)
     outbox = Outbox(services.db, fake, services.clock)
     worker = asyncio.create_task(outbox.run())
     try:
+        yield outbox
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+
+async def test_settled_waits_for_due_messages_to_be_sent(tmp_path: Path) -> None:
+    fake = FakeDingTalk()
+    async with _running_outbox(tmp_path, fake) as outbox:
         await outbox.enqueue([_note("m:1"), _note("m:2")])
         assert await outbox.settled(5.0) is True
         assert len(fake.sent) == 2
-    finally:
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
 
 
 async def test_settled_ignores_messages_not_yet_due(tmp_path: Path) -> None:
-    services = await make_services(tmp_path)
     fake = FakeDingTalk()
-    outbox = Outbox(services.db, fake, services.clock)
-    worker = asyncio.create_task(outbox.run())
-    try:
+    async with _running_outbox(tmp_path, fake) as outbox:
         await outbox.enqueue([_note("later", delay_s=3600)])
         assert await outbox.settled(5.0) is True
         assert fake.sent == []
-    finally:
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
 
 
 async def test_settled_gives_up_after_its_budget(tmp_path: Path) -> None:
