@@ -48,16 +48,16 @@ def check_answer(
         raise UserFacingError("flow_bad_decision")
     opinion = " ".join(opinion.split())[:1000]
     if choice.opinion_required and not opinion:
-        article = _opinion_article(services, doc, step)
-        raise UserFacingError("flow_opinion_required", article=article)
+        raise UserFacingError("flow_opinion_required", **_opinion_rule(services, doc, step))
     return Answer(assignment, step, choice, opinion)
 
 
-def _opinion_article(services: Services, doc: Mapping[str, Any], step: Step) -> str:
-    """The article a refusal without an opinion cites (flows.toml): the step's own (e.g.
-    财政局、审计局签批, 第七十条), else the flow kind's."""
+def _opinion_rule(services: Services, doc: Mapping[str, Any], step: Step) -> dict[str, str]:
+    """Why a written opinion is needed (flows.toml): the step's own reason where the flow
+    kind's article does not bind its answerers (e.g. 财政局、审计局签批, 第七十条), else
+    the kind's article (e.g. 第七十一条 for the leaders' 批示)."""
     messages = services.messages
-    section = f"step_articles.{doc['kind']}"
+    section = f"opinion_reasons.{doc['kind']}"
     if messages.has_label(section, step.id):
-        return messages.label(section, step.id)
-    return messages.label("opinion_articles", doc["kind"])
+        return {"reason": messages.label(section, step.id), "article": ""}
+    return {"reason": "", "article": messages.label("opinion_articles", doc["kind"])}

@@ -62,7 +62,7 @@ def decision_words(labels: Messages, kind: str, decision: str, *, deemed: bool =
     if deemed:
         if labels.has_label("deemed", decision):
             return labels.label("deemed", decision)
-        return labels.label("diagram", "deemed").format(decision=_label(labels, kind, decision))
+        return labels.label("deemed", "other").format(decision=_label(labels, kind, decision))
     return _label(labels, kind, decision)
 
 

@@ -53,9 +53,11 @@ def schedule_deadline(
     if step.deemed is not None:
         timers.append(("expire", deadline + timedelta(seconds=1)))
     if step.escalate is not None:
-        timers.append(("overdue", deadline + timedelta(seconds=1)))
-        next_day = services.calendar.next_workday(deadline.astimezone(TZ).date())
-        timers.append(("escalate", _morning(next_day)))
+        # Never deemed: the next working morning (office hours, not the evening of the
+        # last day) the silent assignee is reminded again and his superior told.
+        next_morning = _morning(services.calendar.next_workday(deadline.astimezone(TZ).date()))
+        timers.append(("overdue", next_morning))
+        timers.append(("escalate", next_morning))
     for name, at in timers:
         schedule_reminder(session, prefix + name, at, [], action={"type": f"flow.{name}", **action})
 

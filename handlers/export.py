@@ -134,8 +134,8 @@ def export_audit(
 
     ``csv``: a BOM, a Chinese header row, one row per record (labels instead of codes;
     the act both in words and as its code, for machines).
-    ``json``: the stored records as one JSON list, ``action`` in words and the stored
-    code as ``action_code``.
+    ``json``: the stored records as one JSON list, ``action`` the stored code (as
+    before, for programs reading it) and ``action_name`` the act in words.
     ``out`` should be opened with ``newline=""`` for CSV.
     """
     _check_format(fmt)
@@ -143,9 +143,7 @@ def export_audit(
     texts = messages or Messages()
     labels = _Labels(texts)
     if fmt == "json":
-        records = [
-            {**r, "action": labels.action(r), "action_code": r.get("action")} for r in records
-        ]
+        records = [{**r, "action_name": labels.action(r)} for r in records]
 
     def csv_rows() -> Iterator[list[str]]:
         yield texts.text("cli_export_audit_header").split(",")

@@ -44,8 +44,12 @@ class FlowNotices:
         consent, whether it escalates instead, and the article it rests on."""
         messages = self._services.messages
         step = self._services.workflow.flow_def(flow["kind"]).step(step_id)
+        # Every reminder cites an article: the step's own, else its flow kind's.
         section = f"step_articles.{flow['kind']}"
-        article = messages.label(section, step_id) if messages.has_label(section, step_id) else ""
+        if messages.has_label(section, step_id):
+            article = messages.label(section, step_id)
+        else:
+            article = messages.label("opinion_articles", flow["kind"])
         directory = self._services.directory
         told = step.escalate(FlowView(flow), directory) if step.escalate else []
         return {

@@ -96,21 +96,25 @@ def test_silent_fiscal_signer_is_reminded_and_the_office_director_told(
     reminded = control.wait_for(
         audit, lambda i: any("提醒" in item_text(x) and "第七十条" in item_text(x) for x in i)
     )
-    assert not any("视为无不同意见" in item_text(x) for x in reminded)
+    assert not any("逾期不会签又不说明原因的" in item_text(x) for x in reminded)
+    assert any("不适用逾期视为无不同意见的规定" in item_text(x) for x in reminded)
 
-    # Past the deadline nothing is deemed: the step still waits, and he is reminded again.
+    # Past the deadline nothing is deemed: the step still waits; nobody is chased in the
+    # evening.
     _set_clock(control, "2026-11-30T18:00:30+08:00")
-    control.wait_for(
-        audit, lambda i: any("逾期" in item_text(x) and "第七十条" in item_text(x) for x in i)
-    )
     card = wait_card(control, clerk, lambda c: True, "维修资金")
     assert "签批" in card["cardData"]["status"]
     assert "视为" not in card["cardData"]["trail"]
     assert "签批同意" in [a["text"] for a in actions(card_of(control, audit, "维修资金"))]
+    assert not [x for x in control.bot_items(audit) if "办理已逾期" in item_text(x)]
     assert not [x for x in control.bot_items(director) if "维修资金" in item_text(x)]
 
-    # The next working morning the office director is told who has not signed.
+    # The next working morning he is reminded again and the office director is told who
+    # has not signed.
     _set_clock(control, "2026-12-01T09:00:30+08:00")
+    control.wait_for(
+        audit, lambda i: any("办理已逾期" in item_text(x) and "第七十条" in item_text(x) for x in i)
+    )
     audit_name = directory.person(audit).name  # type: ignore[union-attr]
     told = control.wait_for(
         director,

@@ -89,7 +89,7 @@ def test_request_travels_the_whole_chain(
         assert [a["text"] for a in actions(card)] == ["签批同意", "签批不同意（须写明意见）"]
         if person == audit:  # an objection needs a written opinion, under 第七十条
             press(control, person, card, "签批不同意（须写明意见）", opinion="")
-            has(control, person, "签署明确意见、姓名和日期（第七十条）")
+            has(control, person, "签批不同意须写明理由", "第七十条")
         press(control, person, card, "签批同意")
 
     # 5. the leader in charge decides; an opinion is mandatory (第七十一条)

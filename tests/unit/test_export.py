@@ -91,8 +91,8 @@ ACTION_NAMES = {
 
 
 def in_words(rec: dict[str, Any]) -> dict[str, Any]:
-    """A stored record as the JSON export gives it: the act in words, its code beside."""
-    return {**rec, "action": ACTION_NAMES[rec["action"]], "action_code": rec["action"]}
+    """A stored record as the JSON export gives it: its code kept, the act in words beside."""
+    return {**rec, "action_name": ACTION_NAMES[rec["action"]]}
 
 
 def flows_of(rows: list[list[str]]) -> list[str]:
@@ -276,6 +276,19 @@ def test_the_cli_offers_every_export_and_only_those() -> None:
             "【财政局、审计局签批】逾期未复，视为无不同意见（第六十九条）",
         ),
         ("request", "withdraw", False, "撤回"),
+        ("agenda", "collect:pass", True, "【行政股汇总审核】逾期未复，视为审核通过"),
+        (
+            "request",
+            "signoff:self_signed",
+            False,
+            "【主要负责人签发】单位主要负责人本人提交，视同签发（第六十九条）",
+        ),
+        (
+            "contract",
+            "signoff:self_signed",
+            False,
+            "【主要负责人签发】单位主要负责人本人提交，视同签发",
+        ),
         ("outgoing", "revoke", False, "撤销公开（政府网站和订阅源不再显示）"),
         ("request", "nosuchstep:nosuch", False, "nosuch"),
     ],
@@ -320,6 +333,6 @@ def test_a_deemed_consent_is_audited_as_deemed(tmp_path: Path) -> None:
     finally:
         database.close_sync()
     [exported] = json.loads(out.getvalue())
-    assert exported["action"] == "【相关部门会签】逾期未复，视为无不同意见（第六十九条）"
-    assert exported["action_code"] == "cosign:agree"
+    assert exported["action_name"] == "【相关部门会签】逾期未复，视为无不同意见（第六十九条）"
+    assert exported["action"] == "cosign:agree"
     assert exported["deemed"] is True

@@ -125,9 +125,12 @@ async def test_fiscal_signoff_is_never_deemed_but_reminded_and_escalated(tmp_pat
             return {d["id"].removeprefix(prefix): d["due_ms"] for d in found}
 
         found = await services.db.run(timers)
-        # Wednesday 25 November + 3 working days: Monday 30 November 18:00; the director
-        # hears of it on Tuesday 1 December at 09:00. No expiry: silence is not consent.
+        # Wednesday 25 November + 3 working days: Monday 30 November 18:00, reminded that
+        # morning; the signer again and the director on Tuesday 1 December at 09:00 (office
+        # hours, not the evening of the last day). No expiry: silence is not consent.
         assert sorted(found) == ["escalate", "overdue", "remind"]
+        assert from_epoch_ms(found["remind"]) == datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
+        assert from_epoch_ms(found["overdue"]) == datetime(2026, 12, 1, 9, 0, tzinfo=TZ)
         assert from_epoch_ms(found["escalate"]) == datetime(2026, 12, 1, 9, 0, tzinfo=TZ)
 
         action = {"flow": doc["id"], "step": "finance", "round": round_no}
@@ -139,7 +142,8 @@ async def test_fiscal_signoff_is_never_deemed_but_reminded_and_escalated(tmp_pat
         overdue = await services.db.run(lambda s: actions["flow.overdue"](s, action))
         assert sorted(o.payload["user_ids"][0] for o in overdue) == sorted(signers)
         assert all("第七十条" in str(o.payload) for o in overdue)
-        assert not any("视为无不同意见" in str(o.payload) for o in overdue)
+        assert not any("逾期不会签又不说明原因的" in str(o.payload) for o in overdue)
+        assert all("不适用逾期视为无不同意见的规定" in str(o.payload) for o in overdue)
         director_person = services.directory.sole("office_director")
         # It says who will be told next morning (the office director).
         assert all(director_person.name in str(o.payload) for o in overdue)
