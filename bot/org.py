@@ -154,6 +154,16 @@ class OrgDirectory:
                 return self._in_charge[uid]
         return None
 
+    def responsible_leader(self, unit_id: str) -> Person:
+        """The county leader who answers for the unit by 分工 (第七条、第七十条): its leader in
+        charge, else the county head, since a unit no deputy is in charge of is under the
+        county head himself (第五条 县长负责制; the demo's 县审计局).
+
+        The one lookup for routing to, and reminding, "the leader in charge"; a flow whose
+        rule names someone else when no deputy is in charge says so where it differs.
+        """
+        return self.leader_in_charge(unit_id) or self.sole("county_head")
+
     def office_deputy_for(self, unit_id: str) -> Person | None:
         """The office deputy who assists on the unit's affairs, if configured."""
         for uid in self._walk_up(unit_id):

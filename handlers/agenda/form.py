@@ -167,7 +167,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     chosen = values["meeting"]
     materials, files = await _materials(ctx, values)
     head = directory.unit_head(sender.unit_id)
-    leader = directory.leader_in_charge(sender.unit_id) or directory.sole("county_head")
+    leader = directory.responsible_leader(sender.unit_id)
     departments = list(values.get("departments") or [])
     now = services.clock.now()
 

@@ -38,7 +38,7 @@ REVIEW_FAILED = "contract_fail"
 def county_government(flow: FlowView, directory: OrgDirectory) -> list[str]:
     """按程序报县政府审定: the county leader in charge of the unit decides for the
     county government; the county head where no one is in charge of it."""
-    leader = directory.leader_in_charge(flow.unit_id) or directory.sole("county_head")
+    leader = directory.responsible_leader(flow.unit_id)
     return [leader.user_id]
 
 

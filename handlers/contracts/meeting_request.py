@@ -41,7 +41,9 @@ def office_clerks(flow: FlowView, directory: OrgDirectory) -> list[str]:
 
 def leader_or_director(flow: FlowView, directory: OrgDirectory) -> list[str]:
     """第六十条: 由分管副县长、县政府党组成员、县政府办公室主任确定 — the leader in charge of
-    the unit, else the office director."""
+    the unit, else the office director. Not ``responsible_leader``: the rule names the
+    office director, not the county head, for a unit no deputy is in charge of (the county
+    head decides 综合性会议 only)."""
     leader = directory.leader_in_charge(flow.unit_id) or directory.sole("office_director")
     return [leader.user_id]
 

@@ -50,8 +50,10 @@ def _secretarial(flow: FlowView, directory: OrgDirectory) -> list[str]:
 
 
 def _deputy_in_charge(flow: FlowView, directory: OrgDirectory) -> list[str]:
-    leader = directory.leader_in_charge(str(flow.data["lead_unit"]))
-    return [(leader or directory.sole("executive_deputy")).user_id]
+    """县政府分管副县长 (第七十五条), by 分工 (第七十条): for a unit no deputy is in charge of,
+    the county head himself, as in every other flow (not the executive deputy: 第五条 makes
+    him assist the county head, not take over the units nobody is assigned)."""
+    return [directory.responsible_leader(str(flow.data["lead_unit"])).user_id]
 
 
 def _office_doc(flow: FlowView) -> bool:

@@ -1,9 +1,10 @@
 """Reminders of the limits of letters and 12345/信箱 items (第四十四条; the limits are the
-信访工作条例's calendar days from receipt, the reminders go out on working mornings):
-the responsible unit's head on the last working morning before each limit and on the
-day; once it has passed, the head and the unit's leader in charge; the office director
-after three more working days. Each rung once per limit and person (the outbox key
-names it); an extension moves the 办结 limit and so starts its ladder again."""
+信访工作条例's calendar days from receipt, the reminders go out on working mornings): the
+responsible unit's head on the last working morning before each limit and on the day;
+once it has passed, the head and the unit's leader in charge (the county head for a unit
+no deputy is in charge of); the office director after three more working days. Each rung
+once per limit and person (the outbox key names it); an extension moves the 办结 limit and
+so starts its ladder again."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def rungs(
     due = limits_of(item, services.config.rules)
     unit = responsible_unit(item, petition_unit(services.directory))
     head = [u for u in [unit_head(services, unit)] if u]
-    leader = services.directory.leader_in_charge(unit)
+    leader = services.directory.responsible_leader(unit).user_id
+    late = head if leader in head else [*head, leader]
     owed = [(FINISH, due.finish)]
     if not item.get("noticed_ms"):
         owed.insert(0, (NOTICE, due.notice))
@@ -43,7 +45,7 @@ def rungs(
         elif today == day:
             found.append((limit, "today", day, head))
         elif today > day:
-            found.append((limit, "overdue", day, [*head, *([leader.user_id] if leader else [])]))
+            found.append((limit, "overdue", day, late))
             if calendar.workdays_between(day, today) > ESCALATE_AFTER:
                 found.append((limit, "escalated", day, [u for u in [director(services)] if u]))
     return found

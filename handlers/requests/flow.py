@@ -72,7 +72,7 @@ def _finance_and_audit(flow: FlowView, directory: OrgDirectory) -> list[str]:
 
 
 def _leader_in_charge(flow: FlowView, directory: OrgDirectory) -> list[str]:
-    leader = directory.leader_in_charge(flow.unit_id) or directory.sole("county_head")
+    leader = directory.responsible_leader(flow.unit_id)
     return [leader.user_id]
 
 

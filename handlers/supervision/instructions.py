@@ -186,7 +186,7 @@ def _dispatch(
     outgoing: list[Outgoing] = []
     numbers = []
     for unit in data["units"]:
-        leader = services.directory.leader_in_charge(unit)
+        leader = services.directory.responsible_leader(unit)
         item = new_item(
             number=next_number(session, now.year),
             state=OPEN,
@@ -195,7 +195,7 @@ def _dispatch(
             text=text,
             lead=unit,
             co_units=[],
-            leader=leader.user_id if leader else "",
+            leader=leader.user_id,
             due=Due(due_day, True, services.calendar.is_provisional(due_day)),
             opened_by=doc["submitter"],
             now=now,

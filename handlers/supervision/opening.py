@@ -88,11 +88,11 @@ due_answer = day_from_today("decision_date_past", "decision_bad_date")
 
 
 def _leader_of(services: Services, values: Mapping[str, Any]) -> str:
-    """The leader named, else the one in charge of the lead unit (by 分管)."""
+    """The leader named, else the one who answers for the lead unit by 分工 (its leader
+    in charge, else the county head)."""
     if values.get("leader"):
         return str(values["leader"])
-    person = services.directory.leader_in_charge(values["lead"])
-    return person.user_id if person else ""
+    return services.directory.responsible_leader(values["lead"]).user_id
 
 
 def _due_of(services: Services, values: Mapping[str, Any], now: datetime) -> Due:
@@ -190,7 +190,7 @@ def open_from_decision(
 ) -> tuple[str, list[Outgoing]]:
     """A meeting decision with an owner and a deadline: opened at once (the meeting
     decided it), its card to the lead unit's head. Inside the decision's storage call."""
-    leader = services.directory.leader_in_charge(lead)
+    leader = services.directory.responsible_leader(lead)
     item = new_item(
         number=next_number(session, now.year),
         state=OPEN,
@@ -199,7 +199,7 @@ def open_from_decision(
         text=text,
         lead=lead,
         co_units=[],
-        leader=leader.user_id if leader else "",
+        leader=leader.user_id,
         due=due_for(services.calendar, now.date(), due, 0),
         opened_by=opened_by,
         now=now,
