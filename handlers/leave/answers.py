@@ -12,7 +12,7 @@ from bot.dialog import Form
 from bot.errors import UserFacingError
 from bot.router import CommandContext
 from handlers.common.answers import TextParser, spaced_text
-from handlers.leave.model import AM, PM, default_stand_in, slot_at
+from handlers.leave.model import AM, PM, presides, required_stand_in, slot_at, stand_in_for
 from handlers.leave.texts import kind_text, name_of, when_text
 from handlers.leave.when import parse_when
 
@@ -63,6 +63,12 @@ def stand_in(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str
         raise UserFacingError("leave_unknown_person", name=text[:20])
     if person.user_id == ctx.sender.user_id:
         raise UserFacingError("leave_stand_in_self")
+    fixed = required_stand_in(ctx.services.directory, ctx.sender.user_id)
+    if fixed is not None and person.user_id != fixed:
+        # The county head's stand-in is always the executive deputy (第五条).
+        raise UserFacingError(
+            "leave_stand_in_fixed", name=person.name, deputy=name_of(ctx.services, fixed)
+        )
     return person.user_id
 
 
@@ -77,10 +83,14 @@ def check_period(ctx: CommandContext, values: Mapping[str, Any]) -> None:
 
 def _stand_in_row(ctx: CommandContext, values: Mapping[str, Any], form: Form) -> tuple[str, str]:
     services = ctx.services
+    user = ctx.sender.user_id
     chosen = values.get("stand_in")
-    person = str(chosen) if chosen else default_stand_in(services.directory, ctx.sender.user_id)
+    person = stand_in_for(services.directory, user, str(chosen) if chosen else None)
     value = services.messages.text(
-        "leave_stand_in_value", name=name_of(services, person), default=not chosen
+        "leave_stand_in_value",
+        name=name_of(services, person),
+        default=not chosen,
+        presides=presides(services.directory, user, person),
     )
     return services.forms.label(form, "stand_in"), value
 

@@ -24,6 +24,7 @@ from handlers.leave.model import (
     slot_at,
     slot_day,
     slot_start,
+    stand_in_away,
 )
 from handlers.leave.texts import kind_text, name_of, period_text
 
@@ -91,7 +92,7 @@ def on_leave_finished(
         return []
     approved = {**ABSENCE_LIFECYCLE.change(absence, APPROVED), "approved_ms": to_epoch_ms(now)}
     absence = absences.update(absence["id"], approved)
-    items = filing_messages(services, absence, flow, urgent=False)
+    items = filing_messages(services, session, absence, flow, urgent=False)
     if absence.get("regularises"):
         return items  # 补办 of an urgent departure: the absence was handled then
     items += schedule_absence(services, session, absence, now)
@@ -99,11 +100,17 @@ def on_leave_finished(
 
 
 def filing_messages(
-    services: Services, absence: Mapping[str, Any], flow: Mapping[str, Any] | None, *, urgent: bool
+    services: Services,
+    session: Session,
+    absence: Mapping[str, Any],
+    flow: Mapping[str, Any] | None,
+    *,
+    urgent: bool,
 ) -> list[Outgoing]:
     """备案 with the 县委办公室 and the 县政府办公室 (第一百零一条); the stand-in is told.
     An urgent departure is also reported to the approver at once."""
     context = _filing_context(services, absence, flow, urgent=urgent)
+    context["away"] = _stand_in_away(services, session, absence)
     rendered = services.messages.markdown("leave_filing", **context)
     key = f"leave:{absence['id']}:file"
     items = [_filing_card(services, key, rendered, urgent=urgent)]
@@ -114,6 +121,16 @@ def filing_messages(
         told = services.messages.markdown("leave_stand_in", **context)
         items.append(markdown_message(f"{key}:stand-in", stand_in, told))
     return items
+
+
+def _stand_in_away(
+    services: Services, session: Session, absence: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The stand-in's own absence in the period, as the filing and his notice read it."""
+    away = stand_in_away(session, services.directory, absence)
+    if away is None:
+        return None
+    return {**away, "next": name_of(services, away["next"])}
 
 
 def _filing_context(

@@ -114,12 +114,42 @@ def conflicts(
     )
 
 
-def default_stand_in(directory: OrgDirectory, user_id: str) -> str | None:
-    """The AB partner; for the county head, the executive deputy (第五条)."""
+def required_stand_in(directory: OrgDirectory, user_id: str) -> str | None:
+    """The stand-in the rules fix: the executive deputy for the county head (第五条:
+    "县长外出期间，由常务副县长主持县政府全面工作"); None for everyone else."""
     person = directory.person(user_id)
     if person is not None and "county_head" in person.roles:
         return directory.sole("executive_deputy").user_id
-    return directory.ab_partner(user_id)
+    return None
+
+
+def stand_in_for(directory: OrgDirectory, user_id: str, chosen: str | None) -> str | None:
+    """Who stands in: the one the rules fix whatever was named (also for records
+    stored before the rule was enforced), else the one named, else the AB partner."""
+    return required_stand_in(directory, user_id) or chosen or directory.ab_partner(user_id)
+
+
+def default_stand_in(directory: OrgDirectory, user_id: str) -> str | None:
+    """The AB partner; for the county head, the executive deputy (第五条)."""
+    return stand_in_for(directory, user_id, None)
+
+
+def stand_in_away(
+    session: Session, directory: OrgDirectory, absence: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """When the stand-in has an absence of his own in the period (e.g. the executive
+    deputy away while the county head is): its number and who follows him in the chain
+    (第一百零二条), "" when the chain comes back to the leader (the office decides)."""
+    stand_in = absence.get("stand_in")
+    if not stand_in:
+        return None
+    period = (int(absence["start_slot"]), effective_end(absence))
+    found = conflicts(session, stand_in, period)
+    if not found:
+        return None
+    first = min(found, key=lambda d: d["start_slot"])
+    nxt = stand_in_for(directory, stand_in, first.get("stand_in"))
+    return {"number": first["id"], "next": nxt if nxt and nxt != absence["user"] else ""}
 
 
 def presides(directory: OrgDirectory, user_id: str, stand_in: str | None) -> bool:
@@ -158,7 +188,7 @@ class LeaveDelegation:
         tried = [user_id]
         current = absence
         while True:
-            nxt = current.get("stand_in") or default_stand_in(directory, current["user"])
+            nxt = stand_in_for(directory, current["user"], current.get("stand_in"))
             if not nxt or nxt in tried:
                 return user_id, None, tried + ([nxt] if nxt else [])
             away = running_absence(session, nxt, at)

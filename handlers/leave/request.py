@@ -21,8 +21,8 @@ from handlers.leave.model import (
     PENDING,
     URGENT,
     conflicts,
-    default_stand_in,
     overlaps,
+    stand_in_for,
 )
 from handlers.leave.texts import conflict_text, kind_text, name_of, period_text
 
@@ -154,7 +154,7 @@ def start_leave(
         params,
         period,
         flow_id=flow_id,
-        stand_in=params.get("stand_in") or default_stand_in(directory, user),
+        stand_in=stand_in_for(directory, user, params.get("stand_in")),
         approver=approver,
         regularises=regularised[0] if regularised else None,
         now=now,

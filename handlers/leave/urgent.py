@@ -21,9 +21,9 @@ from handlers.leave.model import (
     ABSENCE_LIFECYCLE,
     ABSENCES,
     URGENT,
-    default_stand_in,
     slot_at,
     slot_day,
+    stand_in_for,
 )
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def _urgent_absence(
         "end_slot": max(int(values["end"]), start),
         "destination": values["destination"],
         "reason": values["reason"],
-        "stand_in": values.get("stand_in") or default_stand_in(directory, sender.user_id),
+        "stand_in": stand_in_for(directory, sender.user_id, values.get("stand_in")),
         "contact": values["contact"],
         "approver": approver_for(directory, sender),
         **ABSENCE_LIFECYCLE.begin(URGENT),
@@ -87,7 +87,7 @@ async def submit_urgent(ctx: CommandContext, values: dict[str, Any]) -> list[Out
         absence_id = next_number(session, "urgent", "JJ", now.year)
         absence = _urgent_absence(services, ctx.sender, values, absence_id, now)
         session.collection(ABSENCES).insert(absence)
-        items = filing_messages(services, absence, None, urgent=True)
+        items = filing_messages(services, session, absence, None, urgent=True)
         items += schedule_absence(services, session, absence, now)
         due = _schedule_regularise(services, session, absence)
         close_dialog(session, ctx.sender.user_id)

@@ -247,6 +247,73 @@ def test_county_head_away_pending_and_new_steps_reach_the_executive_deputy(
     assert "主持县政府全面工作" in _has(control, EXEC, "王建国已销假")
 
 
+def _answer(control: Control, user: str, text: str, expect: str) -> str:
+    """Sends one answer of a form and waits for a new message containing ``expect``."""
+    before = _count(control, user, expect)
+    control.send(user, text)
+    control.wait_for(user, lambda i: sum(expect in item_text(x) for x in i) > before)
+    return [item_text(x) for x in control.bot_items(user) if expect in item_text(x)][-1]
+
+
+@pytest.mark.sandbox_start("2026-11-23T08:00:00+08:00")
+def test_county_head_naming_another_deputy_is_refused_citing_article_5(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    # In one message: refused as a whole, nothing is stored.
+    refusal = "县长外出期间，由常务副县长主持县政府全面工作（第五条）"
+    lines = "请假\n外出类型：出差\n离开时间：明天上午\n返回时间：明天下午\n外出地点：太原市"
+    said = _answer(
+        control,
+        HEAD,
+        f"{lines}\n外出事由：参加全省工作会议\n代理人：张丽华\n联系方式：13800000001",
+        refusal,
+    )
+    assert "不能是张丽华" in said and "常务副县长李志强" in said
+    assert _count(control, HEAD, "请核对领导干部外出请假报备单") == 0
+    # Step by step: the stand-in is asked again; "无" gives the executive deputy.
+    _answer(control, HEAD, "请假", "外出类型")
+    _answer(control, HEAD, "会议活动", "何时离开")
+    _answer(control, HEAD, "明天上午", "何时返回")
+    _answer(control, HEAD, "明天下午", "外出地点")
+    _answer(control, HEAD, "太原市", "外出事由")
+    _answer(control, HEAD, "参加全省工作会议", "由谁代行职责")
+    _answer(control, HEAD, "张丽华", "由谁代行职责")  # asked again …
+    control.wait_for(HEAD, lambda i: sum(refusal in item_text(x) for x in i) == 2)  # refused
+    _answer(control, HEAD, "无", "联系方式")
+    summary = _answer(control, HEAD, "13800000001", "请核对领导干部外出请假报备单")
+    assert "李志强（常务副县长主持县政府全面工作，第五条）" in summary
+    control.send(HEAD, "确认")
+    _has(control, HEAD, "已报备")
+    _group_has(control, "外出报备", "王建国", "李志强")
+    told = _has(control, EXEC, "请您主持县政府全面工作", "王建国")
+    assert "第五条" in told
+    assert _count(control, ZHANG, "王建国") == 0
+    # Naming the executive deputy himself is accepted.
+    summary = _file_leave(
+        control, HEAD, "2026-11-26 上午", "2026-11-26 下午", stand_in="李志强", expect="李志强"
+    )
+    assert "第五条" in summary
+    assert _count(control, HEAD, refusal) == 2
+
+
+@pytest.mark.sandbox_start("2026-11-23T08:00:00+08:00")
+def test_county_head_away_while_the_executive_deputy_is_too_names_the_next_in_chain(
+    sandbox: SandboxThread, control: Control, bot: BotProcess
+) -> None:
+    _file_leave(control, EXEC, "明天上午", "2026-11-25 下午", stand_in="张丽华")
+    press(control, HEAD, _approval_card(control, HEAD, "李志强"), "同意")
+    _has(control, ZHANG, "请您代行职责", "李志强")
+    _file_leave(control, HEAD, "明天上午", "明天下午", kind="会议活动")
+    chain = (
+        "李志强同期外出（QJ2026-0001），其外出期间需要王建国办理的事项转由张丽华办理"
+        "（第一百零二条）"
+    )
+    filed = _group_has(control, "外出报备", "王建国")
+    assert "由常务副县长主持县政府全面工作（第五条）" in filed and chain in filed
+    told = _has(control, EXEC, "请您主持县政府全面工作", "王建国")
+    assert "您本人同期外出（QJ2026-0001）" in told and "转由张丽华办理（第一百零二条）" in told
+
+
 @pytest.mark.sandbox_start("2026-11-23T08:00:00+08:00")
 def test_stand_in_also_away_passes_to_the_next_in_chain(
     sandbox: SandboxThread, control: Control, bot: BotProcess
