@@ -74,7 +74,7 @@ def test_parse_when() -> None:
             parse_when(bad, today, AM)
 
 
-class _Collection:
+class AbsenceCollection:
     def __init__(self, docs: list[dict[str, Any]]) -> None:
         self.docs = docs
 
@@ -82,11 +82,11 @@ class _Collection:
         return [d for d in self.docs if predicate(d)]
 
 
-class _Session:
+class AbsenceSession:
     def __init__(self, docs: list[dict[str, Any]]) -> None:
-        self.absences = _Collection(docs)
+        self.absences = AbsenceCollection(docs)
 
-    def collection(self, name: str) -> _Collection:
+    def collection(self, name: str) -> AbsenceCollection:
         assert name == "absences"
         return self.absences
 
@@ -118,14 +118,14 @@ AT = datetime(2026, 11, 25, 10, 0, tzinfo=TZ)
 
 def test_stand_in_chain() -> None:
     delegation, staged = _delegation()
-    session = cast(Any, _Session([]))
+    session = cast(Any, AbsenceSession([]))
     assert delegation.resolve(session, "wang.jianguo", AT) == ("wang.jianguo", None)
     # The county head away: the executive deputy (第五条).
-    session = cast(Any, _Session([_away("wang.jianguo")]))
+    session = cast(Any, AbsenceSession([_away("wang.jianguo")]))
     assert delegation.resolve(session, "wang.jianguo", AT) == ("li.zhiqiang", "wang.jianguo")
     # … who is away too, naming 张丽华: she acts for the county head.
     session = cast(
-        Any, _Session([_away("wang.jianguo"), _away("li.zhiqiang", stand_in="zhang.lihua")])
+        Any, AbsenceSession([_away("wang.jianguo"), _away("li.zhiqiang", stand_in="zhang.lihua")])
     )
     assert delegation.resolve(session, "wang.jianguo", AT) == ("zhang.lihua", "wang.jianguo")
     # Not yet started, already returned, or rejected: no stand-in.
@@ -134,19 +134,20 @@ def test_stand_in_chain() -> None:
     rejected = _away("wang.jianguo", status="rejected")
     for absence in (later, returned, rejected):
         assert not is_running(absence, slot_at(AT)) or absence is later
-        assert delegation.resolve(cast(Any, _Session([absence])), "wang.jianguo", AT)[1] is None
+        session = cast(Any, AbsenceSession([absence]))
+        assert delegation.resolve(session, "wang.jianguo", AT)[1] is None
     assert staged == []
 
 
 def test_loop_or_empty_chain_stays_and_tells_the_office() -> None:
     delegation, staged = _delegation()
     # The AB pair both away, each naming the other: a loop.
-    session = cast(Any, _Session([_away("zhang.lihua"), _away("liu.zhenhua")]))
+    session = cast(Any, AbsenceSession([_away("zhang.lihua"), _away("liu.zhenhua")]))
     assert delegation.resolve(session, "zhang.lihua", AT) == ("zhang.lihua", None)
     assert len(staged) == 1 and staged[0].payload["conversation_id"]
     assert "循环" in staged[0].payload["msg_param"]["text"]
     # Someone with no AB partner and no named stand-in: an empty chain.
-    session = cast(Any, _Session([_away("xie.jianhua")]))
+    session = cast(Any, AbsenceSession([_away("xie.jianhua")]))
     assert delegation.resolve(session, "xie.jianhua", AT) == ("xie.jianhua", None)
     assert len(staged) == 2 and "没有可用的代理人" in staged[1].payload["msg_param"]["text"]
 

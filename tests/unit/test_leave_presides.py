@@ -28,7 +28,7 @@ def _services() -> Any:
     return cast(Any, SimpleNamespace(directory=directory, messages=Messages()))
 
 
-def _absence(user: str, stand_in: str) -> dict[str, Any]:
+def absence(user: str, stand_in: str | None) -> dict[str, Any]:
     return {
         "user": user,
         "unit_id": "gov",
@@ -55,7 +55,7 @@ def test_only_the_executive_deputy_for_the_county_head_presides(
 
 def test_the_executive_deputy_is_told_he_presides() -> None:
     services = _services()
-    context = absence_context(services, _absence(HEAD, EXEC))
+    context = absence_context(services, absence(HEAD, EXEC))
     told = services.messages.markdown("leave_stand_in", **context)
     assert PRESIDES in told.title and PRESIDES in told.text
     assert "县长外出期间，由常务副县长主持县政府全面工作（第五条）" in told.text
@@ -67,7 +67,7 @@ def test_the_executive_deputy_is_told_he_presides() -> None:
 @pytest.mark.parametrize(("user", "stand_in"), [(HEAD, ZHANG), (ZHANG, LIU)])
 def test_other_stand_ins_act_for_one_leader(user: str, stand_in: str) -> None:
     services = _services()
-    context = absence_context(services, _absence(user, stand_in))
+    context = absence_context(services, absence(user, stand_in))
     told = services.messages.markdown("leave_stand_in", **context)
     assert "请您代行职责" in told.title
     assert "外出期间由您代行职责（第一百零二条）" in told.text

@@ -4,7 +4,6 @@ executive deputy is away himself the chain (第一百零二条) is what the fili
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
@@ -19,30 +18,14 @@ from handlers.leave.flow import filing_messages
 from handlers.leave.model import LeaveDelegation, slot, stand_in_away, stand_in_for
 from messages.render import Messages
 from sandbox.launcher import demo_config_path
-from tests.unit.test_leave import D
+from tests.unit.test_leave import AbsenceSession, D
+from tests.unit.test_leave_presides import absence
 
 HEAD = "wang.jianguo"  # 县长
 EXEC = "li.zhiqiang"  # 常务副县长
 ZHANG = "zhang.lihua"  # 副县长
 LIU = "liu.zhenhua"  # 副县长, AB partner of 张丽华
 AT = datetime(2026, 11, 25, 10, 0, tzinfo=TZ)
-
-
-class _Collection:
-    def __init__(self, docs: list[dict[str, Any]]) -> None:
-        self.docs = docs
-
-    def find(self, predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
-        return [d for d in self.docs if predicate(d)]
-
-
-class _Session:
-    def __init__(self, docs: list[dict[str, Any]]) -> None:
-        self.absences = _Collection(docs)
-
-    def collection(self, name: str) -> _Collection:
-        assert name == "absences"
-        return self.absences
 
 
 def _services() -> Any:
@@ -62,21 +45,7 @@ def _ctx(user: str) -> Any:
 
 
 def _absence(user: str, stand_in: str | None, number: str = "QJ2026-0001") -> dict[str, Any]:
-    return {
-        "id": number,
-        "user": user,
-        "unit_id": "gov",
-        "kind": "meeting",
-        "status": "approved",
-        "start_slot": slot(D, 0),
-        "end_slot": slot(D, 1),
-        "destination": "太原市",
-        "reason": "参加全省工作会议",
-        "stand_in": stand_in,
-        "contact": "13800000001",
-        "approver": None,
-        "returned_ms": None,
-    }
+    return {**absence(user, stand_in), "id": number, "status": "approved", "returned_ms": None}
 
 
 def test_the_county_head_naming_another_deputy_is_refused_citing_article_5() -> None:
@@ -120,7 +89,7 @@ def test_the_summary_shows_the_executive_deputy_presiding_by_default() -> None:
 
 def test_a_stored_record_naming_someone_else_still_goes_to_the_executive_deputy() -> None:
     services = _services()
-    session = cast(Any, _Session([_absence(HEAD, ZHANG)]))
+    session = cast(Any, AbsenceSession([_absence(HEAD, ZHANG)]))
     delegation = LeaveDelegation(services)
     assert delegation.resolve(session, HEAD, AT) == (EXEC, HEAD)
 
@@ -128,7 +97,7 @@ def test_a_stored_record_naming_someone_else_still_goes_to_the_executive_deputy(
 def _filed(absences: list[dict[str, Any]]) -> tuple[str, str]:
     """The filing card's body and the stand-in's notice for the first absence."""
     services = _services()
-    session = cast(Any, _Session(absences))
+    session = cast(Any, AbsenceSession(absences))
     flow = {"data": {"filing_only": True}, "trail": []}  # the county head's 报备
     items = filing_messages(services, session, absences[0], flow, urgent=False)
     card = items[0].payload["card_data"]["body"]
@@ -148,7 +117,7 @@ def test_executive_deputy_away_too_the_filing_names_who_follows_in_the_chain() -
 
 def test_executive_deputy_away_naming_nobody_leaves_it_to_the_office() -> None:
     # His AB partner is the county head himself: the chain comes back (a loop).
-    session = cast(Any, _Session([_absence(HEAD, EXEC), _absence(EXEC, None, "QJ2026-0002")]))
+    session = cast(Any, AbsenceSession([_absence(HEAD, EXEC), _absence(EXEC, None, "QJ2026-0002")]))
     away = stand_in_away(session, _services().directory, _absence(HEAD, EXEC))
     assert away == {"number": "QJ2026-0002", "next": ""}
     card, _ = _filed([_absence(HEAD, EXEC), _absence(EXEC, None, "QJ2026-0002")])
@@ -158,6 +127,5 @@ def test_executive_deputy_away_naming_nobody_leaves_it_to_the_office() -> None:
 def test_executive_deputy_not_away_the_filing_has_no_chain_line() -> None:
     card, told = _filed([_absence(HEAD, EXEC)])
     assert "同期外出" not in card and "同期外出" not in told
-    assert (
-        stand_in_away(cast(Any, _Session([])), _services().directory, _absence(HEAD, None)) is None
-    )
+    nobody_away = cast(Any, AbsenceSession([]))
+    assert stand_in_away(nobody_away, _services().directory, _absence(HEAD, None)) is None
