@@ -413,10 +413,10 @@ def test_return_reminders_across_the_year_end_use_the_provisional_calendar(
     assert _count(control, town_head, "请销假") == 0
     control.move_clock({"set": "2027-01-04T09:01:00+08:00"})
     reminder = _has(control, town_head, "请销假")
-    assert "暂定：该年节假日安排尚未公布" in reminder
+    assert "暂定：该年节假日安排尚未录入" in reminder
     assert _group_count(control, "逾期未销假") == 0
     control.move_clock({"set": "2027-01-05T09:01:00+08:00"})
-    assert "暂定：该年节假日安排尚未公布" in _group_has(control, "逾期未销假", "潘建军")
+    assert "暂定：该年节假日安排尚未录入" in _group_has(control, "逾期未销假", "潘建军")
 
 
 @pytest.mark.sandbox_start("2026-11-23T08:00:00+08:00")

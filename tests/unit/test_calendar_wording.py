@@ -14,7 +14,7 @@ from messages.render import Messages
 MESSAGES = Path(__file__).resolve().parents[2] / "messages"
 TEMPLATES = MESSAGES / "templates"
 FRAGMENT = "calendar_provisional.frag.j2"
-PHRASE = "暂定：该年节假日安排尚未公布"
+PHRASE = "暂定：该年节假日安排尚未录入"
 INCLUDE = '{% include "calendar_provisional.frag.j2" %}'
 # Words that only a provisional mark would use (spelled out elsewhere they drift apart).
 MARKERS = ("暂定", "暂按", "临时日历", "未公布", "临时计算")

@@ -174,4 +174,4 @@ def test_a_deadline_in_an_unpublished_year_is_provisional_and_says_so(services: 
         "sv_deadline", due=due.day, given=False, provisional=True, days=10
     )
     assert "2027年1月8日前" in text and "第八十五条" in text
-    assert "暂定：该年节假日安排尚未公布" in text
+    assert "暂定：该年节假日安排尚未录入" in text
