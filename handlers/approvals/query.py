@@ -12,6 +12,7 @@ from bot.router import CommandContext
 from bot.workflow import FLOWS, open_assignments
 from handlers.approvals.card import ApprovalCardView
 from handlers.common.staging import stage_and_send
+from handlers.documents.versions import version_replies
 
 if TYPE_CHECKING:
     from bot.config import Person
@@ -76,7 +77,9 @@ async def query_document(ctx: CommandContext) -> list[Outgoing]:
             deadline=public["deadline"],
             doc_number=flow["data"].get("number", ""),
             trail=view.trail_lines(flow),
-        )
+            versions=len(flow["data"].get("versions", [])),
+        ),
+        *version_replies(ctx, flow),
     ]
 
 

@@ -14,8 +14,15 @@ if TYPE_CHECKING:
 
 
 def refreshed_card(services: Services, flow: dict[str, Any], tag: str) -> Outgoing:
-    """The card update for ``flow`` as stored now; ``tag`` keeps its outbox key apart
-    from the engine's own updates (``update:<trail length>``)."""
+    """The card update for ``flow`` as stored now, keyed ``<card>:update:<tag>``.
+
+    The outbox sends a key only once, so a key used twice would swallow a card update.
+    The engine keys its own updates by the trail length (``update:<number>``); ``tag``
+    names the event in words, never a bare number, and counts what repeats (e.g.
+    ``revised-<number of versions>``; ``revoked`` happens once), so the two schemes
+    never meet and no event of ours repeats a key."""
+    if tag.isdigit():
+        raise ValueError(f"card update tag {tag!r} would collide with the engine's keys")
     view = ApprovalCardView(services)
     view.bind(services.workflow)
     payload = {

@@ -1,7 +1,7 @@
 """修改发文 <编号>: after 退回修改 the drafter edits the title, the body or the file (the
-form pre-filled with the current ones, "不变" keeps one) before 修改后重新提交. The
-earlier version is kept in ``data.versions`` and the trail says what changed, with the
-old title and text, so both versions stay visible (第七十三、七十五条: the office
+form pre-filled with the current ones in full, "不变" keeps one) before 修改后重新提交.
+The earlier version is kept whole in ``data.versions`` (shown by the 公文 query, see
+versions.py) and the trail says in short what changed (第七十三、七十五条: the office
 reviews the draft again)."""
 
 from __future__ import annotations
@@ -78,18 +78,21 @@ def _excerpt(text: str) -> str:
 
 
 def _show(ctx: CommandContext, key: str, value: Any) -> str:
-    """A current value in its prompt and the summary: the text's start, or the file."""
+    """A current value in its prompt: the whole text, so that the drafter can copy and
+    edit it (it came in one message, at most MAX_COMMAND_CHARS long), or the file."""
     if isinstance(value, Mapping):
         return ctx.services.messages.word("attachment", name=_file_name(value))
-    return _excerpt(str(value))
+    return str(value)
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    word = ctx.services.messages.word
-    rows = [(word("title"), str(values["title"]))]
+    """Each field under its own form label (正文 the file or text, 正文文字 the text
+    shown with a file); texts cut short."""
+    label = ctx.services.forms.label_of
+    rows = [(label(FORM_ID, "title"), str(values["title"]))]
     for key in ("body", "text"):
         if values.get(key):
-            rows.append((word("body"), _show(ctx, key, values[key])))
+            rows.append((label(FORM_ID, key), _excerpt(_show(ctx, key, values[key]))))
     return rows
 
 
@@ -107,18 +110,19 @@ async def _new_version(ctx: CommandContext, values: Mapping[str, Any]) -> dict[s
 
 
 def _changes(ctx: CommandContext, flow: Mapping[str, Any], new: Mapping[str, Any]) -> str:
-    """What the trail says changed, with the old title and text (empty: nothing)."""
+    """What the trail says changed, in short: the old title, the old text's start, the
+    file added, replaced or removed (empty: nothing changed)."""
     data = flow["data"]
-    old_file = (data.get("attachment") or {}).get("name", "")
-    new_file = (new["attachment"] or {}).get("name", "")
     old_body = str(data.get("body") or "")
+    file_changed = new["attachment"] != data.get("attachment")
     return ctx.services.messages.text(
         "outgoing_revision_changes",
         old_title=flow["title"] if new["title"] != flow["title"] else "",
         old_body=_excerpt(old_body) if new["body"] != old_body else "",
         body_changed=new["body"] != old_body,
-        old_file=old_file,
-        new_file=new_file if new["attachment"] != data.get("attachment") else "",
+        file_changed=file_changed,
+        old_file=(data.get("attachment") or {}).get("name", ""),
+        new_file=(new["attachment"] or {}).get("name", ""),
     )
 
 
@@ -140,6 +144,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
             "body": data.get("body") or "",
             "attachment": data.get("attachment"),
             "replaced_ms": to_epoch_ms(now),
+            "user": user,
         }
         data["versions"] = [*data.get("versions", []), old]
         data.update(body=new["body"], attachment=new["attachment"])
@@ -147,7 +152,7 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
         flow["title"] = new["title"]
         record_act(session, services.directory, flow, now, user, None, "revise", changed)
         session.collection(FLOWS).update(flow["id"], flow)
-        card = refreshed_card(services, flow, str(len(flow["trail"])))
+        card = refreshed_card(services, flow, f"revised-{len(data['versions'])}")
         conclude_form(ctx, session, [card], "outgoing_revised", number=flow["id"], changes=changed)
 
     try:

@@ -36,6 +36,9 @@ async def revoke_document(ctx: CommandContext) -> list[Outgoing]:
     """撤销公文 <文号>: the office director withdraws an issued document; it leaves the
     government website and its feed at the next rebuild (at once)."""
     services = ctx.services
+    # No article of the rules gives this power (第七十五条 has the director sign only the
+    # office's own documents, 第四十二条 speaks of the county government revoking
+    # normative documents): a house decision, so the refusal cites no article.
     if "office_director" not in ctx.sender.roles:
         raise UserFacingError("revoke_only_director")
     number = ctx.args.strip()

@@ -183,11 +183,50 @@ def _said(control: Control, user: str, *parts: str) -> str:
     return next(item_text(x) for x in items if all(p in item_text(x) for p in parts))
 
 
+def _answered(control: Control, user: str, message: str | dict[str, Any], *parts: str) -> str:
+    """Sends ``message`` (text, or a raw body such as a file) and returns the first new
+    reply holding all ``parts`` (an earlier, identical prompt does not count)."""
+
+    def matching(items: list[dict[str, Any]]) -> list[str]:
+        texts = [item_text(x) for x in items]
+        return [t for t in texts if all(p in t for p in parts)]
+
+    before = len(matching(control.bot_items(user)))
+    if isinstance(message, str):
+        control.send(user, message)
+    else:
+        control.send_raw(user, message)
+    items = control.wait_for(user, lambda i: len(matching(i)) > before)
+    return matching(items)[before]
+
+
+def _revise_file_away(control: Control, clerk: str, number: str, text: str) -> None:
+    """修改发文 twice: first a file is added (the text kept), then the file is dropped by
+    typing the very same text, which is still a change (删除了文件)."""
+    import base64
+
+    pdf = {"name": "检查方案.pdf", "content_base64": base64.b64encode(b"%PDF-1.4 x").decode()}
+    _answered(control, clerk, f"修改发文 {number}", "修改后的公文标题")
+    # The prompt holds the whole current text (longer than the trail's excerpt).
+    _answered(control, clerk, "不变", "修改后的公文正文", f"现为：{text}；")
+    _answered(control, clerk, {"file": pdf}, "请发送正文文字", f"现为：{text}；")
+    summary = _answered(control, clerk, "不变", "请核对", "检查方案.pdf")
+    assert "正文文字" in summary
+    done = _answered(control, clerk, "确认", "已修改", number)
+    assert "添加了文件《检查方案.pdf》" in done and f"公文 {number}" in done
+    _answered(control, clerk, f"修改发文 {number}", "修改后的公文标题")
+    _answered(control, clerk, "不变", "修改后的公文正文", "现为：附件《检查方案.pdf》")
+    _answered(control, clerk, text, "请核对")
+    done = _answered(control, clerk, "确认", "已修改", number)
+    assert "删除了文件《检查方案.pdf》" in done and "没有改动" not in done
+
+
 def test_returned_draft_is_revised_before_resubmitting(
     sandbox: SandboxThread, control: Control, bot: BotProcess
 ) -> None:
     """After 退回修改 the drafter is told how to revise (第七十三、七十五条), edits the
-    title and the body in a pre-filled form, and the trail keeps both versions."""
+    title, the body and the file in a pre-filled form (the whole text shown), and every
+    earlier version stays readable in full in the 公文 query."""
     directory = OrgDirectory(sandbox.config)
     clerk = directory.holders("office_clerk")[0].user_id
     title = "关于开展消防安全检查的通知"
@@ -219,7 +258,11 @@ def test_returned_draft_is_revised_before_resubmitting(
     _said(control, clerk, f"现为：{new_title}")
     control.send(clerk, "不变")
     _said(control, clerk, "修改后的公文正文", "现为：为做好")
-    control.send(clerk, "为做好全县学校消防安全工作，检查范围为全县中小学和幼儿园。")
+    long_text = (
+        "为做好全县学校消防安全工作，检查范围为全县中小学和幼儿园。检查内容包括消防设施、"
+        "疏散通道、用电安全和应急预案，各校须于十二月十日前完成自查并报送县教育局。"
+    )
+    control.send(clerk, long_text)
     _said(control, clerk, "请核对", "检查范围为全县中小学")
     control.send(clerk, "确认")
     assert "原正文：为做好全县冬季校园安全工作" in _said(control, clerk, "已修改", "修改了正文")
@@ -228,9 +271,18 @@ def test_returned_draft_is_revised_before_resubmitting(
     trail = card["cardData"]["trail"]
     assert "原标题“关于开展消防安全检查的通知”" in trail and "修改文稿" in trail
     assert "检查范围为全县中小学" in card["cardData"]["summary"]
-    control.send(clerk, f"公文 {number}")
-    reply = _said(control, clerk, "办理经过", new_title)
+    _revise_file_away(control, clerk, number, long_text)
+    # The card shows the dropped file at once (its update is not swallowed).
+    wait_card(control, clerk, lambda c: "删除了文件" in c["cardData"]["trail"], new_title)
+
+    reply = _answered(control, clerk, f"公文 {number}", "办理经过", new_title)
     assert "原标题“关于开展消防安全检查的通知”" in reply and "原正文：为做好全县冬季" in reply
+    assert "修改前的4稿全文" in reply
+    name = directory.person(clerk).name  # type: ignore[union-attr]
+    first = _said(control, clerk, f"{number} 第1稿")
+    assert f"由{name}修改" in first and title in first and BODY.split("：")[1] in first
+    fourth = _said(control, clerk, f"{number} 第4稿")
+    assert long_text in fourth and "《检查方案.pdf》" in fourth
     press(control, clerk, card, "修改后重新提交", opinion="已写明检查范围。")
     again = wait_card(control, deputy, lambda c: bool(actions(c)), new_title)
     assert "检查范围为全县中小学" in again["cardData"]["summary"]
