@@ -1,7 +1,7 @@
 """A step's deadline (working days, from the office calendar) and the reminders derived
 from it: a reminder on the morning of the last day; for 会签 steps with deemed consent,
-the expiry just after it; for steps that escalate instead (第七十条 签批), a reminder to
-the silent assignees just after it and word to the escalation people the next working
+the expiry just after it; for steps that escalate instead (第七十条 签批), another
+reminder to the silent assignees and word to the escalation people the next working
 morning. All are stored with the flow, so a restart loses nothing; all are cancelled
 once the step is answered or the flow ends."""
 
@@ -53,12 +53,28 @@ def schedule_deadline(
     if step.deemed is not None:
         timers.append(("expire", deadline + timedelta(seconds=1)))
     if step.escalate is not None:
-        # Never deemed: the next working morning (office hours, not the evening of the
-        # last day) the silent assignee is reminded again and his superior told.
-        next_morning = _morning(services.calendar.next_workday(deadline.astimezone(TZ).date()))
-        timers.append(("overdue", next_morning))
-        timers.append(("escalate", next_morning))
+        timers += _escalation(services, deadline)
     for name, at in timers:
+        schedule_reminder(session, prefix + name, at, [], action={"type": f"flow.{name}", **action})
+
+
+def _escalation(services: Services, deadline: datetime) -> list[tuple[str, datetime]]:
+    """Never deemed: the next working morning (office hours, not the evening of the last
+    day) the silent assignee is reminded again and his superior told."""
+    next_morning = _morning(services.calendar.next_workday(deadline.astimezone(TZ).date()))
+    return [("overdue", next_morning), ("escalate", next_morning)]
+
+
+def schedule_late_escalation(
+    services: Services, session: Session, flow_id: str, step: Step, round_no: int
+) -> None:
+    """A step that escalates but whose timers were set when it was deemed instead (a flow
+    open across the upgrade that made 签批 escalate): its old expiry has just fired, so
+    its escalation is set from now."""
+    now = services.clock.now()
+    prefix = _prefix(flow_id, step.id, round_no)
+    action = {"flow": flow_id, "step": step.id, "round": round_no}
+    for name, at in _escalation(services, now):
         schedule_reminder(session, prefix + name, at, [], action={"type": f"flow.{name}", **action})
 
 

@@ -29,6 +29,7 @@ from bot.flow_deadlines import (
     cancel_flow_deadlines,
     cancel_step_deadline,
     schedule_deadline,
+    schedule_late_escalation,
     step_deadline,
 )
 from bot.flow_model import (
@@ -201,6 +202,8 @@ class Workflow:
             return doc, changes
         step = self._flows[doc["kind"]].step(step_id)
         if step.deemed is None:
+            if step.escalate is not None and open_in_round(doc, step_id, round_no):
+                schedule_late_escalation(self._services, session, flow_id, step, round_no)
             return doc, changes
         now = self._services.clock.now()
         silent = open_in_round(doc, step_id, round_no)

@@ -7,6 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot import flow_deadlines
 from bot.clock import TZ, from_epoch_ms
 from bot.outbox import Outbox
 from bot.services import Services
@@ -180,5 +183,37 @@ async def test_fiscal_signoff_reads_as_签批_in_the_trail(tmp_path: Path) -> No
         line = ApprovalCardView(services).trail_lines(doc)[-1]
         assert line["text"] == "签批同意：资金已列入年度预算"
         assert "会签" not in line["text"]
+    finally:
+        await services.db.close()
+
+
+async def test_a_signoff_open_across_the_upgrade_is_escalated_when_its_old_expiry_fires(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 签批 step opened when it was still deemed has an expiry timer and no escalation.
+    When that old expiry fires, nothing is deemed and the escalation is set for the next
+    working morning."""
+    services = await _services(tmp_path)
+    try:
+        # As before the upgrade: the step gets no escalation timers when it opens.
+        with monkeypatch.context() as old_code:
+            old_code.setattr(flow_deadlines, "_escalation", lambda services, deadline: [])
+            doc = await _at_fiscal_signoff(services)
+        round_no = doc["round"]
+        prefix = f"flow:{doc['id']}:finance:{round_no}:"
+
+        def timers(session: Any) -> dict[str, int]:
+            found = session.collection("reminders").find(lambda d: d["id"].startswith(prefix))
+            return {d["id"].removeprefix(prefix): d["due_ms"] for d in found}
+
+        assert sorted(await services.db.run(timers)) == ["remind"]
+        # The old expiry fires on Wednesday 25 November 10:00 (the fake clock's now).
+        doc, changes = await services.db.run(
+            lambda s: services.workflow.expire(s, doc["id"], "finance", round_no)
+        )
+        assert doc is not None and doc["step"] == "finance" and not changes.outgoing
+        found = await services.db.run(timers)
+        assert sorted(found) == ["escalate", "overdue", "remind"]
+        assert from_epoch_ms(found["escalate"]) == datetime(2026, 11, 26, 9, 0, tzinfo=TZ)
     finally:
         await services.db.close()
