@@ -3,9 +3,11 @@ government website, and the 发文 card and query say 已撤销 instead of 已�
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UserFacingError
+from bot.flow_audit import record_act
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import FLOWS
@@ -19,16 +21,18 @@ if TYPE_CHECKING:
     from storage.session import Session
 
 
-def _withdrawn_card(
-    services: Services, session: Session, document: dict[str, Any]
+def _withdrawn(
+    services: Services, session: Session, document: dict[str, Any], by: str, now: datetime
 ) -> list[Outgoing]:
-    """The 发文 card marked 已撤销 for everyone who holds it (stored first)."""
+    """The act in the 发文's trail and the audit log, and its card marked 已撤销 for
+    everyone who holds it (stored first)."""
     flows = session.collection(FLOWS)
     flow = flows.get(document["flow"])
-    if flow is None or not flow["data"].get(STATUS):
+    if flow is None:
         return []
+    record_act(session, services.directory, flow, now, by, None, "revoke", document["id"])
     flow["data"][STATUS] = issued_status(document["id"], withdrawn=True)
-    flows.update(flow["id"], {"data": flow["data"]})
+    flows.update(flow["id"], flow)
     return [refreshed_card(services, flow, "revoked")]
 
 
@@ -55,25 +59,8 @@ async def revoke_document(ctx: CommandContext) -> list[Outgoing]:
         if document["withdrawn"]:
             raise UserFacingError("revoke_already", number=number)
         documents.update(number, {"withdrawn": True, "withdrawn_at": now.isoformat()})
-        session.log("audit").append(
-            [
-                {
-                    "at": now.isoformat(),
-                    "flow": document["flow"],
-                    "kind": "outgoing",
-                    "title": document["title"],
-                    "user": ctx.sender.user_id,
-                    "name": ctx.sender.name,
-                    "roles": sorted(ctx.sender.roles),
-                    "acting_for": None,
-                    "action": "revoke",
-                    "opinion": number,
-                }
-            ],
-            now.year,
-        )
+        outgoing = _withdrawn(services, session, document, ctx.sender.user_id, now)
         reply = ctx.text("revoke_done", number=number, title=document["title"])
-        outgoing = _withdrawn_card(services, session, document)
         services.outbox.stage(session, [*outgoing, Outgoing(key, reply.kind, reply.payload)])
         services.site_changed()
 

@@ -120,7 +120,8 @@ def test_county_document_is_numbered_distributed_and_signed_for(
     _wait_until(lambda: title not in (site / "feed.json").read_text("utf-8"))
     assert title not in (site / "index.html").read_text("utf-8")
     withdrawn = "已撤销（原文号 阳政发〔2026〕1号）"
-    wait_card(control, head, lambda c: c["cardData"].get("status") == withdrawn, title)
+    revoked = wait_card(control, head, lambda c: c["cardData"].get("status") == withdrawn, title)
+    assert "撤销公开（政府网站和订阅源不再显示）" in revoked["cardData"]["trail"]
     control.send(clerk, "公文 阳政发〔2026〕1号")
     control.wait_for(clerk, lambda i: any(f"状态：{withdrawn}" in item_text(x) for x in i))
     press(control, edu, notice, "签收")
