@@ -63,7 +63,7 @@ class Step:
     # request counts as signed off by him).
     when_skipped: str | None = None
     # Who is told, the working morning after the deadline, that the step is still not
-    # answered; its silent assignees are reminded when the deadline passes. For steps
+    # answered; its silent assignees are reminded again that same morning. For steps
     # that are never deemed answered (e.g. 财政/审计 签批, 第七十条).
     escalate: Assign | None = None
 

@@ -88,7 +88,7 @@ def step_notices(services: Services, flow: Mapping[str, Any], acted: str) -> lis
 def deadline_actions(services: Services) -> dict[str, DeadlineAction]:
     """The scheduler's deadline actions for flows: the last-day reminder; for 会签 steps,
     deemed consent at the deadline; for steps that escalate instead (第七十条 签批), a
-    reminder once the deadline passed and word to the escalation people next morning."""
+    second reminder and word to the escalation people the working morning after it."""
     notices = FlowNotices(services)
 
     def expire(session: Session, action: dict[str, Any]) -> list[Outgoing]:

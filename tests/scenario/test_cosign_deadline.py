@@ -9,8 +9,18 @@ import pytest
 
 from bot.config import OrgDirectory
 from tests.harness import BotProcess, Control, SandboxThread, item_text
-from tests.scenario.flows import actions, card_of, head_of, press, staff_of, wait_card
+from tests.scenario.flows import (
+    actions,
+    card_of,
+    head_of,
+    head_with_role,
+    press,
+    staff_of,
+    wait_card,
+)
+from tests.scenario.meetings import set_clock as _set_clock
 from tests.scenario.test_requests import EDU, _submit
+from tests.scenario.test_requests import REQUEST as FISCAL_REQUEST
 
 REQUEST = """请示
 标题：关于联合开展校园周边安全整治的请示
@@ -20,19 +30,14 @@ REQUEST = """请示
 财政资金：否"""
 
 
-def _set_clock(control: Control, iso: str) -> None:
-    """Moves the sandbox time and waits until the bot has run what fell due."""
-    control.move_clock({"set": iso})
-
-
 @pytest.mark.sandbox_start("2026-09-29T10:00:00+08:00")
 def test_silent_department_is_deemed_to_agree_after_national_day(
     sandbox: SandboxThread, control: Control, bot: BotProcess
 ) -> None:
     directory = OrgDirectory(sandbox.config)
     clerk, head = staff_of(directory, EDU), head_of(directory, EDU)
-    finance = head_of(directory, directory.unit_with_role("finance_bureau").unit_id)  # type: ignore[union-attr]
-    emergency = head_of(directory, directory.unit_with_role("emergency_bureau").unit_id)  # type: ignore[union-attr]
+    finance = head_with_role(directory, "finance_bureau")
+    emergency = head_with_role(directory, "emergency_bureau")
     _submit(control, clerk, REQUEST)
     press(control, head, wait_card(control, head, lambda c: bool(actions(c)), "校园"), "签发")
 
@@ -62,24 +67,16 @@ def test_silent_department_is_deemed_to_agree_after_national_day(
     assert actions(emergency_card) == []
 
 
-FISCAL = """请示
-标题：关于县第一中学教学楼维修资金的请示
-类别：专题性
-正文：县第一中学教学楼建于1998年，屋面漏水，需维修。
-涉及部门：县财政局
-财政资金：是"""
-
-
 @pytest.mark.sandbox_start("2026-11-25T10:00:00+08:00")
 def test_silent_fiscal_signer_is_reminded_and_the_office_director_told(
     sandbox: SandboxThread, control: Control, bot: BotProcess
 ) -> None:
     directory = OrgDirectory(sandbox.config)
     clerk, head = staff_of(directory, EDU), head_of(directory, EDU)
-    finance = head_of(directory, directory.unit_with_role("finance_bureau").unit_id)  # type: ignore[union-attr]
-    audit = head_of(directory, directory.unit_with_role("audit_bureau").unit_id)  # type: ignore[union-attr]
+    finance = head_with_role(directory, "finance_bureau")
+    audit = head_with_role(directory, "audit_bureau")
     director = directory.sole("office_director").user_id
-    _submit(control, clerk, FISCAL)
+    _submit(control, clerk, FISCAL_REQUEST)  # fiscal money: 签批 (第七十条)
     press(control, head, wait_card(control, head, lambda c: bool(actions(c)), "维修资金"), "签发")
     press(control, finance, wait_card(control, finance, lambda c: bool(actions(c)), "维修"), "同意")
     office_clerk = directory.holders("office_clerk")[0].user_id

@@ -10,6 +10,7 @@ import pytest
 from bot.config import OrgDirectory
 from tests.harness import BotProcess, Control, SandboxThread, item_text
 from tests.scenario.flows import actions, cards, press, wait_card
+from tests.scenario.meetings import set_clock as _set_clock
 
 HEAD = "wang.jianguo"  # 县长
 EXEC = "li.zhiqiang"  # 常务副县长, AB partner of the county head
@@ -20,11 +21,6 @@ CHEN = "chen.wei"
 PARTY_OFFICE_HEAD = "gao.jianping"
 OFFICE_MEMBER = "sun.yongming"  # in the government office group
 GROUP = "cidYc0GovOffice0000001=="
-
-
-def _set_clock(control: Control, iso: str) -> None:
-    """Moves the sandbox time and waits until the bot has run what fell due."""
-    control.move_clock({"set": iso})
 
 
 def _has(control: Control, user: str, *parts: str, timeout: float = 20) -> str:
