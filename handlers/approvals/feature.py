@@ -8,14 +8,13 @@ from bot.router import CardAction, Command
 from handlers.approvals.actions import FlowAct, act_on_flow, deadline_actions, list_todos
 from handlers.approvals.card import FLOW_ACT
 from handlers.approvals.query import query_document, withdraw_flow
-from messages.vocabulary import words
 
 APPROVALS = Feature(
     "approvals",
     commands=[
-        Command("todo", words("todo"), list_todos),
-        Command("query", words("query"), query_document),
-        Command("withdraw", words("withdraw"), withdraw_flow),
+        Command("todo", list_todos),
+        Command("query", query_document),
+        Command("withdraw", withdraw_flow),
     ],
     card_actions=[CardAction(FLOW_ACT, FlowAct, act_on_flow)],
     deadline_actions=deadline_actions,

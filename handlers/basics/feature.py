@@ -10,13 +10,12 @@ from bot.scheduler import DailyJob
 from handlers.basics.calendar_notice import calendar_coverage_notice
 from handlers.basics.help import show_help
 from handlers.basics.identity import whoami
-from messages.vocabulary import words
 
 BASICS = Feature(
     "basics",
     commands=[
-        Command("help", words("help"), show_help),
-        Command("whoami", words("whoami"), whoami),
+        Command("help", show_help),
+        Command("whoami", whoami),
     ],
     jobs=[DailyJob("calendar-coverage", time(9, 0), calendar_coverage_notice)],
 )

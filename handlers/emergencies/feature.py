@@ -20,15 +20,14 @@ from handlers.emergencies.report import (
     start_final,
     start_update,
 )
-from messages.vocabulary import words
 
 EMERGENCIES_FEATURE = Feature(
     "emergencies",
     commands=[
-        Command("emergency", words("emergency"), start_emergency, audience=may_report),
-        Command("emergency_update", words("emergency_update"), start_update, audience=may_report),
-        Command("emergency_final", words("emergency_final"), start_final, audience=may_report),
-        Command("emergencies", words("emergencies"), list_events, audience=may_list),
+        Command("emergency", start_emergency, audience=may_report),
+        Command("emergency_update", start_update, audience=may_report),
+        Command("emergency_final", start_final, audience=may_report),
+        Command("emergencies", list_events, audience=may_list),
     ],
     card_actions=[CardAction(EMERGENCY_ACK, FlowAct, acknowledge)],
     forms=[EMERGENCY_FORM, FOLLOWUP_FORM],

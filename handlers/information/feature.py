@@ -15,19 +15,17 @@ from handlers.information.people import is_info_office, may_submit
 from handlers.information.report import monthly_report, report_command
 from handlers.information.requests import REQUEST_FORM, flag_missed, start_request
 from handlers.information.submit import INFORMATION_FORM, ensure_submitter
-from messages.vocabulary import words
 
 INFORMATION_FEATURE = Feature(
     "information",
     commands=[
         Command(
             "information",
-            words("information"),
             form_command("information", ensure_submitter),
             audience=may_submit,
         ),
-        Command("info_request", words("info_request"), start_request, audience=is_info_office),
-        Command("info_report", words("info_report"), report_command, audience=is_info_office),
+        Command("info_request", start_request, audience=is_info_office),
+        Command("info_report", report_command, audience=is_info_office),
     ],
     card_actions=[CardAction(INFORMATION_ACT, InformationAct, act_on_information)],
     forms=[INFORMATION_FORM, REQUEST_FORM],

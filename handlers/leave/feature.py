@@ -7,8 +7,6 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import Command
 from bot.scheduler import DailyJob
-from bot.services import Services
-from bot.workflow import FlowDef
 from handlers.leave.flow import leave_flow
 from handlers.leave.forms import (
     EXTEND_FORM,
@@ -25,24 +23,18 @@ from handlers.leave.ops import (
     list_absences,
     may_see_absences,
 )
-from messages.vocabulary import words
-
-
-def _flows(services: Services) -> list[FlowDef]:
-    return [leave_flow(services)]
-
 
 LEAVE = Feature(
     "leave",
     commands=[
-        Command("leave", words("leave"), start_leave_form),
-        Command("leave_urgent", words("leave_urgent"), start_urgent_form),
-        Command("leave_extend", words("leave_extend"), start_extend_form),
-        Command("leave_end", words("leave_end"), end_leave),
-        Command("absences", words("absences"), list_absences, audience=may_see_absences),
+        Command("leave", start_leave_form),
+        Command("leave_urgent", start_urgent_form),
+        Command("leave_extend", start_extend_form),
+        Command("leave_end", end_leave),
+        Command("absences", list_absences, audience=may_see_absences),
     ],
     forms=[LEAVE_FORM, URGENT_FORM, EXTEND_FORM],
-    flows=_flows,
+    flows=[leave_flow],
     jobs=[DailyJob("absences", time(8, 30), daily_absences)],
     deadline_actions=leave_actions,
 )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from bot.feature import Feature
 from bot.router import Command
-from bot.services import Services
-from bot.workflow import FlowDef
 from handlers.legality.review import (
     LEGALITY_DOC_FORM,
     LEGALITY_FORM,
@@ -14,21 +12,13 @@ from handlers.legality.review import (
     start_legality,
     start_legality_doc,
 )
-from messages.vocabulary import words
-
-
-def _flows(services: Services) -> list[FlowDef]:
-    return [legality_flow()]
-
 
 LEGALITY = Feature(
     "legality",
     commands=[
-        Command("legality", words("legality"), start_legality),
-        Command(
-            "legality_doc", words("legality_doc"), start_legality_doc, audience=is_legal_bureau
-        ),
+        Command("legality", start_legality),
+        Command("legality_doc", start_legality_doc, audience=is_legal_bureau),
     ],
     forms=[LEGALITY_FORM, LEGALITY_DOC_FORM],
-    flows=_flows,
+    flows=[legality_flow()],
 )

@@ -20,14 +20,13 @@ from handlers.letters.registering import (
     start_letter,
     start_mailbox,
 )
-from messages.vocabulary import words
 
 LETTERS_FEATURE = Feature(
     "letters",
     commands=[
-        Command("letter", words("letter"), start_letter, audience=may_register),
-        Command("hotline", words("hotline"), start_hotline, audience=may_register),
-        Command("mailbox", words("mailbox"), start_mailbox, audience=may_register),
+        Command("letter", start_letter, audience=may_register),
+        Command("hotline", start_hotline, audience=may_register),
+        Command("mailbox", start_mailbox, audience=may_register),
     ],
     card_actions=[CardAction(LETTER_ACT, LetterAct, act_on_letter)],
     forms=[LETTER_FORM, HOTLINE_FORM],

@@ -7,8 +7,6 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
-from bot.services import Services
-from bot.workflow import FlowDef
 from handlers.common.office import is_office
 from handlers.documents.outgoing import is_office_director
 from handlers.meetings.attendance import MeetingAct, act_on_meeting, meeting_flows
@@ -24,27 +22,19 @@ from handlers.meetings.planning import (
     start_planning,
 )
 from handlers.meetings.schedule import meeting_actions
-from messages.vocabulary import words
-
-
-def _flows(services: Services) -> list[FlowDef]:
-    return [*meeting_flows(services), minutes_flow(services)]
-
 
 MEETINGS = Feature(
     "meetings",
     commands=[
-        Command("meetings", words("meetings"), list_meetings),
-        Command("meeting_plan", words("meeting_plan"), start_planning, audience=may_plan),
-        Command(
-            "meeting_cancel", words("meeting_cancel"), cancel_meeting, audience=is_office_director
-        ),
-        Command("decision", words("decision"), start_decision, audience=is_office),
-        Command("minutes", words("minutes"), start_minutes, audience=is_office),
+        Command("meetings", list_meetings),
+        Command("meeting_plan", start_planning, audience=may_plan),
+        Command("meeting_cancel", cancel_meeting, audience=is_office_director),
+        Command("decision", start_decision, audience=is_office),
+        Command("minutes", start_minutes, audience=is_office),
     ],
     card_actions=[CardAction(MEETING_ACT, MeetingAct, act_on_meeting)],
     forms=[PLAN_FORM, DECISION_FORM, MINUTES_FORM],
-    flows=_flows,
+    flows=[meeting_flows, minutes_flow],
     jobs=[DailyJob("executive-meeting", time(9, 0), executive_meeting_check)],
     deadline_actions=meeting_actions,
 )

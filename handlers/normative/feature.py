@@ -13,16 +13,13 @@ from handlers.normative.cleanup import clean_up, may_clean_up
 from handlers.normative.listing import list_register
 from handlers.normative.register import NORMATIVE_FORM, may_register, start_register
 from handlers.normative.remind import remind
-from messages.vocabulary import words
 
 NORMATIVE_FEATURE = Feature(
     "normative",
     commands=[
-        Command("normative", words("normative"), list_register),
-        Command(
-            "normative_register", words("normative_register"), start_register, audience=may_register
-        ),
-        Command("normative_cleanup", words("normative_cleanup"), clean_up, audience=may_clean_up),
+        Command("normative", list_register),
+        Command("normative_register", start_register, audience=may_register),
+        Command("normative_cleanup", clean_up, audience=may_clean_up),
     ],
     forms=[NORMATIVE_FORM],
     jobs=[DailyJob("normative-evaluate", time(8, 40), remind)],

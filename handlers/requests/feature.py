@@ -13,10 +13,9 @@ from handlers.requests.flow import (
     start_report,
     start_request,
 )
-from messages.vocabulary import words
 
 
-def _flows(services: Services) -> list[FlowDef]:
+def _request_flows(services: Services) -> list[FlowDef]:
     rules = services.config.rules
     return request_flows(rules.cosign_working_days, rules.signoff_working_days)
 
@@ -24,9 +23,9 @@ def _flows(services: Services) -> list[FlowDef]:
 REQUESTS = Feature(
     "requests",
     commands=[
-        Command("request", words("request"), start_request),
-        Command("report", words("report"), start_report),
+        Command("request", start_request),
+        Command("report", start_report),
     ],
     forms=[REQUEST_FORM, REPORT_FORM],
-    flows=_flows,
+    flows=[_request_flows],
 )

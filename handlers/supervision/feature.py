@@ -9,8 +9,6 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
-from bot.services import Services
-from bot.workflow import FlowDef
 from handlers.common.office import is_office
 from handlers.supervision.act import REPORT_FORM, SupervisionAct, act_on_supervision, start_report
 from handlers.supervision.card import SUPERVISION_ACT
@@ -22,24 +20,18 @@ from handlers.supervision.instructions import (
 )
 from handlers.supervision.listing import weekly_summary
 from handlers.supervision.opening import SUPERVISION_FORM, new_supervision, start_supervision
-from messages.vocabulary import words
-
-
-def _flows(services: Services) -> list[FlowDef]:
-    return [instruction_flow(services)]
-
 
 SUPERVISION = Feature(
     "supervision",
     commands=[
-        Command("supervision", words("supervision"), start_supervision),
-        Command("supervision_new", words("supervision_new"), new_supervision, audience=is_office),
-        Command("sv_report", words("sv_report"), start_report),
-        Command("instruction", words("instruction"), start_instruction, audience=is_office),
+        Command("supervision", start_supervision),
+        Command("supervision_new", new_supervision, audience=is_office),
+        Command("sv_report", start_report),
+        Command("instruction", start_instruction, audience=is_office),
     ],
     card_actions=[CardAction(SUPERVISION_ACT, SupervisionAct, act_on_supervision)],
     forms=[SUPERVISION_FORM, REPORT_FORM, INSTRUCTION_FORM],
-    flows=_flows,
+    flows=[instruction_flow],
     jobs=[
         DailyJob("supervision-chase", time(8, 30), chase),
         DailyJob("supervision-weekly", time(9, 0), weekly_summary),
