@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from bot.feature import Feature
 from bot.router import Command
-from handlers.agenda.form import AGENDA_FORM
-from handlers.agenda.items import agenda_command, agenda_flow
+from handlers.agenda import form, items
 
 AGENDA = Feature(
     "agenda",
-    commands=[Command("agenda", agenda_command)],
-    forms=[AGENDA_FORM],
-    flows=[agenda_flow],
+    commands=[Command("agenda", items.agenda_command)],
+    forms=[form.AGENDA_FORM],
+    flows=[items.agenda_flow],
 )
