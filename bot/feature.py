@@ -8,14 +8,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from bot.flow_model import FlowDef
+
 if TYPE_CHECKING:
     from bot.dialog import Form
     from bot.router import CardAction, Command
     from bot.scheduler import DailyJob, DeadlineAction
     from bot.services import Services
-    from bot.workflow import FlowDef
 
-FlowsOf = Callable[["Services"], "list[FlowDef]"]
+# A flow the feature declares: built already, or built from the services (one or several).
+FlowSource = FlowDef | Callable[["Services"], "FlowDef | list[FlowDef]"]
 ActionsOf = Callable[["Services"], "dict[str, DeadlineAction]"]
 T = TypeVar("T")
 
@@ -26,7 +28,7 @@ class Feature:
     commands: Sequence[Command] = ()
     card_actions: Sequence[CardAction] = ()
     forms: Sequence[Form] = ()
-    flows: FlowsOf | None = None
+    flows: Sequence[FlowSource] = ()
     jobs: Sequence[DailyJob] = ()
     deadline_actions: ActionsOf | None = None
 
@@ -52,7 +54,12 @@ def jobs_of(features: Sequence[Feature]) -> list[DailyJob]:
 
 
 def flows_of(features: Sequence[Feature], services: Services) -> list[FlowDef]:
-    return [flow for f in features if f.flows is not None for flow in f.flows(services)]
+    return [flow for f in features for source in f.flows for flow in _built(source, services)]
+
+
+def _built(source: FlowSource, services: Services) -> list[FlowDef]:
+    built = source if isinstance(source, FlowDef) else source(services)
+    return built if isinstance(built, list) else [built]
 
 
 def deadline_actions_of(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, Union, get_args, get_orig
 from bot.errors import RouteConflictError
 from bot.incoming import IncomingMessage
 from bot.outgoing import Outgoing, Recipient, markdown_to, text_to
+from messages.vocabulary import words as command_words
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory, Person
@@ -67,9 +68,14 @@ def everyone(person: Person, directory: OrgDirectory) -> bool:
 @dataclass(frozen=True)
 class Command:
     id: str
-    words: tuple[str, ...]  # the first word is the one shown in 帮助
     handler: CommandHandler
     audience: Audience = everyone
+    # The words calling it, the first shown in 帮助; by default its entry in commands.toml.
+    words: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.words:
+            object.__setattr__(self, "words", command_words(self.id))
 
     @property
     def word(self) -> str:

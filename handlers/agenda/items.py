@@ -6,7 +6,6 @@ The flow's diagram is generated from its declaration into docs/lifecycles.md.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,7 @@ from handlers.approvals.query import may_see, query_document
 from handlers.approvals.steps import cosign_step
 from handlers.approvals.submit import RETURN, SIGNOFF, office_director, unit_head
 from handlers.common.notify import markdown_message
-from handlers.meetings.model import MEETINGS, attendees, stamp
+from handlers.meetings.model import ITEM_NUMBER, MEETINGS, attendees, stamp
 from handlers.meetings.moves import attach, entry_for, move_on
 from handlers.requests.flow import ensure_submitting_unit
 
@@ -34,9 +33,6 @@ if TYPE_CHECKING:
     from bot.config import OrgDirectory
     from bot.services import Services
     from storage.session import Session
-
-ITEM_NUMBER = re.compile(r"^YT\d{4}-\d{4}$", re.IGNORECASE)
-
 
 # -- the chain ----------------------------------------------------------------------
 
@@ -179,7 +175,7 @@ def _send_addition(
 
 async def agenda_command(ctx: CommandContext) -> list[Outgoing]:
     """议题 starts the form; 议题 <编号> shows an item."""
-    if ITEM_NUMBER.match(ctx.args.strip()):
+    if ITEM_NUMBER.fullmatch(ctx.args.strip()):
         return await show_item(ctx)
     ensure_submitting_unit(ctx)
     return await ctx.services.forms.begin(ctx, "agenda")

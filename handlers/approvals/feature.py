@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from bot.feature import Feature
 from bot.router import CardAction, Command
-from handlers.approvals.actions import FlowAct, act_on_flow, deadline_actions, list_todos
-from handlers.approvals.card import FLOW_ACT
-from handlers.approvals.query import query_document, withdraw_flow
-from messages.vocabulary import words
+from handlers.approvals import actions, card, query
 
 APPROVALS = Feature(
     "approvals",
     commands=[
-        Command("todo", words("todo"), list_todos),
-        Command("query", words("query"), query_document),
-        Command("withdraw", words("withdraw"), withdraw_flow),
+        Command("todo", actions.list_todos),
+        Command("query", query.query_document),
+        Command("withdraw", query.withdraw_flow),
     ],
-    card_actions=[CardAction(FLOW_ACT, FlowAct, act_on_flow)],
-    deadline_actions=deadline_actions,
+    card_actions=[CardAction(card.FLOW_ACT, actions.FlowAct, actions.act_on_flow)],
+    deadline_actions=actions.deadline_actions,
 )

@@ -70,6 +70,7 @@ class FlowNotices:
             **self._common(flow),
             **self._step(flow, step),
             deadline=f"{due:%Y-%m-%d %H:%M}" if due else "",
+            provisional=bool(mine and mine[0].get("provisional")),
             overdue=overdue,
         )
         event = "overdue" if overdue else "remind"
@@ -79,14 +80,15 @@ class FlowNotices:
         messages = self._services.messages
         directory = self._services.directory
         waiting = open_assignments(flow)
-        dated = [a["deadline_ms"] for a in waiting if a.get("deadline_ms")]
-        due = from_epoch_ms(min(dated)) if dated else None
+        dated = sorted((a for a in waiting if a.get("deadline_ms")), key=lambda a: a["deadline_ms"])
+        due = from_epoch_ms(dated[0]["deadline_ms"]) if dated else None
         names = [p.name if (p := directory.person(a["user"])) else a["user"] for a in waiting]
         rendered = messages.markdown(
             "flow_escalated",
             **self._common(flow),
             **self._step(flow, flow["step"]),
             deadline=f"{due:%Y-%m-%d %H:%M}" if due else "",
+            provisional=bool(dated and dated[0].get("provisional")),
             waiting=names,
         )
         return markdown_message(

@@ -7,16 +7,13 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import Command
 from bot.scheduler import DailyJob
-from handlers.basics.calendar_notice import calendar_coverage_notice
-from handlers.basics.help import show_help
-from handlers.basics.identity import whoami
-from messages.vocabulary import words
+from handlers.basics import calendar_notice, help, identity
 
 BASICS = Feature(
     "basics",
     commands=[
-        Command("help", words("help"), show_help),
-        Command("whoami", words("whoami"), whoami),
+        Command("help", help.show_help),
+        Command("whoami", identity.whoami),
     ],
-    jobs=[DailyJob("calendar-coverage", time(9, 0), calendar_coverage_notice)],
+    jobs=[DailyJob("calendar-coverage", time(9, 0), calendar_notice.calendar_coverage_notice)],
 )

@@ -5,27 +5,14 @@ from __future__ import annotations
 
 from bot.feature import Feature
 from bot.router import Command
-from bot.services import Services
-from bot.workflow import FlowDef
-from handlers.contracts.contract import CONTRACT_FORM, contract_flow, start_contract
-from handlers.contracts.meeting_request import (
-    MEETING_REQUEST_FORM,
-    meeting_request_flows,
-    start_meeting_request,
-)
-from messages.vocabulary import words
-
-
-def _flows(services: Services) -> list[FlowDef]:
-    return [contract_flow(services), *meeting_request_flows()]
-
+from handlers.contracts import contract, meeting_request
 
 CONTRACTS = Feature(
     "contracts",
     commands=[
-        Command("contract", words("contract"), start_contract),
-        Command("meeting_request", words("meeting_request"), start_meeting_request),
+        Command("contract", contract.start_contract),
+        Command("meeting_request", meeting_request.start_meeting_request),
     ],
-    forms=[CONTRACT_FORM, MEETING_REQUEST_FORM],
-    flows=_flows,
+    forms=[contract.CONTRACT_FORM, meeting_request.MEETING_REQUEST_FORM],
+    flows=[contract.contract_flow, *meeting_request.meeting_request_flows()],
 )

@@ -7,18 +7,16 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import Command
 from bot.scheduler import DailyJob
-from handlers.common.office import is_office
-from handlers.delivery.redeliver import redeliver_cards
-from handlers.delivery.review import close_item, delivery_digest, list_for_review, resend_item
-from messages.vocabulary import words
+from handlers.common import office
+from handlers.delivery import redeliver, review
 
 DELIVERY = Feature(
     "delivery",
     commands=[
-        Command("delivery_review", words("delivery_review"), list_for_review, audience=is_office),
-        Command("delivery_resend", words("delivery_resend"), resend_item, audience=is_office),
-        Command("delivery_checked", words("delivery_checked"), close_item, audience=is_office),
-        Command("card_redeliver", words("card_redeliver"), redeliver_cards),
+        Command("delivery_review", review.list_for_review, audience=office.is_office),
+        Command("delivery_resend", review.resend_item, audience=office.is_office),
+        Command("delivery_checked", review.close_item, audience=office.is_office),
+        Command("card_redeliver", redeliver.redeliver_cards),
     ],
-    jobs=[DailyJob("delivery-check", time(8, 40), delivery_digest)],
+    jobs=[DailyJob("delivery-check", time(8, 40), review.delivery_digest)],
 )

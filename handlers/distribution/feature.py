@@ -5,21 +5,13 @@ from __future__ import annotations
 
 from bot.feature import Feature
 from bot.router import CardAction
-from handlers.distribution.distribute import (
-    PROGRESS,
-    SIGN,
-    ShowProgress,
-    SignFor,
-    distribution_actions,
-    show_progress,
-    sign_for,
-)
+from handlers.distribution import distribute
 
 DISTRIBUTION = Feature(
     "distribution",
     card_actions=[
-        CardAction(SIGN, SignFor, sign_for),
-        CardAction(PROGRESS, ShowProgress, show_progress),
+        CardAction(distribute.SIGN, distribute.SignFor, distribute.sign_for),
+        CardAction(distribute.PROGRESS, distribute.ShowProgress, distribute.show_progress),
     ],
-    deadline_actions=distribution_actions,
+    deadline_actions=distribute.distribution_actions,
 )

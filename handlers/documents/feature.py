@@ -4,31 +4,15 @@ from __future__ import annotations
 
 from bot.feature import Feature
 from bot.router import Command
-from bot.services import Services
-from bot.workflow import FlowDef
-from handlers.documents.outgoing import (
-    OUTGOING_FORM,
-    is_office_director,
-    may_draft,
-    outgoing_flow,
-    start_outgoing,
-)
-from handlers.documents.revise import REVISION_FORM, start_revision
-from handlers.documents.revoke import revoke_document
-from messages.vocabulary import words
-
-
-def _flows(services: Services) -> list[FlowDef]:
-    return [outgoing_flow(services)]
-
+from handlers.documents import outgoing, revise, revoke
 
 DOCUMENTS = Feature(
     "documents",
     commands=[
-        Command("outgoing", words("outgoing"), start_outgoing, audience=may_draft),
-        Command("revoke", words("revoke"), revoke_document, audience=is_office_director),
-        Command("revise_outgoing", words("revise_outgoing"), start_revision, audience=may_draft),
+        Command("outgoing", outgoing.start_outgoing, audience=outgoing.may_draft),
+        Command("revoke", revoke.revoke_document, audience=outgoing.is_office_director),
+        Command("revise_outgoing", revise.start_revision, audience=outgoing.may_draft),
     ],
-    forms=[OUTGOING_FORM, REVISION_FORM],
-    flows=_flows,
+    forms=[outgoing.OUTGOING_FORM, revise.REVISION_FORM],
+    flows=[outgoing.outgoing_flow],
 )

@@ -8,30 +8,19 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
-from handlers.approvals.actions import FlowAct
-from handlers.emergencies.ack import acknowledge, emergency_actions
-from handlers.emergencies.card import EMERGENCY_ACK
-from handlers.emergencies.listing import daily_prompt, list_events, may_list
-from handlers.emergencies.report import (
-    EMERGENCY_FORM,
-    FOLLOWUP_FORM,
-    may_report,
-    start_emergency,
-    start_final,
-    start_update,
-)
-from messages.vocabulary import words
+from handlers.approvals import actions
+from handlers.emergencies import ack, card, listing, report
 
 EMERGENCIES_FEATURE = Feature(
     "emergencies",
     commands=[
-        Command("emergency", words("emergency"), start_emergency, audience=may_report),
-        Command("emergency_update", words("emergency_update"), start_update, audience=may_report),
-        Command("emergency_final", words("emergency_final"), start_final, audience=may_report),
-        Command("emergencies", words("emergencies"), list_events, audience=may_list),
+        Command("emergency", report.start_emergency, audience=report.may_report),
+        Command("emergency_update", report.start_update, audience=report.may_report),
+        Command("emergency_final", report.start_final, audience=report.may_report),
+        Command("emergencies", listing.list_events, audience=listing.may_list),
     ],
-    card_actions=[CardAction(EMERGENCY_ACK, FlowAct, acknowledge)],
-    forms=[EMERGENCY_FORM, FOLLOWUP_FORM],
-    jobs=[DailyJob("emergency-prompt", time(9, 0), daily_prompt, working_days_only=False)],
-    deadline_actions=emergency_actions,
+    card_actions=[CardAction(card.EMERGENCY_ACK, actions.FlowAct, ack.acknowledge)],
+    forms=[report.EMERGENCY_FORM, report.FOLLOWUP_FORM],
+    jobs=[DailyJob("emergency-prompt", time(9, 0), listing.daily_prompt, working_days_only=False)],
+    deadline_actions=ack.emergency_actions,
 )

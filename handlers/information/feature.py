@@ -8,31 +8,26 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
-from handlers.common.commands import form_command
-from handlers.information.card import INFORMATION_ACT
-from handlers.information.decide import InformationAct, act_on_information
-from handlers.information.people import is_info_office, may_submit
-from handlers.information.report import monthly_report, report_command
-from handlers.information.requests import REQUEST_FORM, flag_missed, start_request
-from handlers.information.submit import INFORMATION_FORM, ensure_submitter
-from messages.vocabulary import words
+from handlers.common import commands
+from handlers.information import card, decide, people, report, requests, submit
 
 INFORMATION_FEATURE = Feature(
     "information",
     commands=[
         Command(
             "information",
-            words("information"),
-            form_command("information", ensure_submitter),
-            audience=may_submit,
+            commands.form_command("information", submit.ensure_submitter),
+            audience=people.may_submit,
         ),
-        Command("info_request", words("info_request"), start_request, audience=is_info_office),
-        Command("info_report", words("info_report"), report_command, audience=is_info_office),
+        Command("info_request", requests.start_request, audience=people.is_info_office),
+        Command("info_report", report.report_command, audience=people.is_info_office),
     ],
-    card_actions=[CardAction(INFORMATION_ACT, InformationAct, act_on_information)],
-    forms=[INFORMATION_FORM, REQUEST_FORM],
+    card_actions=[
+        CardAction(card.INFORMATION_ACT, decide.InformationAct, decide.act_on_information)
+    ],
+    forms=[submit.INFORMATION_FORM, requests.REQUEST_FORM],
     jobs=[
-        DailyJob("information-requests", time(8, 30), flag_missed),
-        DailyJob("information-report", time(9, 0), monthly_report),
+        DailyJob("information-requests", time(8, 30), requests.flag_missed),
+        DailyJob("information-report", time(9, 0), report.monthly_report),
     ],
 )

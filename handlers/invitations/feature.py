@@ -5,29 +5,15 @@ from __future__ import annotations
 
 from bot.feature import Feature
 from bot.router import Command
-from bot.services import Services
-from bot.workflow import FlowDef
-from handlers.invitations.invitation import (
-    INVITATION_FORM,
-    forward_invitation,
-    invitation_flow,
-    start_invitation,
-)
-from handlers.invitations.visit import VISIT_FORM, start_visit_report
-from messages.vocabulary import words
-
-
-def _flows(services: Services) -> list[FlowDef]:
-    return [invitation_flow()]
-
+from handlers.invitations import invitation, visit
 
 INVITATIONS = Feature(
     "invitations",
     commands=[
-        Command("invitation", words("invitation"), start_invitation),
-        Command("invite_forward", words("invite_forward"), forward_invitation),
-        Command("visit_report", words("visit_report"), start_visit_report),
+        Command("invitation", invitation.start_invitation),
+        Command("invite_forward", invitation.forward_invitation),
+        Command("visit_report", visit.start_visit_report),
     ],
-    forms=[INVITATION_FORM, VISIT_FORM],
-    flows=_flows,
+    forms=[invitation.INVITATION_FORM, visit.VISIT_FORM],
+    flows=[invitation.invitation_flow()],
 )

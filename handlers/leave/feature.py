@@ -7,42 +7,19 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import Command
 from bot.scheduler import DailyJob
-from bot.services import Services
-from bot.workflow import FlowDef
-from handlers.leave.flow import leave_flow
-from handlers.leave.forms import (
-    EXTEND_FORM,
-    LEAVE_FORM,
-    URGENT_FORM,
-    start_extend_form,
-    start_leave_form,
-    start_urgent_form,
-)
-from handlers.leave.ops import (
-    daily_absences,
-    end_leave,
-    leave_actions,
-    list_absences,
-    may_see_absences,
-)
-from messages.vocabulary import words
-
-
-def _flows(services: Services) -> list[FlowDef]:
-    return [leave_flow(services)]
-
+from handlers.leave import flow, forms, ops
 
 LEAVE = Feature(
     "leave",
     commands=[
-        Command("leave", words("leave"), start_leave_form),
-        Command("leave_urgent", words("leave_urgent"), start_urgent_form),
-        Command("leave_extend", words("leave_extend"), start_extend_form),
-        Command("leave_end", words("leave_end"), end_leave),
-        Command("absences", words("absences"), list_absences, audience=may_see_absences),
+        Command("leave", forms.start_leave_form),
+        Command("leave_urgent", forms.start_urgent_form),
+        Command("leave_extend", forms.start_extend_form),
+        Command("leave_end", ops.end_leave),
+        Command("absences", ops.list_absences, audience=ops.may_see_absences),
     ],
-    forms=[LEAVE_FORM, URGENT_FORM, EXTEND_FORM],
-    flows=_flows,
-    jobs=[DailyJob("absences", time(8, 30), daily_absences)],
-    deadline_actions=leave_actions,
+    forms=[forms.LEAVE_FORM, forms.URGENT_FORM, forms.EXTEND_FORM],
+    flows=[flow.leave_flow],
+    jobs=[DailyJob("absences", time(8, 30), ops.daily_absences)],
+    deadline_actions=ops.leave_actions,
 )

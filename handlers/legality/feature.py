@@ -4,31 +4,14 @@ from __future__ import annotations
 
 from bot.feature import Feature
 from bot.router import Command
-from bot.services import Services
-from bot.workflow import FlowDef
-from handlers.legality.review import (
-    LEGALITY_DOC_FORM,
-    LEGALITY_FORM,
-    is_legal_bureau,
-    legality_flow,
-    start_legality,
-    start_legality_doc,
-)
-from messages.vocabulary import words
-
-
-def _flows(services: Services) -> list[FlowDef]:
-    return [legality_flow()]
-
+from handlers.legality import review
 
 LEGALITY = Feature(
     "legality",
     commands=[
-        Command("legality", words("legality"), start_legality),
-        Command(
-            "legality_doc", words("legality_doc"), start_legality_doc, audience=is_legal_bureau
-        ),
+        Command("legality", review.start_legality),
+        Command("legality_doc", review.start_legality_doc, audience=review.is_legal_bureau),
     ],
-    forms=[LEGALITY_FORM, LEGALITY_DOC_FORM],
-    flows=_flows,
+    forms=[review.LEGALITY_FORM, review.LEGALITY_DOC_FORM],
+    flows=[review.legality_flow()],
 )

@@ -9,27 +9,16 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
-from handlers.letters.act import LetterAct, act_on_letter
-from handlers.letters.card import LETTER_ACT
-from handlers.letters.chase import chase
-from handlers.letters.people import may_register
-from handlers.letters.registering import (
-    HOTLINE_FORM,
-    LETTER_FORM,
-    start_hotline,
-    start_letter,
-    start_mailbox,
-)
-from messages.vocabulary import words
+from handlers.letters import act, card, chase, people, registering
 
 LETTERS_FEATURE = Feature(
     "letters",
     commands=[
-        Command("letter", words("letter"), start_letter, audience=may_register),
-        Command("hotline", words("hotline"), start_hotline, audience=may_register),
-        Command("mailbox", words("mailbox"), start_mailbox, audience=may_register),
+        Command("letter", registering.start_letter, audience=people.may_register),
+        Command("hotline", registering.start_hotline, audience=people.may_register),
+        Command("mailbox", registering.start_mailbox, audience=people.may_register),
     ],
-    card_actions=[CardAction(LETTER_ACT, LetterAct, act_on_letter)],
-    forms=[LETTER_FORM, HOTLINE_FORM],
-    jobs=[DailyJob("letters-chase", time(8, 30), chase)],
+    card_actions=[CardAction(card.LETTER_ACT, act.LetterAct, act.act_on_letter)],
+    forms=[registering.LETTER_FORM, registering.HOTLINE_FORM],
+    jobs=[DailyJob("letters-chase.chase", time(8, 30), chase.chase)],
 )

@@ -5,7 +5,6 @@ the county head keeping an item whose deputy head will be absent, and the chair 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from handlers.common.notify import markdown_message
 from handlers.meetings.card import private, public, refresh_meeting_card
 from handlers.meetings.model import (
     ATTEND,
+    ITEM_NUMBER,
     LEAVE_PENDING,
     MEETINGS,
     ON_LEAVE,
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from bot.services import Services
     from storage.session import Session
 
-ITEM_IN_TEXT = re.compile(r"YT\d{4}-\d{4}", re.IGNORECASE)
 OPEN_STATES = ("planned", "locked", "distributed")
 
 
@@ -197,7 +196,7 @@ def _object(c: Click) -> list[Outgoing]:
     if not note:
         raise UserFacingError("meeting_objection_empty")
     entries = on_agenda(meeting)
-    named = {n.upper() for n in ITEM_IN_TEXT.findall(note)}
+    named = {n.upper() for n in ITEM_NUMBER.findall(note)}
     targets = [e for e in entries if e["item"] in named] or (entries if len(entries) == 1 else [])
     if not targets:
         raise UserFacingError("meeting_objection_which_item")

@@ -7,44 +7,22 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
-from bot.services import Services
-from bot.workflow import FlowDef
-from handlers.common.office import is_office
-from handlers.documents.outgoing import is_office_director
-from handlers.meetings.attendance import MeetingAct, act_on_meeting, meeting_flows
-from handlers.meetings.cancel import cancel_meeting
-from handlers.meetings.card import MEETING_ACT
-from handlers.meetings.decisions import DECISION_FORM, start_decision
-from handlers.meetings.minutes import MINUTES_FORM, minutes_flow, start_minutes
-from handlers.meetings.planning import (
-    PLAN_FORM,
-    executive_meeting_check,
-    list_meetings,
-    may_plan,
-    start_planning,
-)
-from handlers.meetings.schedule import meeting_actions
-from messages.vocabulary import words
-
-
-def _flows(services: Services) -> list[FlowDef]:
-    return [*meeting_flows(services), minutes_flow(services)]
-
+from handlers.common import office
+from handlers.documents import outgoing
+from handlers.meetings import attendance, cancel, card, decisions, minutes, planning, schedule
 
 MEETINGS = Feature(
     "meetings",
     commands=[
-        Command("meetings", words("meetings"), list_meetings),
-        Command("meeting_plan", words("meeting_plan"), start_planning, audience=may_plan),
-        Command(
-            "meeting_cancel", words("meeting_cancel"), cancel_meeting, audience=is_office_director
-        ),
-        Command("decision", words("decision"), start_decision, audience=is_office),
-        Command("minutes", words("minutes"), start_minutes, audience=is_office),
+        Command("meetings", planning.list_meetings),
+        Command("meeting_plan", planning.start_planning, audience=planning.may_plan),
+        Command("meeting_cancel", cancel.cancel_meeting, audience=outgoing.is_office_director),
+        Command("decision", decisions.start_decision, audience=office.is_office),
+        Command("minutes", minutes.start_minutes, audience=office.is_office),
     ],
-    card_actions=[CardAction(MEETING_ACT, MeetingAct, act_on_meeting)],
-    forms=[PLAN_FORM, DECISION_FORM, MINUTES_FORM],
-    flows=_flows,
-    jobs=[DailyJob("executive-meeting", time(9, 0), executive_meeting_check)],
-    deadline_actions=meeting_actions,
+    card_actions=[CardAction(card.MEETING_ACT, attendance.MeetingAct, attendance.act_on_meeting)],
+    forms=[planning.PLAN_FORM, decisions.DECISION_FORM, minutes.MINUTES_FORM],
+    flows=[attendance.meeting_flows, minutes.minutes_flow],
+    jobs=[DailyJob("executive-meeting", time(9, 0), planning.executive_meeting_check)],
+    deadline_actions=schedule.meeting_actions,
 )

@@ -9,6 +9,7 @@ and materials sent) → held (the start time passed; decisions are recorded) →
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from storage.session import Session
 
 MEETINGS = "meetings"
+# An agenda item's number (议题 YT2026-0001), typed alone or named in a note.
+ITEM_NUMBER = re.compile(r"YT\d{4}-\d{4}", re.IGNORECASE)
 KINDS = ("plenary", "executive", "mayor_office", "topical")
 # Who may chair: the county leadership (第五十、五十一、五十二、五十三条).
 CHAIR_ROLES = LEADER_ROLES | {"office_director"}

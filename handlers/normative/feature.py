@@ -9,21 +9,15 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import Command
 from bot.scheduler import DailyJob
-from handlers.normative.cleanup import clean_up, may_clean_up
-from handlers.normative.listing import list_register
-from handlers.normative.register import NORMATIVE_FORM, may_register, start_register
-from handlers.normative.remind import remind
-from messages.vocabulary import words
+from handlers.normative import cleanup, listing, register, remind
 
 NORMATIVE_FEATURE = Feature(
     "normative",
     commands=[
-        Command("normative", words("normative"), list_register),
-        Command(
-            "normative_register", words("normative_register"), start_register, audience=may_register
-        ),
-        Command("normative_cleanup", words("normative_cleanup"), clean_up, audience=may_clean_up),
+        Command("normative", listing.list_register),
+        Command("normative_register", register.start_register, audience=register.may_register),
+        Command("normative_cleanup", cleanup.clean_up, audience=cleanup.may_clean_up),
     ],
-    forms=[NORMATIVE_FORM],
-    jobs=[DailyJob("normative-evaluate", time(8, 40), remind)],
+    forms=[register.NORMATIVE_FORM],
+    jobs=[DailyJob("normative-evaluate", time(8, 40), remind.remind)],
 )

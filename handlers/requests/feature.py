@@ -6,27 +6,20 @@ from bot.feature import Feature
 from bot.router import Command
 from bot.services import Services
 from bot.workflow import FlowDef
-from handlers.requests.flow import (
-    REPORT_FORM,
-    REQUEST_FORM,
-    request_flows,
-    start_report,
-    start_request,
-)
-from messages.vocabulary import words
+from handlers.requests import flow
 
 
-def _flows(services: Services) -> list[FlowDef]:
+def _request_flows(services: Services) -> list[FlowDef]:
     rules = services.config.rules
-    return request_flows(rules.cosign_working_days, rules.signoff_working_days)
+    return flow.request_flows(rules.cosign_working_days, rules.signoff_working_days)
 
 
 REQUESTS = Feature(
     "requests",
     commands=[
-        Command("request", words("request"), start_request),
-        Command("report", words("report"), start_report),
+        Command("request", flow.start_request),
+        Command("report", flow.start_report),
     ],
-    forms=[REQUEST_FORM, REPORT_FORM],
-    flows=_flows,
+    forms=[flow.REQUEST_FORM, flow.REPORT_FORM],
+    flows=[_request_flows],
 )

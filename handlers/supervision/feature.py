@@ -9,39 +9,22 @@ from datetime import time
 from bot.feature import Feature
 from bot.router import CardAction, Command
 from bot.scheduler import DailyJob
-from bot.services import Services
-from bot.workflow import FlowDef
-from handlers.common.office import is_office
-from handlers.supervision.act import REPORT_FORM, SupervisionAct, act_on_supervision, start_report
-from handlers.supervision.card import SUPERVISION_ACT
-from handlers.supervision.chase import chase
-from handlers.supervision.instructions import (
-    INSTRUCTION_FORM,
-    instruction_flow,
-    start_instruction,
-)
-from handlers.supervision.listing import weekly_summary
-from handlers.supervision.opening import SUPERVISION_FORM, new_supervision, start_supervision
-from messages.vocabulary import words
-
-
-def _flows(services: Services) -> list[FlowDef]:
-    return [instruction_flow(services)]
-
+from handlers.common import office
+from handlers.supervision import act, card, chase, instructions, listing, opening
 
 SUPERVISION = Feature(
     "supervision",
     commands=[
-        Command("supervision", words("supervision"), start_supervision),
-        Command("supervision_new", words("supervision_new"), new_supervision, audience=is_office),
-        Command("sv_report", words("sv_report"), start_report),
-        Command("instruction", words("instruction"), start_instruction, audience=is_office),
+        Command("supervision", opening.start_supervision),
+        Command("supervision_new", opening.new_supervision, audience=office.is_office),
+        Command("sv_report", act.start_report),
+        Command("instruction", instructions.start_instruction, audience=office.is_office),
     ],
-    card_actions=[CardAction(SUPERVISION_ACT, SupervisionAct, act_on_supervision)],
-    forms=[SUPERVISION_FORM, REPORT_FORM, INSTRUCTION_FORM],
-    flows=_flows,
+    card_actions=[CardAction(card.SUPERVISION_ACT, act.SupervisionAct, act.act_on_supervision)],
+    forms=[opening.SUPERVISION_FORM, act.REPORT_FORM, instructions.INSTRUCTION_FORM],
+    flows=[instructions.instruction_flow],
     jobs=[
-        DailyJob("supervision-chase", time(8, 30), chase),
-        DailyJob("supervision-weekly", time(9, 0), weekly_summary),
+        DailyJob("supervision-chase.chase", time(8, 30), chase.chase),
+        DailyJob("supervision-weekly", time(9, 0), listing.weekly_summary),
     ],
 )

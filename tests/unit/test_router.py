@@ -35,12 +35,12 @@ def test_the_real_routing_table_is_valid() -> None:
 
 def test_duplicate_word_fails_at_start_up() -> None:
     with pytest.raises(RouteConflictError, match="帮助"):
-        _router([Command("a", ("帮助",), _noop), Command("b", ("帮助",), _noop)])
+        _router([Command("a", _noop, words=("帮助",)), Command("b", _noop, words=("帮助",))])
 
 
 def test_duplicate_command_id_and_card_action_fail() -> None:
     with pytest.raises(RouteConflictError):
-        _router([Command("a", ("甲",), _noop), Command("a", ("乙",), _noop)])
+        _router([Command("a", _noop, words=("甲",)), Command("a", _noop, words=("乙",))])
 
     @dataclass(frozen=True)
     class Empty(CardPayload):
@@ -53,11 +53,13 @@ def test_duplicate_command_id_and_card_action_fail() -> None:
 
 def test_command_without_description_fails() -> None:
     with pytest.raises(RouteConflictError, match=r"commands\.toml"):
-        Router([Command("nope", ("无",), _noop)], [], has_description=lambda _id: False)
+        Router([Command("nope", _noop, words=("无",))], [], has_description=lambda _id: False)
 
 
 def test_match_words_aliases_and_arguments() -> None:
-    router = _router([Command("doc", ("公文", "gw"), _noop), Command("help", ("帮助",), _noop)])
+    router = _router(
+        [Command("doc", _noop, words=("公文", "gw")), Command("help", _noop, words=("帮助",))]
+    )
     assert router.match("  帮助 ") == (router.commands[1], "")
     assert router.match("GW") == (router.commands[0], "")
     command, args = router.match("公文 阳政发〔2026〕15号") or (None, "")
