@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from bot.clock import TZ
 from bot.config_schema import ROLE_NAMES
 from bot.flow_audit import action_name
+from handlers.common.checks import one_of
 from messages.render import Messages
 from storage.database import Database
 from storage.session import Session
@@ -104,11 +105,6 @@ def _csv_row(record: Mapping[str, Any], labels: _Labels) -> list[str]:
     return [cell(at), *(cell(c) for c in cells)]
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}")
-
-
 def write_table(
     out: TextIO,
     fmt: str,
@@ -138,7 +134,7 @@ def export_audit(
     before, for programs reading it) and ``action_name`` the act in words.
     ``out`` should be opened with ``newline=""`` for CSV.
     """
-    _check_format(fmt)
+    one_of(fmt, FORMATS, "export format")
     records = read_audit(db, start, end)
     texts = messages or Messages()
     labels = _Labels(texts)
@@ -198,7 +194,7 @@ def export_leave(
     names: Mapping[str, tuple[str, str]] | None = None,
 ) -> int:
     """Days away per person and kind (``names``: user id -> (name, unit name))."""
-    _check_format(fmt)
+    one_of(fmt, FORMATS, "export format")
     rows = leave_days(db, start, end)
     texts = messages or Messages()
     known = names or {}

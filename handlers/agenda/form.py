@@ -13,7 +13,7 @@ from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import FLOWS
 from handlers.agenda import fields
-from handlers.approvals.submit import start_submitted_flow
+from handlers.approvals.submit import Submission, start_submitted_flow
 from handlers.common.answers import yes_no
 from handlers.common.numbers import next_number
 from handlers.common.staging import stage_and_send
@@ -205,16 +205,14 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
             "card_fields": _card_fields(services, values, meeting, departments),
         }
         flow_id = next_number(session, "agenda", "YT", now.year)
-        start_submitted_flow(
-            ctx,
-            session,
-            flow_id=flow_id,
-            kind="agenda",
-            title=values["title"],
-            data=data,
+        submission = Submission(
+            "agenda",
+            values["title"],
+            data,
             note="agenda_submitted",
-            meeting=meeting["title"],
+            note_context={"meeting": meeting["title"]},
         )
+        start_submitted_flow(ctx, session, flow_id, submission)
 
     return await stage_and_send(services, submit)
 

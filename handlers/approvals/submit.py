@@ -5,6 +5,7 @@ county head)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.dialog import close_dialog
@@ -21,37 +22,41 @@ if TYPE_CHECKING:
     from storage.session import Session
 
 
+@dataclass(frozen=True)
+class Submission:
+    """What a confirmed form starts: a flow of ``kind`` with its title and data, and the
+    ``note`` (filled with ``note_context``) that confirms it to the sender."""
+
+    kind: str
+    title: str
+    data: dict[str, Any]
+    note: str = "request_submitted"
+    note_context: Mapping[str, Any] = field(default_factory=dict)
+
+
 def start_submitted_flow(
-    ctx: CommandContext,
-    session: Session,
-    *,
-    flow_id: str,
-    kind: str,
-    title: str,
-    data: dict[str, Any],
-    note: str = "request_submitted",
-    **note_context: Any,
+    ctx: CommandContext, session: Session, flow_id: str, submission: Submission
 ) -> dict[str, Any]:
     """Inside the storage call: starts the flow for the sender and closes his form (a
     resumed message cannot submit twice). The confirmation is no chat message of its
-    own (one DingTalk call each): it is the ``note`` on the sender's view of the flow's
+    own (one DingTalk call each): it is the note on the sender's view of the flow's
     card, which reaches his chat with the number and how to follow it up."""
     services = ctx.services
     confirmation = services.messages.text(
-        note,
-        kind=services.messages.label("kinds", kind),
+        submission.note,
+        kind=services.messages.label("kinds", submission.kind),
         number=flow_id,
-        title=title,
-        **note_context,
+        title=submission.title,
+        **submission.note_context,
     )
     doc, changes = services.workflow.start(
         session,
         flow_id=flow_id,
-        kind=kind,
+        kind=submission.kind,
         submitter=ctx.sender.user_id,
         unit_id=ctx.sender.unit_id,
-        title=title,
-        data={**data, SUBMITTER_NOTE: confirmation},
+        title=submission.title,
+        data={**submission.data, SUBMITTER_NOTE: confirmation},
     )
     close_dialog(session, ctx.sender.user_id)
     services.outbox.stage(session, changes.outgoing)
@@ -80,24 +85,14 @@ async def submission_data(
 
 
 async def submit_numbered_flow(
-    ctx: CommandContext,
-    *,
-    counter: str,
-    prefix: str,
-    kind: str,
-    title: str,
-    data: dict[str, Any],
-    note: str = "request_submitted",
+    ctx: CommandContext, submission: Submission, *, counter: str, prefix: str
 ) -> list[Outgoing]:
     """The form's flow under its next yearly number (``<prefix><year>-0001``), started in
     one storage call with its card and the sender's confirmation; the outbox is woken."""
     year = ctx.services.clock.now().year
 
     def submit(session: Session) -> None:
-        flow_id = next_number(session, counter, prefix, year)
-        start_submitted_flow(
-            ctx, session, flow_id=flow_id, kind=kind, title=title, data=data, note=note
-        )
+        start_submitted_flow(ctx, session, next_number(session, counter, prefix, year), submission)
 
     return await stage_and_send(ctx.services, submit)
 

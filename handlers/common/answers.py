@@ -57,14 +57,16 @@ def material_answer(minimum: int, limit: int, error: str) -> MaterialParser:
 
 
 def labelled_choice(options: Sequence[str], section: str, error: str) -> TextParser:
-    """One of ``options``, typed as its label in the ``section`` of the label tables."""
+    """One of ``options``, typed as its label in the ``section`` of the label tables; the
+    ``error`` may list the labels (``names``)."""
 
     def parse(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
         text = str(answer).strip()
+        label = ctx.services.messages.label
         for option in options:
-            if text == ctx.services.messages.label(section, option):
+            if text == label(section, option):
                 return option
-        raise UserFacingError(error)
+        raise UserFacingError(error, names="、".join(label(section, o) for o in options))
 
     return parse
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import RuleViolation
-from handlers.approvals.submit import submit_numbered_flow
+from handlers.approvals.submit import Submission, submit_numbered_flow
 from handlers.requests.flow import SUBMITTING_KINDS
 
 if TYPE_CHECKING:
@@ -40,12 +40,5 @@ async def submit_unit_flow(
     """The unit's flow of ``kind`` (the form's own by default) under the form's next
     number (``<prefix><year>-0001``); the sender's confirmation is ``<kind>_submitted``."""
     kind = kind or form
-    return await submit_numbered_flow(
-        ctx,
-        counter=form,
-        prefix=prefix,
-        kind=kind,
-        title=title,
-        data=data,
-        note=f"{kind}_submitted",
-    )
+    submission = Submission(kind, title, data, note=f"{kind}_submitted")
+    return await submit_numbered_flow(ctx, submission, counter=form, prefix=prefix)

@@ -17,10 +17,8 @@ from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
 from handlers.approvals.card import STATUS
-from handlers.approvals.submit import county_head, office_director, start_submitted_flow
+from handlers.approvals.submit import Submission, county_head, office_director, submit_numbered_flow
 from handlers.common.answers import attached_file
-from handlers.common.numbers import next_number
-from handlers.common.staging import stage_and_send
 from handlers.common.units import unit_ids_listed
 from handlers.distribution.start import start_distribution
 from handlers.requests.flow import SUBMITTING_KINDS, body_length, form_title
@@ -267,15 +265,8 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
             (word("disclosure"), values["disclosure"]),
         ],
     }
-    now = services.clock.now()
-
-    def submit(session: Session) -> None:
-        flow_id = next_number(session, "outgoing", "FW", now.year)
-        start_submitted_flow(
-            ctx, session, flow_id=flow_id, kind="outgoing", title=values["title"], data=data
-        )
-
-    return await stage_and_send(services, submit)
+    submission = Submission("outgoing", values["title"], data)
+    return await submit_numbered_flow(ctx, submission, counter="outgoing", prefix="FW")
 
 
 def _check(ctx: CommandContext, values: Mapping[str, Any]) -> None:

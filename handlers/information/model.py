@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import to_epoch_ms
 from bot.lifecycle import Lifecycle
+from handlers.common.checks import one_of
 
 if TYPE_CHECKING:
     from storage.session import Session
@@ -44,13 +45,11 @@ def new_item(
     request: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    if category not in CATEGORIES:
-        raise ValueError(f"unknown information category {category!r}")
     return {
         "id": number,
         **INFORMATION_LIFECYCLE.begin(SUBMITTED),
         "title": title,
-        "category": category,
+        "category": one_of(category, CATEGORIES, "information category"),
         "text": str(material.get("text", "")),
         "file": dict(file) if file else None,
         "unit": unit,

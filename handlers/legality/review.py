@@ -16,7 +16,7 @@ from bot.outgoing import Outgoing, file_to
 from bot.router import CommandContext
 from bot.workflow import END_REJECTED, FLOWS, Choice, FlowDef, FlowView, Step
 from handlers.agenda import fields
-from handlers.approvals.submit import SIGNOFF, submission_data, submit_numbered_flow
+from handlers.approvals.submit import SIGNOFF, Submission, submission_data, submit_numbered_flow
 from handlers.common.answers import labelled_choice
 from handlers.common.commands import form_command
 from handlers.common.material import material_shown
@@ -77,9 +77,8 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     fields = [(services.forms.label_of("legality", "subject"), subject)]
     data = await submission_data(ctx, values["material"], fields, subject=values["subject"])
 
-    return await submit_numbered_flow(
-        ctx, counter="legality", prefix="HF", kind="legality", title=values["title"], data=data
-    )
+    submission = Submission("legality", values["title"], data)
+    return await submit_numbered_flow(ctx, submission, counter="legality", prefix="HF")
 
 
 LEGALITY_FORM = Form(

@@ -8,15 +8,12 @@ the leader who gave the 批示 (第八十八条)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.clock import to_epoch_ms
 from bot.errors import RuleViolation, UserFacingError
 from bot.outgoing import Outgoing
-from handlers.common.item_answers import Refusals, admitted, one_line
+from handlers.common.item_answers import Answer, Apply, ItemAnswers, Refusals
 from handlers.common.notify import event_notices
 from handlers.common.units import unit_name
 from handlers.letters.card import choices_for, holders, refresh_card
@@ -34,10 +31,6 @@ from handlers.letters.people import petition_head, unit_head
 from handlers.supervision.people import is_county_leader, name_of
 from handlers.supervision.units import unit_of_name
 
-if TYPE_CHECKING:
-    from bot.services import Services
-    from storage.session import Session
-
 # Answers that must say something, and the template of the refusal (each cites its rule).
 NEEDS_TEXT = {
     "instruct": "lx_leader_required",
@@ -52,42 +45,9 @@ REFUSALS = Refusals("lx_unknown", "lx_not_yours", "lx_not_now", "letter_states")
 _UNIT_AND_REASON = re.compile(r"^\s*([^\s:：,，;；]+)\s*[:：,，;；\s]\s*(.*)$", re.S)
 
 
-@dataclass
-class Answer:
-    services: Services
-    item: dict[str, Any]
-    user: str
-    text: str
-    now: datetime
-
-
-def answer(
-    services: Services,
-    session: Session,
-    number: str,
-    user: str,
-    decision: str,
-    *,
-    text: str = "",
-    now: datetime,
-) -> tuple[dict[str, Any], list[Outgoing]]:
-    """Applies one answer inside the caller's storage call; returns the stored item and
-    what to send. Refusals raise before anything changes."""
-    item = admitted(
-        services,
-        REFUSALS,
-        number,
-        session.collection(LETTERS).get(number),
-        holds=lambda item: user in holders(services, item),
-        choices=lambda item: choices_for(services, item, user),
-        decision=decision,
-    )
-    text = one_line(text)
-    if decision in NEEDS_TEXT and not text:
+def _check_text(a: Answer, decision: str) -> None:
+    if decision in NEEDS_TEXT and not a.text:
         raise RuleViolation(NEEDS_TEXT[decision])
-    outgoing = _APPLY[decision](Answer(services, item, user, text, now))
-    outgoing += refresh_card(services, session, item)
-    return item, outgoing
 
 
 def _notice(a: Answer, event: str, users: list[str | None], **extra: Any) -> list[Outgoing]:
@@ -172,7 +132,7 @@ def _extend(a: Answer) -> list[Outgoing]:
     return []
 
 
-def _answered(way: str) -> Callable[[Answer], list[Outgoing]]:
+def _answered(way: str) -> Apply:
     def close(a: Answer) -> list[Outgoing]:
         LETTER_LIFECYCLE.move(a.item, ANSWERED)
         a.item.update(
@@ -190,13 +150,22 @@ def _answered(way: str) -> Callable[[Answer], list[Outgoing]]:
     return close
 
 
-_APPLY: dict[str, Callable[[Answer], list[Outgoing]]] = {
-    "instruct": _instruct,
-    "instructed": _instructed,
-    "assign": _assign,
-    "forward": _forward,
-    "notice": _notice_given,
-    "extend": _extend,
-    "answer_phone": _answered("phone"),
-    "answer_written": _answered("written"),
-}
+LETTER_ANSWERS = ItemAnswers(
+    REFUSALS,
+    find=lambda session, number: session.collection(LETTERS).get(number),
+    holds=lambda services, item, user: user in holders(services, item),
+    choices=choices_for,
+    check_text=_check_text,
+    apply={
+        "instruct": _instruct,
+        "instructed": _instructed,
+        "assign": _assign,
+        "forward": _forward,
+        "notice": _notice_given,
+        "extend": _extend,
+        "answer_phone": _answered("phone"),
+        "answer_written": _answered("written"),
+    },
+    refresh_card=refresh_card,
+)
+answer = LETTER_ANSWERS.answer

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_epoch_ms, to_epoch_ms
 from bot.lifecycle import Lifecycle
+from handlers.common.checks import one_of
 
 if TYPE_CHECKING:
     from bot.config_schema import RuleParams
@@ -98,16 +99,12 @@ def new_record(
 ) -> dict[str, Any]:
     """A new item: a letter starts with ``office_unit`` (REGISTERED); a 12345 or 信箱 item
     with ``unit``, the first unit it is sent to (HANDLING)."""
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}")
-    if route not in ROUTES:
-        raise ValueError(f"unknown route {route!r}")
     state = REGISTERED if channel == LETTER else HANDLING
     return {
         "id": number,
         **LETTER_LIFECYCLE.begin(state),
-        "channel": channel,
-        "route": route,
+        "channel": one_of(channel, CHANNELS, "channel"),
+        "route": one_of(route, ROUTES, "route"),
         "writer": writer,
         "contact": contact,
         "text": str(content.get("text", "")),

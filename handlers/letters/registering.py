@@ -17,7 +17,7 @@ from bot.outgoing import Outgoing, file_to
 from bot.router import CommandContext
 from handlers.agenda import fields
 from handlers.approvals.card import date_time_text
-from handlers.common.answers import spaced_text
+from handlers.common.answers import labelled_choice, spaced_text
 from handlers.common.material import fetched_file, material_shown
 from handlers.common.moments import past_moment
 from handlers.common.staging import conclude_form, stage_and_send
@@ -158,12 +158,7 @@ LETTER_FORM = Form(
 # -- 12345 and 县长信箱 -------------------------------------------------------------------
 
 
-def _channel(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    text = str(answer).strip()
-    for channel in (HOTLINE, MAILBOX):
-        if text == ctx.services.messages.label("letter_channels", channel):
-            return channel
-    raise UserFacingError("lx_bad_channel")
+_channel = labelled_choice((HOTLINE, MAILBOX), "letter_channels", "lx_bad_channel")
 
 
 _received = past_moment("lx_bad_received")

@@ -14,7 +14,7 @@ from bot.outgoing import Outgoing
 from bot.router import CommandContext
 from bot.workflow import END_APPROVED, Choice, FlowDef, FlowView, Step
 from handlers.agenda import fields
-from handlers.approvals.submit import RETURN, office_director, start_submitted_flow
+from handlers.approvals.submit import RETURN, Submission, office_director, start_submitted_flow
 from handlers.common.answers import trimmed_text
 from handlers.common.commands import form_command
 from handlers.common.material import material_shown
@@ -108,28 +108,22 @@ async def _submit_minutes(ctx: CommandContext, values: dict[str, Any]) -> list[O
         ]
         meeting["minutes_flow"] = flow_id
         meetings.update(meeting["id"], meeting)
-        start_submitted_flow(
-            ctx,
-            session,
-            flow_id=flow_id,
-            kind="minutes",
-            title=meeting["title"],
-            data={
-                "meeting": meeting["id"],
-                "meeting_kind": meeting["kind"],
-                "signer": signer,
-                "body": text,
-                "attachment": attachment,
-                "attachment_name": attachment["name"] if attachment else "",
-                "card_fields": [
-                    (services.messages.word("meeting_number"), meeting["id"]),
-                    (
-                        services.messages.word("meeting_decided"),
-                        services.messages.word("list_separator").join(decisions),
-                    ),
-                ],
-            },
-        )
+        data = {
+            "meeting": meeting["id"],
+            "meeting_kind": meeting["kind"],
+            "signer": signer,
+            "body": text,
+            "attachment": attachment,
+            "attachment_name": attachment["name"] if attachment else "",
+            "card_fields": [
+                (services.messages.word("meeting_number"), meeting["id"]),
+                (
+                    services.messages.word("meeting_decided"),
+                    services.messages.word("list_separator").join(decisions),
+                ),
+            ],
+        }
+        start_submitted_flow(ctx, session, flow_id, Submission("minutes", meeting["title"], data))
 
     return await stage_and_send(services, submit)
 

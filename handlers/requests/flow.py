@@ -27,19 +27,17 @@ from handlers.approvals.submit import (
     REJECT,
     RETURN,
     SIGNOFF,
+    Submission,
     office_director,
-    start_submitted_flow,
+    submit_numbered_flow,
 )
 from handlers.common.answers import attached_file, spaced_text, yes_no
 from handlers.common.commands import form_command
-from handlers.common.numbers import next_number
-from handlers.common.staging import stage_and_send
 from handlers.common.units import unit_ids_listed
 from messages.vocabulary import ADDRESSEE_SEPARATORS, word_list
 
 if TYPE_CHECKING:
     from bot.config import OrgDirectory
-    from storage.session import Session
 
 SUBMITTING_KINDS = {"department", "town", "dev_zone", "enterprise", "coal_mine"}
 VIA_PARENT_KINDS = {"internal", "affiliated"}
@@ -285,16 +283,9 @@ async def _submit(ctx: CommandContext, values: dict[str, Any], kind: str) -> lis
             else []
         ),
     }
-    now = services.clock.now()
     prefix = "QS" if kind == "request" else "BG"
-
-    def submit(session: Session) -> None:
-        flow_id = next_number(session, kind, prefix, now.year)
-        start_submitted_flow(
-            ctx, session, flow_id=flow_id, kind=kind, title=values["title"], data=data
-        )
-
-    return await stage_and_send(services, submit)
+    submission = Submission(kind, values["title"], data)
+    return await submit_numbered_flow(ctx, submission, counter=kind, prefix=prefix)
 
 
 async def _submit_request(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]:

@@ -12,6 +12,7 @@ from bot.outgoing import Outgoing
 from bot.router import CardContext, CardResult, CommandContext
 from handlers.agenda import fields
 from handlers.approvals.actions import FlowAct
+from handlers.common.answers import labelled_choice
 from handlers.common.material import fetched_file, material_shown
 from handlers.common.staging import conclude_form, stage_and_send
 from handlers.common.summary import summary_rows
@@ -46,13 +47,7 @@ async def _number(answer_: Any, ctx: CommandContext, values: Mapping[str, Any]) 
     return number
 
 
-def _kind(answer_: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    text = str(answer_).strip()
-    for kind in KINDS:
-        if text == ctx.services.messages.label("supervision_buttons", kind):
-            return kind
-    names = "、".join(ctx.services.messages.label("supervision_buttons", k) for k in KINDS)
-    raise UserFacingError("sv_bad_report_kind", names=names)
+_kind = labelled_choice(KINDS, "supervision_buttons", "sv_bad_report_kind")
 
 
 def _summary(ctx: CommandContext, values: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -5,15 +5,12 @@ One function serves the card buttons and the chat command that carries files."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.clock import to_epoch_ms
 from bot.errors import RuleViolation
 from bot.outgoing import Outgoing
-from handlers.common.item_answers import Refusals, admitted, one_line
+from handlers.common.item_answers import Answer, Apply, ItemAnswers, Refusals
 from handlers.common.notify import event_notices
 from handlers.supervision.card import choices_for, part_of, refresh_card
 from handlers.supervision.instructions import on_item_closed
@@ -32,56 +29,15 @@ from handlers.supervision.model import (
 )
 from handlers.supervision.people import director, heads, name_of
 
-if TYPE_CHECKING:
-    from bot.services import Services
-    from storage.session import Session
-
 # Answers that must say something: the unit's report, the reason of a refusal or 退回.
 NEEDS_TEXT = {"refuse", "progress", "apply_close", "co_report", "return"}
 REFUSALS = Refusals("sv_unknown", "sv_not_yours", "sv_not_now", "supervision_states")
 
 
-@dataclass
-class Answer:
-    services: Services
-    session: Session
-    item: dict[str, Any]
-    user: str
-    text: str
-    file: Mapping[str, Any] | None
-    now: datetime
-
-
-def answer(
-    services: Services,
-    session: Session,
-    number: str,
-    user: str,
-    decision: str,
-    *,
-    text: str = "",
-    file: Mapping[str, Any] | None = None,
-    now: datetime,
-) -> tuple[dict[str, Any], list[Outgoing]]:
-    """Applies one answer inside the caller's storage call; returns the stored item and
-    what to send. Refusals raise before anything changes."""
-    item = admitted(
-        services,
-        REFUSALS,
-        number,
-        get_item(session, number),
-        holds=lambda item: part_of(services, item, user) is not None,
-        choices=lambda item: choices_for(services, item, user),
-        decision=decision,
-    )
-    text = one_line(text)
-    if decision in NEEDS_TEXT and not text and not file:
-        raise RuleViolation(
-            "sv_text_required", what=services.messages.label("supervision_buttons", decision)
-        )
-    outgoing = _APPLY[decision](Answer(services, session, item, user, text, file, now))
-    outgoing += refresh_card(services, session, item)
-    return item, outgoing
+def _check_text(a: Answer, decision: str) -> None:
+    if decision in NEEDS_TEXT and not a.text and not a.file:
+        what = a.services.messages.label("supervision_buttons", decision)
+        raise RuleViolation("sv_text_required", what=what)
 
 
 def _notice(a: Answer, event: str, users: list[str | None], **extra: Any) -> list[Outgoing]:
@@ -140,7 +96,7 @@ def _return(a: Answer) -> list[Outgoing]:
     return _notice(a, "returned", _lead_head(a))
 
 
-def _grade(grade: str) -> Callable[[Answer], list[Outgoing]]:
+def _grade(grade: str) -> Apply:
     def close(a: Answer) -> list[Outgoing]:
         SUPERVISION_LIFECYCLE.move(a.item, CLOSED)
         a.item["grade"] = grade
@@ -154,13 +110,22 @@ def _grade(grade: str) -> Callable[[Answer], list[Outgoing]]:
     return close
 
 
-_APPLY: dict[str, Callable[[Answer], list[Outgoing]]] = {
-    "approve": _approve,
-    "refuse": _refuse,
-    "sign": _sign,
-    "progress": _progress,
-    "apply_close": _apply_close,
-    "co_report": _co_report,
-    "return": _return,
-    **{grade: _grade(grade) for grade in GRADES},
-}
+SUPERVISION_ANSWERS = ItemAnswers(
+    REFUSALS,
+    find=get_item,
+    holds=lambda services, item, user: part_of(services, item, user) is not None,
+    choices=choices_for,
+    check_text=_check_text,
+    apply={
+        "approve": _approve,
+        "refuse": _refuse,
+        "sign": _sign,
+        "progress": _progress,
+        "apply_close": _apply_close,
+        "co_report": _co_report,
+        "return": _return,
+        **{grade: _grade(grade) for grade in GRADES},
+    },
+    refresh_card=refresh_card,
+)
+answer = SUPERVISION_ANSWERS.answer

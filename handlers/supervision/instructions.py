@@ -18,13 +18,11 @@ from bot.outgoing import Outgoing, file_to
 from bot.router import CommandContext
 from bot.workflow import FLOWS, Choice, FlowDef, FlowView, Step
 from handlers.agenda import fields
-from handlers.approvals.submit import start_submitted_flow
+from handlers.approvals.submit import Submission, submit_numbered_flow
 from handlers.common.answers import yes_no
 from handlers.common.commands import form_command
 from handlers.common.material import fetched_file, material_shown
 from handlers.common.notify import markdown_message
-from handlers.common.numbers import next_number as yearly_number
-from handlers.common.staging import stage_and_send
 from handlers.supervision.card import create_card
 from handlers.supervision.model import (
     CLOSED,
@@ -123,7 +121,6 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
     services = ctx.services
     content = values["content"]
     attachment = await fetched_file(services, content)
-    now = services.clock.now()
     data = {
         "body": content.get("text", ""),
         "attachment": attachment,
@@ -136,14 +133,8 @@ async def _submit(ctx: CommandContext, values: dict[str, Any]) -> list[Outgoing]
             (services.forms.label_of(KIND, "instructor"), values["instructor"]["name"])
         ],
     }
-
-    def submit(session: Session) -> None:
-        number = yearly_number(session, KIND, "PS", now.year)
-        start_submitted_flow(
-            ctx, session, flow_id=number, kind=KIND, title=values["title"], data=data
-        )
-
-    return await stage_and_send(services, submit)
+    submission = Submission(KIND, values["title"], data)
+    return await submit_numbered_flow(ctx, submission, counter=KIND, prefix="PS")
 
 
 INSTRUCTION_FORM = Form(

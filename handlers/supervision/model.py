@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import to_epoch_ms
 from bot.lifecycle import Lifecycle
+from handlers.common.checks import one_of
 
 if TYPE_CHECKING:
     from bot.calendar import WorkCalendar
@@ -96,8 +97,7 @@ def new_item(
     now: datetime,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    if source not in SOURCES:
-        raise ValueError(f"unknown supervision source {source!r}")
+    one_of(source, SOURCES, "supervision source")
     return {
         "id": number,
         **SUPERVISION_LIFECYCLE.begin(state),

@@ -13,7 +13,7 @@ from bot.dialog import Form, FormField
 from bot.errors import UserFacingError
 from bot.outgoing import Outgoing
 from bot.router import CommandContext
-from handlers.common.answers import day_from_today
+from handlers.common.answers import day_from_today, labelled_choice
 from handlers.common.commands import form_command
 from handlers.common.staging import conclude_form, stage_and_send
 from handlers.supervision.card import create_card
@@ -46,13 +46,7 @@ def _title(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
     return text[:60]
 
 
-def _source(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
-    text = str(answer).strip()
-    for source in SOURCES:
-        if text == ctx.services.messages.label("supervision_sources", source):
-            return source
-    names = "、".join(ctx.services.messages.label("supervision_sources", s) for s in SOURCES)
-    raise UserFacingError("sv_bad_source", names=names)
+_source = labelled_choice(SOURCES, "supervision_sources", "sv_bad_source")
 
 
 def _content(answer: Any, ctx: CommandContext, values: Mapping[str, Any]) -> str:
