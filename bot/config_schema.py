@@ -23,22 +23,15 @@ def _load_names() -> dict[str, Mapping[str, str]]:
 
 _NAMES = _load_names()
 
-# Person roles, in the order used when listing a person's roles (rules-map, first table).
-ROLE_ORDER: tuple[str, ...] = (
-    "county_head",
-    "executive_deputy",
-    "deputy_head",
-    "party_member",
-    "office_director",
-    "office_deputy",
-    "admin_section",
-    "office_clerk",
-    "unit_head",
-)
-ROLE_KEYS: frozenset[str] = frozenset(ROLE_ORDER)
+# The vocabularies (person roles, unit kinds, unit roles) are written once, key and
+# display name together, in messages/config_names.toml; their order there is the
+# listing order used here.
 
 # Display names of the roles (shown to people; the wording of the work rules).
 ROLE_NAMES: Mapping[str, str] = _NAMES["roles"]
+# Person roles, in the order used when listing a person's roles (rules-map, first table).
+ROLE_ORDER: tuple[str, ...] = tuple(ROLE_NAMES)
+ROLE_KEYS: frozenset[str] = frozenset(ROLE_ORDER)
 
 # Roles held by members of the county government (they sit in a ``leadership`` unit).
 LEADER_ROLES: frozenset[str] = frozenset(
@@ -53,21 +46,9 @@ OFFICE_ROLES: frozenset[str] = frozenset(
 # Roles that must be held by exactly one person.
 SOLE_ROLES: tuple[str, ...] = ("county_head", "executive_deputy", "office_director")
 
-UNIT_KIND_ORDER: tuple[str, ...] = (
-    "leadership",
-    "office",
-    "party_office",
-    "department",
-    "town",
-    "dev_zone",
-    "enterprise",
-    "coal_mine",
-    "internal",
-    "affiliated",
-    "coordination",
-)
-UNIT_KINDS: frozenset[str] = frozenset(UNIT_KIND_ORDER)
 UNIT_KIND_NAMES: Mapping[str, str] = _NAMES["unit_kinds"]
+UNIT_KIND_ORDER: tuple[str, ...] = tuple(UNIT_KIND_NAMES)
+UNIT_KINDS: frozenset[str] = frozenset(UNIT_KIND_ORDER)
 # Unit kinds whose responsible person (主要负责人) must be named (第一百零一条 and 请示).
 HEADED_KINDS: frozenset[str] = frozenset(
     {"department", "town", "dev_zone", "enterprise", "coal_mine"}
@@ -75,17 +56,9 @@ HEADED_KINDS: frozenset[str] = frozenset(
 # Unit kinds that belong to a parent unit and act through it (第七十一条).
 CHILD_KINDS: frozenset[str] = frozenset({"internal", "affiliated"})
 
-UNIT_ROLE_ORDER: tuple[str, ...] = (
-    "gov_office",
-    "party_office",
-    "legal_bureau",
-    "finance_bureau",
-    "audit_bureau",
-    "emergency_bureau",
-    "petition_bureau",
-)
-UNIT_ROLE_KEYS: frozenset[str] = frozenset(UNIT_ROLE_ORDER)
 UNIT_ROLE_NAMES: Mapping[str, str] = _NAMES["unit_roles"]
+UNIT_ROLE_ORDER: tuple[str, ...] = tuple(UNIT_ROLE_NAMES)
+UNIT_ROLE_KEYS: frozenset[str] = frozenset(UNIT_ROLE_ORDER)
 # Unit roles that exactly one unit must carry.
 REQUIRED_UNIT_ROLES: tuple[str, ...] = (
     "gov_office",

@@ -25,6 +25,7 @@ from bot.incoming import (
 )
 from bot.outgoing import Outgoing, text_to
 from bot.router import CommandContext
+from bot.task_set import TaskSet
 
 if TYPE_CHECKING:
     from bot.outbox import Outbox
@@ -53,7 +54,7 @@ class InboundPipeline:
         self._outbox = outbox
         self._store_retry_first_s = store_retry_first_s
         self._slots = asyncio.Semaphore(max_concurrency)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet()
         # One person's messages are handled in the order they came (a form answer must
         # not overtake the command that opened the form); different people in parallel.
         self._senders: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -95,13 +96,10 @@ class InboundPipeline:
         return len(rows)
 
     async def drain(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.gather()
 
     def _spawn(self, key: str, data: dict[str, Any]) -> None:
-        task = asyncio.create_task(self._handle(key, data), name=f"inbound:{key}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._handle(key, data), name=f"inbound:{key}")
 
     async def _handle(self, key: str, data: dict[str, Any]) -> None:
         sender = str(data.get("senderStaffId") or data.get("conversationId") or "")

@@ -52,6 +52,7 @@ from bot.outbox_retry import MAX_ATTEMPTS, failed_attempt, parked, throttled
 from bot.outbox_send import ItemSender, Unsendable
 from bot.outgoing import Outgoing
 from bot.sender import DingTalkSender
+from bot.task_set import TaskSet
 
 if TYPE_CHECKING:
     from bot.api_budget import ApiBudget
@@ -101,7 +102,7 @@ class Outbox:
         # DingTalk QPS refusal is retried with backoff (see _attempt).
         self._concurrency = concurrency
         self._in_flight: dict[str, str] = {}  # key -> target
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet()
 
     # -- staging (inside a storage call, together with the state change it reports) --
 
@@ -279,9 +280,7 @@ class Outbox:
                 self._in_flight.pop(key, None)
             return False
         for row, item in chosen:
-            task = asyncio.create_task(self._deliver(row, item))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks.spawn(self._deliver(row, item))
         return True
 
     def _deferred_todo_not_needed(

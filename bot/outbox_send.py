@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
-from bot.dingtalk import DeliverResult, DingTalkRejectedError, NewCard, NewTodo
+from bot.dingtalk import (
+    CardDelivery,
+    CardUpdate,
+    DeliverResult,
+    DingTalkRejectedError,
+    NewCard,
+    NewTodo,
+)
 from bot.files import file_type, pack, packed_name
 from bot.outbox_names import OUTBOX, TODOS
 from bot.outgoing import Outgoing
@@ -129,16 +136,18 @@ class ItemSender:
             delivered = await client.create_and_deliver_card(card)
             return Sent(self._spaces(item, delivered))
         if item.kind == "card_update":
-            await client.update_card(
+            update = CardUpdate(
                 p["out_track_id"], p.get("card_data"), p.get("private_data"), by_key=True
             )
+            await client.update_card(update)
             return Sent({})
         if item.kind == "card_deliver":
-            delivered = await client.deliver_card(
+            delivery = CardDelivery(
                 out_track_id=p["out_track_id"],
                 user_ids=p.get("user_ids", []),
                 group_ids=p.get("group_ids", []),
             )
+            delivered = await client.deliver_card(delivery)
             return Sent(self._spaces(item, delivered))
         if item.kind == "file":
             return await self._send_file(item)

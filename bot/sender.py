@@ -8,7 +8,15 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from bot.dingtalk import BatchSendResult, DeliverResult, MediaKind, NewCard, NewTodo
+    from bot.dingtalk import (
+        BatchSendResult,
+        CardDelivery,
+        CardUpdate,
+        DeliverResult,
+        MediaKind,
+        NewCard,
+        NewTodo,
+    )
 
 
 class DingTalkSender(Protocol):
@@ -22,23 +30,9 @@ class DingTalkSender(Protocol):
 
     async def create_and_deliver_card(self, card: NewCard) -> list[DeliverResult]: ...
 
-    async def deliver_card(
-        self,
-        *,
-        out_track_id: str,
-        user_ids: Sequence[str] = (),
-        group_ids: Sequence[str] = (),
-        support_forward: bool = False,
-    ) -> list[DeliverResult]: ...
+    async def deliver_card(self, delivery: CardDelivery) -> list[DeliverResult]: ...
 
-    async def update_card(
-        self,
-        out_track_id: str,
-        card_data: Mapping[str, object] | None = None,
-        private_data: Mapping[str, Mapping[str, object]] | None = None,
-        *,
-        by_key: bool = True,
-    ) -> None: ...
+    async def update_card(self, update: CardUpdate) -> None: ...
 
     async def send_work_notification(
         self, user_ids: Sequence[str], msg: Mapping[str, object]

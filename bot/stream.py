@@ -25,6 +25,7 @@ import websockets
 from dingtalk_stream.frames import AckMessage, CallbackMessage, Headers
 
 from bot.dingtalk import DingTalkClient
+from bot.task_set import TaskSet
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class StreamSupervisor:
         self._watchdog_s = watchdog_s
         self._backoff_max_s = backoff_max_s
         self._slots = asyncio.Semaphore(max_concurrency)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet()
         self.connected = asyncio.Event()
         self.connections = 0
         # The SDK warns about every server ping and logs whole frames (user text) at
@@ -143,13 +144,8 @@ class StreamSupervisor:
                 if frame is None:
                     continue
                 await self._slots.acquire()
-                task = asyncio.create_task(self._route(ws, frame))
-                self._tasks.add(task)
-                task.add_done_callback(self._release)
-
-    def _release(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        self._slots.release()
+                task = self._tasks.spawn(self._route(ws, frame))
+                task.add_done_callback(lambda _task: self._slots.release())
 
     @staticmethod
     def _parse(raw: str | bytes) -> dict[str, Any] | None:
@@ -195,7 +191,4 @@ class StreamSupervisor:
             await ws.send(json.dumps(ack))
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel()

@@ -239,26 +239,22 @@ def _in_charge_lists(org: _Org) -> None:
             target = org.units.get(unit_id)
             if target is None:
                 org.unknown_unit(where, "in_charge_of", unit_id, "in_charge")
-            elif target[0].kind in ("leadership", "office"):
-                org.report.add(
-                    where,
-                    "in_charge_of",
-                    "in_charge_of_leadership",
-                    near=unit_id,
-                    unit=target[0].name,
-                )
+                continue
+            unit = target[0]
+            if unit.kind in ("leadership", "office"):
+                _in_charge_problem(org, where, unit, code="in_charge_of_leadership")
             elif person.roles & IN_CHARGE_ROLES:
                 other, other_where = leaders[unit_id]
                 if other is not person:
-                    org.report.add(
-                        where,
-                        "in_charge_of",
-                        "unit_in_charge_taken",
-                        near=unit_id,
-                        unit=target[0].name,
-                        other=other.name,
-                        first=org.report.at(other_where, "in_charge_of"),
+                    first = org.report.at(other_where, "in_charge_of")
+                    _in_charge_problem(
+                        org, where, unit, code="unit_in_charge_taken", other=other.name, first=first
                     )
+
+
+def _in_charge_problem(org: _Org, where: Where, unit: Unit, *, code: str, **params: object) -> None:
+    """A problem with ``unit`` listed in the in_charge_of of the person at ``where``."""
+    org.report.add(where, "in_charge_of", code, near=unit.unit_id, unit=unit.name, **params)
 
 
 def _secretarial_and_heads(org: _Org) -> None:

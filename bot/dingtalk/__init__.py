@@ -40,7 +40,7 @@ from bot.dingtalk.results import (
     WorkNoticeResult,
 )
 from bot.dingtalk.robot import action_card_param
-from bot.dingtalk.specs import NewCard, NewTodo
+from bot.dingtalk.specs import CardDelivery, CardUpdate, NewCard, NewTodo
 from bot.dingtalk.transport import DEFAULT_TIMEOUT
 from bot.dingtalk_errors import (
     DingTalkAmbiguousError,
@@ -57,6 +57,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "BatchSendResult",
     "CallObserver",
+    "CardDelivery",
+    "CardUpdate",
     "DeliverResult",
     "DingTalkAmbiguousError",
     "DingTalkAuthError",

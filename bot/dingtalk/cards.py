@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from bot.dingtalk.results import DeliverResult, Json
-from bot.dingtalk.specs import NewCard
+from bot.dingtalk.specs import CardDelivery, CardUpdate, NewCard
 from bot.dingtalk.transport import Transport
 from bot.dingtalk_errors import (
     DingTalkRejectedError,
@@ -76,14 +76,7 @@ class CardApi(Transport):
         delivered = result.get("deliverResults") if isinstance(result, dict) else None
         return [_deliver_result(item) for item in delivered or [] if isinstance(item, dict)]
 
-    async def deliver_card(
-        self,
-        *,
-        out_track_id: str,
-        user_ids: Sequence[str] = (),
-        group_ids: Sequence[str] = (),
-        support_forward: bool = False,
-    ) -> list[DeliverResult]:
+    async def deliver_card(self, delivery: CardDelivery) -> list[DeliverResult]:
         """Deliver an existing card (``POST /v1.0/card/instances/deliver``) to more users
         (robot 1:1) and/or groups: one :class:`DeliverResult` per open space.
 
@@ -95,13 +88,12 @@ class CardApi(Transport):
         ``support_forward`` is sent as the space models' ``supportForward``; DingTalk
         may keep the setting the card was created with.
         """
-        if not user_ids and not group_ids:
+        if not delivery.user_ids and not delivery.group_ids:
             raise ValueError("deliver_card needs user_ids or group_ids")
-        request: Json = {
-            "outTrackId": out_track_id,
-            **self._open_spaces(user_ids, group_ids, support_forward, None),
-            "userIdType": 1,
-        }
+        spaces = self._open_spaces(
+            delivery.user_ids, delivery.group_ids, delivery.support_forward, None
+        )
+        request: Json = {"outTrackId": delivery.out_track_id, **spaces, "userIdType": 1}
         body = await self._api(
             "POST", "/v1.0/card/instances/deliver", idempotent=False, json_body=request
         )
@@ -136,29 +128,22 @@ class CardApi(Transport):
             fields["imGroupOpenDeliverModel"] = group_deliver
         return fields
 
-    async def update_card(
-        self,
-        out_track_id: str,
-        card_data: Mapping[str, object] | None = None,
-        private_data: Mapping[str, Mapping[str, object]] | None = None,
-        *,
-        by_key: bool = True,
-    ) -> None:
-        """Update a card; ``by_key`` merges keys instead of overwriting the whole map."""
-        if card_data is None and not private_data:
+    async def update_card(self, update: CardUpdate) -> None:
+        """Update a card (see :class:`CardUpdate`)."""
+        if update.card_data is None and not update.private_data:
             raise ValueError("update_card needs card_data or private_data")
         request: Json = {
-            "outTrackId": out_track_id,
+            "outTrackId": update.out_track_id,
             "cardUpdateOptions": {
-                "updateCardDataByKey": by_key,
-                "updatePrivateDataByKey": by_key,
+                "updateCardDataByKey": update.by_key,
+                "updatePrivateDataByKey": update.by_key,
             },
             "userIdType": 1,
         }
-        if card_data is not None:
-            request["cardData"] = {"cardParamMap": card_param_map(card_data)}
-        if private_data:
-            request["privateData"] = _private_data(private_data)
+        if update.card_data is not None:
+            request["cardData"] = {"cardParamMap": card_param_map(update.card_data)}
+        if update.private_data:
+            request["privateData"] = _private_data(update.private_data)
         await self._api("PUT", "/v1.0/card/instances", idempotent=True, json_body=request)
 
     # ------------------------------------------------------------------ files

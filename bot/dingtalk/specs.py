@@ -1,4 +1,5 @@
-"""What the bot asks DingTalk to create, as typed values: a card to deliver, a to-do.
+"""What the bot asks DingTalk to create or change, as typed values: a card to create,
+deliver again or update, a to-do.
 
 The client, the outbox's Protocol and the test fake all take these, so the long lists of
 parameters are written once."""
@@ -22,6 +23,28 @@ class NewCard:
     private_data: Mapping[str, Mapping[str, object]] | None = None
     support_forward: bool = False
     at_user_ids: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class CardDelivery:
+    """An existing card (``out_track_id``) to deliver to more users (robot 1:1) and/or
+    groups."""
+
+    out_track_id: str
+    user_ids: Sequence[str] = ()
+    group_ids: Sequence[str] = ()
+    support_forward: bool = False
+
+
+@dataclass(frozen=True)
+class CardUpdate:
+    """New data for a card: ``card_data`` for everyone, ``private_data`` per user id;
+    ``by_key`` merges keys instead of overwriting the whole map."""
+
+    out_track_id: str
+    card_data: Mapping[str, object] | None = None
+    private_data: Mapping[str, Mapping[str, object]] | None = None
+    by_key: bool = True
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from bot.clock import TZ, FixedClock
 from bot.config import OrgDirectory, load_config
 from bot.dingtalk import (
     BatchSendResult,
+    CardDelivery,
+    CardUpdate,
     DeliverResult,
     DingTalkAmbiguousError,
     DingTalkError,
@@ -119,45 +121,33 @@ class FakeDingTalk:
         self._answer_lost()
         return self._delivered(card.user_ids, card.group_ids)
 
-    async def deliver_card(
-        self,
-        *,
-        out_track_id: str,
-        user_ids: Sequence[str] = (),
-        group_ids: Sequence[str] = (),
-        support_forward: bool = False,
-    ) -> list[DeliverResult]:
+    async def deliver_card(self, delivery: CardDelivery) -> list[DeliverResult]:
         self._maybe_fail()
+        user_ids, group_ids = delivery.user_ids, delivery.group_ids
         self.sent.append(
             {
                 "kind": "card_deliver",
-                "out_track_id": out_track_id,
+                "out_track_id": delivery.out_track_id,
                 "user_ids": list(user_ids),
                 "group_ids": list(group_ids),
             }
         )
-        card = self._card(out_track_id)
+        card = self._card(delivery.out_track_id)
         card["users"] += [u for u in user_ids if u not in card["users"]]
         card["groups"] += [g for g in group_ids if g not in card["groups"]]
         self._answer_lost()
         return self._delivered(user_ids, group_ids)
 
-    async def update_card(
-        self,
-        out_track_id: str,
-        card_data: Mapping[str, object] | None = None,
-        private_data: Mapping[str, Mapping[str, object]] | None = None,
-        *,
-        by_key: bool = True,
-    ) -> None:
+    async def update_card(self, update: CardUpdate) -> None:
         self._maybe_fail()
+        card_data = update.card_data
         self.sent.append(
-            {"kind": "card_update", "out_track_id": out_track_id, "card_data": card_data}
+            {"kind": "card_update", "out_track_id": update.out_track_id, "card_data": card_data}
         )
-        card = self._card(out_track_id)
+        card = self._card(update.out_track_id)
         if card_data is not None:
-            card["data"] = {**card["data"], **card_data} if by_key else dict(card_data)
-        for user, data in (private_data or {}).items():
+            card["data"] = {**card["data"], **card_data} if update.by_key else dict(card_data)
+        for user, data in (update.private_data or {}).items():
             card["private"][user] = {**card["private"].get(user, {}), **data}
         self._answer_lost()
 

@@ -12,9 +12,15 @@ import pytest
 
 from bot.config import ConfigError, check_config, load_secrets
 from bot.config_schema import (
+    CHILD_KINDS,
+    HEADED_KINDS,
+    IN_CHARGE_ROLES,
+    LEADER_ROLES,
+    OFFICE_ROLES,
+    REQUIRED_UNIT_ROLES,
     ROLE_NAMES,
     ROLE_ORDER,
-    UNIT_KIND_NAMES,
+    SOLE_ROLES,
     UNIT_KIND_ORDER,
     UNIT_ROLE_NAMES,
     UNIT_ROLE_ORDER,
@@ -103,8 +109,8 @@ def test_every_field_description_has_a_text() -> None:
     assert {w for w in whats if f'"{w}": "' not in template} == set()
 
 
-def test_every_role_kind_and_unit_role_has_a_display_name() -> None:
-    assert set(ROLE_NAMES) == set(ROLE_ORDER)
-    assert set(UNIT_KIND_NAMES) == set(UNIT_KIND_ORDER)
-    assert set(UNIT_ROLE_NAMES) == set(UNIT_ROLE_ORDER)
+def test_every_role_kind_and_unit_role_the_code_names_has_a_display_name() -> None:
+    assert LEADER_ROLES | IN_CHARGE_ROLES | OFFICE_ROLES | set(SOLE_ROLES) <= set(ROLE_ORDER)
+    assert {"leadership", "office"} | HEADED_KINDS | CHILD_KINDS <= set(UNIT_KIND_ORDER)
+    assert set(REQUIRED_UNIT_ROLES) <= set(UNIT_ROLE_ORDER)
     assert ROLE_NAMES["county_head"] == "县长" and UNIT_ROLE_NAMES["audit_bureau"] == "审计局"

@@ -10,6 +10,8 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.dingtalk import (
+    CardDelivery,
+    CardUpdate,
     DingTalkAmbiguousError,
     DingTalkAuthError,
     DingTalkClient,
@@ -265,14 +267,14 @@ async def test_read_timeout_on_card_delivery_is_ambiguous_and_not_repeated() -> 
         path = "/v1.0/card/instances/deliver"
         h.fake.on("POST", path, httpx.ReadTimeout("read timed out"))
         with pytest.raises(DingTalkAmbiguousError):
-            await h.client.deliver_card(out_track_id="card-1", user_ids=["u1"])
+            await h.client.deliver_card(CardDelivery(out_track_id="card-1", user_ids=["u1"]))
         assert len(h.fake.calls("POST", path)) == 1
 
 
 async def test_read_timeout_on_idempotent_call_is_retried() -> None:
     async with harness() as h:
         h.fake.on(*CARD_PUT, httpx.ReadTimeout("read timed out"), ok({"success": True}))
-        await h.client.update_card("track-1", {"status": "done"})
+        await h.client.update_card(CardUpdate("track-1", {"status": "done"}))
         assert len(h.fake.calls(*CARD_PUT)) == 2
         assert len(h.delays) == 1
 
@@ -284,7 +286,7 @@ async def test_business_error_is_rejected_with_code_and_request_id() -> None:
     async with harness() as h:
         h.fake.on(*CARD_PUT, api_error(400, "param.cardNotExist", "卡片不存在"))
         with pytest.raises(DingTalkRejectedError) as info:
-            await h.client.update_card("track-1", {"a": 1})
+            await h.client.update_card(CardUpdate("track-1", {"a": 1}))
         err = info.value
         assert (err.status, err.code, err.message, err.request_id) == (
             400,
@@ -300,7 +302,7 @@ async def test_missing_permission_is_auth_error_without_refresh() -> None:
     async with harness() as h:
         h.fake.on(*CARD_PUT, api_error(403, "Forbidden.AccessDenied.AccessTokenPermissionDenied"))
         with pytest.raises(DingTalkAuthError):
-            await h.client.update_card("track-1", {"a": 1})
+            await h.client.update_card(CardUpdate("track-1", {"a": 1}))
         assert h.fake.token_requests == 1
 
 
@@ -470,7 +472,7 @@ async def test_permission_denied_scope_from_errmsg_or_from_the_path() -> None:
         # No scope in the answer: the bot's own table names it.
         h.fake.on(*CARD_PUT, api_error(403, "Forbidden.AccessDenied.AccessTokenPermissionDenied"))
         with pytest.raises(PermissionDenied) as card:
-            await h.client.update_card("track-1", {"a": 1})
+            await h.client.update_card(CardUpdate("track-1", {"a": 1}))
         assert card.value.scope == "Card.Instance.Write"
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot.dingtalk import (
     BatchSendResult,
+    CardUpdate,
     DeliverResult,
     DingTalkAmbiguousError,
     DingTalkAuthError,
@@ -328,7 +329,9 @@ async def test_update_card_body() -> None:
     async with harness() as h:
         h.fake.on(*CARD_PUT, ok({"success": True, "result": True}))
         await h.client.update_card(
-            "track-1", {"status": "已同意", "done": True}, {"u1": {"acted": 1}}, by_key=False
+            CardUpdate(
+                "track-1", {"status": "已同意", "done": True}, {"u1": {"acted": 1}}, by_key=False
+            )
         )
         body = body_of(h.fake.calls(*CARD_PUT)[0])
         assert body == {
@@ -343,7 +346,7 @@ async def test_update_card_body() -> None:
 async def test_update_card_needs_data() -> None:
     async with harness() as h:
         with pytest.raises(ValueError):
-            await h.client.update_card("track-1")
+            await h.client.update_card(CardUpdate("track-1"))
 
 
 # ---------------------------------------------------------------- files

@@ -13,7 +13,7 @@ from typing import Any, cast
 import pytest
 
 from bot.clock import FixedClock
-from bot.dingtalk import DeliverResult, DingTalkRejectedError
+from bot.dingtalk import CardDelivery, DeliverResult, DingTalkRejectedError
 from bot.outbox import Outbox
 from bot.outbox_names import TODOS
 from bot.outgoing import (
@@ -60,7 +60,7 @@ async def test_deliver_card_request_shape_and_results() -> None:
             ),
         )
         results = await h.client.deliver_card(
-            out_track_id="track-1", user_ids=["u2"], group_ids=["cid9"]
+            CardDelivery(out_track_id="track-1", user_ids=["u2"], group_ids=["cid9"])
         )
         assert results == [
             DeliverResult("IM_ROBOT", "u2", True, "c", ""),
@@ -83,7 +83,7 @@ async def test_deliver_card_request_shape_and_results() -> None:
 async def test_deliver_card_to_users_only_has_no_group_models() -> None:
     async with harness() as h:
         h.fake.on(*DELIVER, ok({"success": True, "result": []}))
-        assert await h.client.deliver_card(out_track_id="x", user_ids=["u1"]) == []
+        assert await h.client.deliver_card(CardDelivery(out_track_id="x", user_ids=["u1"])) == []
         body = body_of(h.fake.calls(*DELIVER)[0])
         assert body["openSpaceId"] == "dtv1.card//IM_ROBOT.u1"
         assert "imGroupOpenDeliverModel" not in body
@@ -93,14 +93,14 @@ async def test_deliver_unknown_card_is_rejected_with_its_code() -> None:
     async with harness() as h:
         h.fake.on(*DELIVER, api_error(400, "param.cardNotExist", "卡片不存在"))
         with pytest.raises(DingTalkRejectedError) as info:
-            await h.client.deliver_card(out_track_id="x", group_ids=["cid"])
+            await h.client.deliver_card(CardDelivery(out_track_id="x", group_ids=["cid"]))
         assert info.value.code == "param.cardNotExist"
 
 
 async def test_deliver_card_needs_a_target() -> None:
     async with harness() as h:
         with pytest.raises(ValueError, match="user_ids or group_ids"):
-            await h.client.deliver_card(out_track_id="x")
+            await h.client.deliver_card(CardDelivery(out_track_id="x"))
 
 
 # ---------------------------------------------------------------- outgoing values
