@@ -224,42 +224,37 @@ def _backup_problem(error: Exception) -> str:
     return str(error)
 
 
-def _archive_command(
-    messages: Messages, failed: str, step: Callable[[], _T], then: Callable[[_T], int]
-) -> int:
-    """Run a backup or restore, then ``then`` on its result; on failure say why (the
-    ``failed`` wording) and end the command with ``EXIT_STORAGE``."""
+def _archive_step(messages: Messages, failed: str, step: Callable[[], _T]) -> _T | None:
+    """Run a backup or restore; on failure say why (the ``failed`` wording) and give None."""
     from storage.backup import BackupError
 
     try:
-        result = step()
+        return step()
     except (BackupError, OSError) as error:
         say(messages.text("cli_backup", part=failed, detail=_backup_problem(error)), error=True)
-        return EXIT_STORAGE
-    return then(result)
+        return None
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from storage.backup import BackupReport, backup
+    from storage.backup import backup
 
     messages = Messages()
     data, out = Path(args.data), Path(args.out)
-
-    def done(report: BackupReport) -> int:
-        say(
-            messages.text(
-                "cli_backup",
-                part="done",
-                data=str(data),
-                out=str(out),
-                files=report.files,
-                size=_size_text(report.bytes),
-                journal=_size_text(report.journal_bytes) if report.journal_bytes else "",
-            )
+    report = _archive_step(messages, "failed", lambda: backup(data, out))
+    if report is None:
+        return EXIT_STORAGE
+    say(
+        messages.text(
+            "cli_backup",
+            part="done",
+            data=str(data),
+            out=str(out),
+            files=report.files,
+            size=_size_text(report.bytes),
+            journal=_size_text(report.journal_bytes) if report.journal_bytes else "",
         )
-        return 0
-
-    return _archive_command(messages, "failed", lambda: backup(data, out), done)
+    )
+    return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -267,29 +262,28 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     messages = Messages()
     archive, data = Path(args.archive), Path(args.data)
-
-    def check(files: int) -> int:
-        try:  # the journal applied, every file checked, before any bot uses it
-            Database.open_sync(data).close_sync()
-        except StorageError as error:
-            say(
-                messages.text(
-                    "cli_backup",
-                    part="restore_bad",
-                    detail=storage_problem(messages, error),
-                    data=str(data),
-                ),
-                error=True,
-            )
-            return EXIT_STORAGE
+    files = _archive_step(messages, "restore_failed", lambda: restore(archive, data))
+    if files is None:
+        return EXIT_STORAGE
+    try:  # the journal applied, every file checked, before any bot uses it
+        Database.open_sync(data).close_sync()
+    except StorageError as error:
         say(
             messages.text(
-                "cli_backup", part="restored", archive=str(archive), data=str(data), files=files
-            )
+                "cli_backup",
+                part="restore_bad",
+                detail=storage_problem(messages, error),
+                data=str(data),
+            ),
+            error=True,
         )
-        return 0
-
-    return _archive_command(messages, "restore_failed", lambda: restore(archive, data), check)
+        return EXIT_STORAGE
+    say(
+        messages.text(
+            "cli_backup", part="restored", archive=str(archive), data=str(data), files=files
+        )
+    )
+    return 0
 
 
 # -- the parser ---------------------------------------------------------------------------
